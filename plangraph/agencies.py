@@ -1,0 +1,240 @@
+"""The agency registry (data/agencies.yaml) and the resolution of mentions to entries.
+
+Resolution is exact on a normalised name: a mention resolves when its text, normalised
+(case, whitespace, quotes, trailing punctuation), equals the canonical name or one alias of
+exactly one entry, after narrowing by the mention's party where its context gives one.
+Nothing is fuzzy-matched: every alias in the registry is a form seen in a source, so an
+unknown form stops the build and is added by a person, who decides what it names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import RegistryError
+from .model import AgencyMention, Plan
+
+AGENCY_KINDS = (
+    "government",
+    "ministry",
+    "department",
+    "police",
+    "judiciary",
+    "committee",
+    "secretariat",
+    "working-group",
+    "task-force",
+    "provincial-body",
+    "embassy",
+    "focal-point",
+    "international-organisation",
+    "ngo",
+    "donor",
+    "unspecified-group",
+)
+
+PARTY_PREFIX = "party/"
+
+
+def normalise(name: str) -> str:
+    """The key names are compared by: case, spacing, quotes and end punctuation folded."""
+    name = name.replace("’", "'").replace("‘", "'").replace("`", "'")
+    name = name.replace("–", "-").replace("—", "-")
+    name = re.sub(r"\s+", " ", name).strip().strip(".,;:-").strip()
+    return name.casefold()
+
+
+@dataclass(frozen=True)
+class PartyEntry:
+    id: str  # lower-case ISO 3166-1 alpha-3
+    name: str
+    country_code: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AgencyEntry:
+    id: str  # "{party}/{slug}" or "int/{slug}" for international bodies
+    name: str
+    party: str | None
+    kind: str
+    parent: str | None
+    aliases: tuple[str, ...]
+    line: int  # line of the entry in agencies.yaml, for error messages
+    note: str | None = None
+
+
+@dataclass
+class Registry:
+    path: Path
+    parties: dict[str, PartyEntry]
+    agencies: dict[str, AgencyEntry]
+    party_relative_aliases: tuple[str, ...] = ()
+    _index: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[str]] = {}
+        for p in self.parties.values():
+            for name in (p.name, *p.aliases):
+                key = normalise(name)
+                if PARTY_PREFIX + p.id not in index.setdefault(key, []):
+                    index[key].append(PARTY_PREFIX + p.id)
+        for a in self.agencies.values():
+            for name in (a.name, *a.aliases):
+                key = normalise(name)
+                if a.id not in index.setdefault(key, []):
+                    index[key].append(a.id)
+        self._index = index
+
+    def party_of(self, key: str) -> str | None:
+        """The party of a resolved key ("party/khm" -> "khm", "khm/mosvy" -> "khm")."""
+        if key.startswith(PARTY_PREFIX):
+            return key[len(PARTY_PREFIX) :]
+        return self.agencies[key].party
+
+    def candidates(self, text: str) -> list[str]:
+        return list(self._index.get(normalise(text), []))
+
+    def resolve(self, mention: AgencyMention, file: Path | str) -> str:
+        """The registry key a mention names; RegistryError naming file and line if not one."""
+        key = normalise(mention.text)
+        where = {"file": file, "line": mention.span.start_line}
+        if key in {normalise(a) for a in self.party_relative_aliases}:
+            if mention.party is None or mention.party not in self.parties:
+                raise RegistryError(
+                    f"{mention.text!r} names 'the party of the context' but no party is given",
+                    **where,
+                )
+            return PARTY_PREFIX + mention.party
+        found = self._index.get(key, [])
+        if not found:
+            raise RegistryError(f"unknown agency {mention.text!r}: add it to {self.path.name}", **where)
+        if mention.party is not None and len(found) > 1:
+            narrowed = [k for k in found if self.party_of(k) in (mention.party, None)]
+            if narrowed:
+                found = narrowed
+        if len(found) > 1:
+            raise RegistryError(
+                f"agency {mention.text!r} is ambiguous: {', '.join(sorted(found))}", **where
+            )
+        resolved = found[0]
+        party = self.party_of(resolved)
+        if mention.party is not None and party is not None and party != mention.party:
+            raise RegistryError(
+                f"agency {mention.text!r} resolves to {resolved} but the source puts it in "
+                f"{mention.party.upper()}",
+                **where,
+            )
+        return resolved
+
+    def ancestors(self, key: str) -> list[str]:
+        out = []
+        seen = {key}
+        parent = self.agencies[key].parent if key in self.agencies else None
+        while parent is not None and parent not in seen:
+            out.append(parent)
+            seen.add(parent)
+            parent = self.agencies[parent].parent
+        return out
+
+
+def resolve_plan(plan: Plan, registry: Registry, file: Path | str) -> None:
+    """Fill ``resolved`` on every mention of the plan; stop at the first unknown one."""
+    for mention in plan.mentions():
+        mention.resolved = registry.resolve(mention, file)
+
+
+def _entry_lines(text: str) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for i, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"\s*-\s*id:\s*(\S+)", line)
+        if m:
+            lines.setdefault(m.group(1).strip("'\""), i)
+    return lines
+
+
+def load_registry(path: Path) -> Registry:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RegistryError("agency registry is missing", file=path) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RegistryError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}",
+            file=path,
+            line=mark.line + 1 if mark is not None else None,
+        ) from None
+    if not isinstance(raw, dict):
+        raise RegistryError("expected a mapping with 'parties' and 'agencies'", file=path)
+    lines = _entry_lines(text)
+
+    parties: dict[str, PartyEntry] = {}
+    for e in raw.get("parties") or []:
+        pid = str(e.get("id", ""))
+        if not re.fullmatch(r"[a-z]{3}", pid):
+            raise RegistryError(f"party id {pid!r} is not a lower-case ISO3 code", file=path, line=lines.get(pid))
+        parties[pid] = PartyEntry(
+            id=pid,
+            name=e["name"],
+            country_code=e.get("country_code", pid.upper()),
+            aliases=tuple(e.get("aliases") or ()),
+        )
+
+    agencies: dict[str, AgencyEntry] = {}
+    for e in raw.get("agencies") or []:
+        aid = str(e.get("id", ""))
+        line = lines.get(aid, 0)
+        if not re.fullmatch(r"[a-z]{3}/[a-z0-9][a-z0-9-]*", aid):
+            raise RegistryError(f"agency id {aid!r} is not '{{party}}/{{slug}}'", file=path, line=line or None)
+        if aid in agencies:
+            raise RegistryError(f"duplicate agency id {aid!r}", file=path, line=line or None)
+        party = e.get("party")
+        if party is not None and party not in parties:
+            raise RegistryError(f"{aid}: unknown party {party!r}", file=path, line=line)
+        prefix = aid.split("/", 1)[0]
+        if prefix != (party or "int"):
+            raise RegistryError(f"{aid}: id prefix must be {party or 'int'!r}", file=path, line=line)
+        kind = e.get("kind")
+        if kind not in AGENCY_KINDS:
+            raise RegistryError(f"{aid}: kind {kind!r} is not one of {AGENCY_KINDS}", file=path, line=line)
+        if not e.get("name"):
+            raise RegistryError(f"{aid}: missing name", file=path, line=line)
+        agencies[aid] = AgencyEntry(
+            id=aid,
+            name=e["name"],
+            party=party,
+            kind=kind,
+            parent=e.get("parent"),
+            aliases=tuple(e.get("aliases") or ()),
+            line=line,
+            note=e.get("note"),
+        )
+    for a in agencies.values():
+        if a.parent is not None and a.parent not in agencies:
+            raise RegistryError(f"{a.id}: unknown parent {a.parent!r}", file=path, line=a.line)
+    # The same alias on two entries of the same party (or two international ones) could never
+    # be told apart by context: refuse it here rather than at the first mention.
+    seen: dict[tuple[str, str | None], str] = {}
+    for a in agencies.values():
+        for name in {normalise(n) for n in (a.name, *a.aliases)}:
+            other = seen.get((name, a.party))
+            if other is not None and other != a.id:
+                raise RegistryError(
+                    f"alias {name!r} of {a.id} is also an alias of {other} (same party)",
+                    file=path,
+                    line=a.line,
+                )
+            seen[(name, a.party)] = a.id
+    return Registry(
+        path=path,
+        parties=parties,
+        agencies=agencies,
+        party_relative_aliases=tuple(raw.get("party_relative_aliases") or ()),
+    )

@@ -1,0 +1,187 @@
+"""The source catalog (data/sources/catalog.yaml): documents, their plans, agreements."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CatalogError, SourceError
+
+DOCUMENT_KINDS = ("joint plan", "national plan", "sub-regional plan", "meeting minutes")
+STATUSES = ("draft", "final")
+
+
+@dataclass(frozen=True)
+class PlanMeta:
+    slug: str
+    title: str
+    status: str
+    parties: tuple[str, ...]
+    start_year: int
+    end_year: int
+    implements: str | None
+
+
+@dataclass(frozen=True)
+class Document:
+    slug: str
+    file: str
+    original_file: str
+    sha256: str
+    title: str
+    kind: str
+    layout: str
+    plan: PlanMeta
+    path: Path
+
+    def read_lines(self) -> list[str]:
+        """The document's lines (index 0 is line 1), after checking its checksum."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            raise SourceError("source file is missing", file=self.path) from None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != self.sha256:
+            raise SourceError(
+                f"SHA-256 is {digest}, catalog.yaml says {self.sha256}: the file changed",
+                file=self.path,
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise SourceError(f"not valid UTF-8 ({exc.reason})", file=self.path, line=line) from None
+        return text.split("\n")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    slug: str
+    title: str
+    kind: str
+    parties: tuple[str, ...]
+    signed: str | None
+    source: str | None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: Path
+    documents: tuple[Document, ...]
+    agreements: tuple[Agreement, ...]
+
+    def document(self, slug: str) -> Document:
+        for d in self.documents:
+            if d.slug == slug:
+                return d
+        raise CatalogError(f"no document with slug {slug!r}", file=self.path)
+
+    def agreement(self, slug: str) -> Agreement:
+        for a in self.agreements:
+            if a.slug == slug:
+                return a
+        raise CatalogError(f"no agreement with slug {slug!r}", file=self.path)
+
+    def parties(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for d in self.documents:
+            seen.update(dict.fromkeys(d.plan.parties))
+        for a in self.agreements:
+            seen.update(dict.fromkeys(a.parties))
+        return list(seen)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for i, line in enumerate(text.splitlines(), 1):
+        if line.lstrip("- ").startswith(f"{key}:"):
+            return i
+    return None
+
+
+def _req(entry: dict[str, Any], key: str, where: str, path: Path, text: str) -> Any:
+    if not isinstance(entry, dict) or key not in entry or entry[key] in (None, ""):
+        raise CatalogError(f"{where}: missing {key!r}", file=path, line=_line_of(text, key))
+    return entry[key]
+
+
+def load_catalog(path: Path) -> Catalog:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogError("catalog file is missing", file=path) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise CatalogError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path, line=line) from None
+    if not isinstance(raw, dict):
+        raise CatalogError("expected a mapping with 'documents' and 'agreements'", file=path)
+
+    agreements = []
+    for i, e in enumerate(raw.get("agreements") or []):
+        where = f"agreements[{i}]"
+        agreements.append(
+            Agreement(
+                slug=_req(e, "slug", where, path, text),
+                title=" ".join(str(_req(e, "title", where, path, text)).split()),
+                kind=_req(e, "kind", where, path, text),
+                parties=tuple(_req(e, "parties", where, path, text)),
+                signed=str(e["signed"]) if e.get("signed") else None,
+                source=e.get("source"),
+            )
+        )
+    agreement_slugs = {a.slug for a in agreements}
+
+    documents = []
+    for i, e in enumerate(raw.get("documents") or []):
+        where = f"documents[{i}]"
+        slug = _req(e, "slug", where, path, text)
+        kind = _req(e, "kind", where, path, text)
+        if kind not in DOCUMENT_KINDS:
+            raise CatalogError(f"{slug}: kind {kind!r} is not one of {DOCUMENT_KINDS}", file=path)
+        p = _req(e, "plan", where, path, text)
+        status = _req(p, "status", f"{slug}.plan", path, text)
+        if status not in STATUSES:
+            raise CatalogError(f"{slug}: status {status!r} is not one of {STATUSES}", file=path)
+        period = _req(p, "period", f"{slug}.plan", path, text)
+        if not (isinstance(period, list) and len(period) == 2 and all(isinstance(y, int) for y in period)):
+            raise CatalogError(f"{slug}: period must be [start year, end year]", file=path)
+        implements = p.get("implements")
+        if implements is not None and implements not in agreement_slugs:
+            raise CatalogError(f"{slug}: implements unknown agreement {implements!r}", file=path)
+        file = _req(e, "file", where, path, text)
+        documents.append(
+            Document(
+                slug=slug,
+                file=file,
+                original_file=_req(e, "original_file", where, path, text),
+                sha256=str(_req(e, "sha256", where, path, text)),
+                title=" ".join(str(_req(e, "title", where, path, text)).split()),
+                kind=kind,
+                layout=_req(e, "layout", where, path, text),
+                plan=PlanMeta(
+                    slug=_req(p, "slug", f"{slug}.plan", path, text),
+                    title=_req(p, "title", f"{slug}.plan", path, text),
+                    status=status,
+                    parties=tuple(_req(p, "parties", f"{slug}.plan", path, text)),
+                    start_year=period[0],
+                    end_year=period[1],
+                    implements=implements,
+                ),
+                path=path.parent / file,
+            )
+        )
+    for label, values in (
+        ("document", [d.slug for d in documents]),
+        ("plan", [d.plan.slug for d in documents]),
+        ("agreement", [a.slug for a in agreements]),
+    ):
+        dupes = sorted({v for v in values if values.count(v) > 1})
+        if dupes:
+            raise CatalogError(f"duplicate {label} slugs: {', '.join(dupes)}", file=path)
+    return Catalog(path=path, documents=tuple(documents), agreements=tuple(agreements))

@@ -1,0 +1,103 @@
+"""Curation entries (data/curation/*.yaml): reviewed decisions where a text is unreadable.
+
+Each entry is a mapping::
+
+    - id: npa-3.1.2-number          # stable, unique across all files
+      document: khm-npa-2011-2013   # document slug
+      lines: [512, 513]             # the lines it is about (1-based, inclusive)
+      expect: "3.1.2. Provide"      # text that must still be on those lines (drift guard)
+      decision: read the number as 3.1.3
+      reason: the sequence inside group 3.1 goes 3.1.1, 3.1.2, 3.1.2, 3.1.4
+      value: "3.1.3"                # optional: the value the parser uses
+
+A parser asks for an entry by id; the entry must exist and its ``expect`` text must occur
+on its lines, so a changed source cannot silently keep an outdated decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CurationError
+
+
+@dataclass(frozen=True)
+class Curation:
+    id: str
+    document: str
+    start_line: int
+    end_line: int
+    expect: str
+    decision: str
+    reason: str
+    value: Any
+    file: Path
+
+
+class Curations:
+    def __init__(self, entries: dict[str, Curation]) -> None:
+        self._entries = entries
+
+    def __iter__(self):
+        return iter(sorted(self._entries.values(), key=lambda c: (c.document, c.start_line, c.id)))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, entry_id: str, lines: list[str] | None = None) -> Curation:
+        """The entry; with the document's lines, also check its ``expect`` text is there."""
+        try:
+            entry = self._entries[entry_id]
+        except KeyError:
+            raise CurationError(f"no curation entry {entry_id!r} in data/curation/") from None
+        if lines is not None:
+            window = "\n".join(lines[entry.start_line - 1 : entry.end_line])
+            if entry.expect not in window:
+                raise CurationError(
+                    f"curation {entry_id!r} expects {entry.expect!r} on lines "
+                    f"{entry.start_line}-{entry.end_line} of {entry.document}; the text changed",
+                    file=entry.file,
+                )
+        return entry
+
+    def for_document(self, document: str) -> list[Curation]:
+        return [c for c in self if c.document == document]
+
+
+def load_curations(folder: Path) -> Curations:
+    entries: dict[str, Curation] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise CurationError(
+                f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                file=path,
+                line=mark.line + 1 if mark is not None else None,
+            ) from None
+        if not isinstance(raw, list):
+            raise CurationError("expected a list of entries", file=path)
+        for i, e in enumerate(raw):
+            missing = [k for k in ("id", "document", "lines", "expect", "decision", "reason") if not e.get(k)]
+            if missing:
+                raise CurationError(f"entry {i}: missing {', '.join(missing)}", file=path)
+            if e["id"] in entries:
+                raise CurationError(f"duplicate curation id {e['id']!r}", file=path)
+            lines = e["lines"] if isinstance(e["lines"], list) else [e["lines"], e["lines"]]
+            entries[e["id"]] = Curation(
+                id=e["id"],
+                document=e["document"],
+                start_line=int(lines[0]),
+                end_line=int(lines[-1]),
+                expect=str(e["expect"]),
+                decision=str(e["decision"]),
+                reason=str(e["reason"]),
+                value=e.get("value"),
+                file=path,
+            )
+    return Curations(entries)

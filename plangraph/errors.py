@@ -1,0 +1,100 @@
+"""The project's user-error exceptions: one base type, one subclass per kind of error.
+
+A user error names where it happened: a file and line, a request parameter, or a query
+position. The CLI prints ``str(error)`` without a traceback; the server answers with
+``error.http_status`` and ``error.to_json()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PlangraphError(Exception):
+    """An error the user can cause and fix. Never raised for our own bugs."""
+
+    exit_code = 2
+    http_status = 400
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        param: str | None = None,
+        position: int | None = None,
+    ) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.param = param
+        self.position = position
+        super().__init__(str(self))
+
+    def where(self) -> str:
+        if self.file is not None and self.line is not None:
+            return f"{self.file}:{self.line}"
+        if self.file is not None:
+            return self.file
+        if self.param is not None:
+            return f"parameter {self.param!r}"
+        if self.position is not None:
+            return f"query position {self.position}"
+        return ""
+
+    def __str__(self) -> str:
+        where = self.where()
+        return f"{where}: {self.message}" if where else self.message
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"error": self.kind, "message": str(self)}
+        for key in ("file", "line", "param", "position"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+class SourceError(PlangraphError):
+    """A source document is missing, changed, or cannot be parsed."""
+
+    kind = "source-error"
+
+
+class CatalogError(PlangraphError):
+    """data/sources/catalog.yaml is malformed or disagrees with the files."""
+
+    kind = "catalog-error"
+
+
+class RegistryError(PlangraphError):
+    """The agency registry is malformed, or a mention does not resolve to one entry."""
+
+    kind = "registry-error"
+
+
+class CurationError(PlangraphError):
+    """A curation entry is malformed or no longer applies to the text."""
+
+    kind = "curation-error"
+
+
+class ValidationFailed(PlangraphError):
+    """The dataset does not conform to the SHACL shapes; nothing was written."""
+
+    kind = "validation-failed"
+
+
+class DatasetError(PlangraphError):
+    """The built dataset is missing or unreadable."""
+
+    kind = "dataset-error"
+    http_status = 503
+
+
+class QueryError(PlangraphError):
+    """A SPARQL query or a query parameter is malformed or refused."""
+
+    kind = "query-error"

@@ -1,0 +1,40 @@
+"""Parsers: one per document layout. Each takes a catalog Document and returns a Plan.
+
+A parser reads only the lines of its document (``Document.read_lines()``) and the
+curation entries it asks for by id, raises
+:class:`plangraph.errors.SourceError` naming the file and line when the layout is not
+what it expects, and never consults the agency registry (mentions stay raw).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..catalog import Document
+from ..curation import Curations
+from ..errors import SourceError
+from ..model import Plan
+
+Parser = Callable[[Document, Curations], Plan]
+
+
+def _parsers() -> dict[str, Parser]:
+    # Imported here so that importing plangraph.ingest stays cheap.
+    from . import chn_khm_jpa, vnm_khm_jpa
+
+    return {
+        "vnm-khm-jpa": vnm_khm_jpa.parse,
+        "chn-khm-jpa": chn_khm_jpa.parse,
+    }
+
+
+def parse_document(document: Document, curations: Curations) -> Plan:
+    parsers = _parsers()
+    parser = parsers.get(document.layout)
+    if parser is None:
+        raise SourceError(f"no parser for layout {document.layout!r}", file=document.path)
+    return parser(document, curations)
+
+
+def available_layouts() -> list[str]:
+    return sorted(_parsers())

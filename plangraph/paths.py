@@ -1,0 +1,45 @@
+"""Where the project's files are. The root is passed down from settings, never guessed twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    root: Path = PACKAGE_ROOT
+
+    @property
+    def sources(self) -> Path:
+        return self.root / "data" / "sources"
+
+    @property
+    def catalog(self) -> Path:
+        return self.sources / "catalog.yaml"
+
+    @property
+    def agencies(self) -> Path:
+        return self.root / "data" / "agencies.yaml"
+
+    @property
+    def curation(self) -> Path:
+        return self.root / "data" / "curation"
+
+    @property
+    def graph(self) -> Path:
+        return self.root / "data" / "graph"
+
+    @property
+    def ontology(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def shapes(self) -> Path:
+        return self.root / "shapes"
+
+    @property
+    def queries(self) -> Path:
+        return self.root / "queries"
