@@ -112,7 +112,9 @@ class Registry:
             return PARTY_PREFIX + mention.party
         found = self._index.get(key, [])
         if not found:
-            raise RegistryError(f"unknown agency {mention.text!r}: add it to {self.path.name}", **where)
+            raise RegistryError(
+                f"unknown agency {mention.text!r}: add it to {self.path.name}", **where
+            )
         if mention.party is not None and len(found) > 1:
             narrowed = [k for k in found if self.party_of(k) in (mention.party, None)]
             if narrowed:
@@ -179,7 +181,9 @@ def load_registry(path: Path) -> Registry:
     for e in raw.get("parties") or []:
         pid = str(e.get("id", ""))
         if not re.fullmatch(r"[a-z]{3}", pid):
-            raise RegistryError(f"party id {pid!r} is not a lower-case ISO3 code", file=path, line=lines.get(pid))
+            raise RegistryError(
+                f"party id {pid!r} is not a lower-case ISO3 code", file=path, line=lines.get(pid)
+            )
         parties[pid] = PartyEntry(
             id=pid,
             name=e["name"],
@@ -192,7 +196,9 @@ def load_registry(path: Path) -> Registry:
         aid = str(e.get("id", ""))
         line = lines.get(aid, 0)
         if not re.fullmatch(r"[a-z]{3}/[a-z0-9][a-z0-9-]*", aid):
-            raise RegistryError(f"agency id {aid!r} is not '{{party}}/{{slug}}'", file=path, line=line or None)
+            raise RegistryError(
+                f"agency id {aid!r} is not '{{party}}/{{slug}}'", file=path, line=line or None
+            )
         if aid in agencies:
             raise RegistryError(f"duplicate agency id {aid!r}", file=path, line=line or None)
         party = e.get("party")
@@ -200,10 +206,14 @@ def load_registry(path: Path) -> Registry:
             raise RegistryError(f"{aid}: unknown party {party!r}", file=path, line=line)
         prefix = aid.split("/", 1)[0]
         if prefix != (party or "int"):
-            raise RegistryError(f"{aid}: id prefix must be {party or 'int'!r}", file=path, line=line)
+            raise RegistryError(
+                f"{aid}: id prefix must be {party or 'int'!r}", file=path, line=line
+            )
         kind = e.get("kind")
         if kind not in AGENCY_KINDS:
-            raise RegistryError(f"{aid}: kind {kind!r} is not one of {AGENCY_KINDS}", file=path, line=line)
+            raise RegistryError(
+                f"{aid}: kind {kind!r} is not one of {AGENCY_KINDS}", file=path, line=line
+            )
         if not e.get("name"):
             raise RegistryError(f"{aid}: missing name", file=path, line=line)
         agencies[aid] = AgencyEntry(

@@ -54,7 +54,9 @@ class Document:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            raise SourceError(f"not valid UTF-8 ({exc.reason})", file=self.path, line=line) from None
+            raise SourceError(
+                f"not valid UTF-8 ({exc.reason})", file=self.path, line=line
+            ) from None
         return text.split("\n")
 
 
@@ -118,7 +120,9 @@ def load_catalog(path: Path) -> Catalog:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise CatalogError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path, line=line) from None
+        raise CatalogError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path, line=line
+        ) from None
     if not isinstance(raw, dict):
         raise CatalogError("expected a mapping with 'documents' and 'agreements'", file=path)
 
@@ -149,7 +153,11 @@ def load_catalog(path: Path) -> Catalog:
         if status not in STATUSES:
             raise CatalogError(f"{slug}: status {status!r} is not one of {STATUSES}", file=path)
         period = _req(p, "period", f"{slug}.plan", path, text)
-        if not (isinstance(period, list) and len(period) == 2 and all(isinstance(y, int) for y in period)):
+        if not (
+            isinstance(period, list)
+            and len(period) == 2
+            and all(isinstance(y, int) for y in period)
+        ):
             raise CatalogError(f"{slug}: period must be [start year, end year]", file=path)
         implements = p.get("implements")
         if implements is not None and implements not in agreement_slugs:

@@ -83,7 +83,11 @@ def load_curations(folder: Path) -> Curations:
         if not isinstance(raw, list):
             raise CurationError("expected a list of entries", file=path)
         for i, e in enumerate(raw):
-            missing = [k for k in ("id", "document", "lines", "expect", "decision", "reason") if not e.get(k)]
+            missing = [
+                k
+                for k in ("id", "document", "lines", "expect", "decision", "reason")
+                if not e.get(k)
+            ]
             if missing:
                 raise CurationError(f"entry {i}: missing {', '.join(missing)}", file=path)
             if e["id"] in entries:
