@@ -181,6 +181,7 @@ class Participant:
     position: str | None = None
     organisation: AgencyMention | None = None
     party: str | None = None
+    note: str | None = None  # qualifying text kept verbatim (a second role, a source elsewhere)
 
 
 @dataclass

@@ -11,7 +11,8 @@ _KHMER = re.compile(r"[\u1780-\u17FF\u19E0-\u19FF]+")
 
 # Lines that are conversion noise, not content: scanner marks, signatures, lone letters.
 NOISE_LINE = re.compile(
-    r"^\s*(?:R|\[Signature\]|\[Handwritten mark\]|Signature and Seal|the state of the s|[-–·•]+)?\s*$",
+    r"^\s*(?:R|\[Signature\]|\[Handwritten mark\]|Signature and Seal|the state of the s"
+    r"|[-–·•]+)?\s*$",
     re.IGNORECASE,
 )
 

@@ -103,10 +103,12 @@ def parse(document: Document, curations: Curations) -> Plan:
     lines = document.read_lines()
     doc = document.slug
     path = str(document.path)
-    first_section = next((i for i, l in enumerate(lines, 1) if _SECTION.match(l.strip())), None)
+    first_section = next(
+        (i for i, line in enumerate(lines, 1) if _SECTION.match(line.strip())), None
+    )
     if first_section is None:
         raise SourceError("no section heading 'I-...' found", file=path, line=1)
-    intro = [clean(l) for l in lines[: first_section - 1] if l.strip()]
+    intro = [clean(line) for line in lines[: first_section - 1] if line.strip()]
     plan = Plan(
         slug=document.plan.slug,
         title=" ".join(intro[:-1]) if len(intro) > 1 else " ".join(intro),

@@ -120,12 +120,14 @@ def parse(document: Document, curations: Curations) -> Plan:
     lines = document.read_lines()
     doc = document.slug
     path = str(document.path)
-    header = next((i for i, l in enumerate(lines, 1) if l.split("\t")[:4] == list(HEADER)), None)
+    header = next(
+        (i for i, line in enumerate(lines, 1) if line.split("\t")[:4] == list(HEADER)), None
+    )
     if header is None:
         raise SourceError(
             "table header 'Objective / Activities / Outputs / ...' not found", file=path, line=1
         )
-    title_lines = [l for l in lines[: header - 1] if l.strip()]
+    title_lines = [line for line in lines[: header - 1] if line.strip()]
     plan = Plan(
         slug=document.plan.slug,
         title=clean(" ".join(title_lines)),

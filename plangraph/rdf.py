@@ -1,0 +1,402 @@
+"""The mapping from records to RDF: the only module that makes triples.
+
+One named graph per source document (its plan and everything read from it), one for the
+registry (parties, agencies, agreements) and one for the ontology and its concept schemes.
+No blank nodes: every node has a URI built by :mod:`plangraph.ids`, so serialisations are
+deterministic and every fact can be pointed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, SKOS
+
+from . import ids
+from .agencies import Registry
+from .catalog import Catalog, Document
+from .curation import Curations
+from .ids import ORG, PG
+from .model import (
+    Activity,
+    Commitment,
+    Meeting,
+    Note,
+    Plan,
+    Section,
+    SourceSpan,
+)
+
+SECTION_CLASSES = {
+    "area": PG.Area,
+    "objective": PG.Objective,
+    "strategy": PG.Strategy,
+    "activity-group": PG.ActivityGroup,
+    "specific-objective": PG.SpecificObjective,
+    "ppc": PG.ProjectProposalConcept,
+    "section": PG.PlanSection,
+}
+STEP_CLASSES = {
+    "activity": PG.Activity,
+    "action": PG.Activity,
+    "sub-activity": PG.SubActivity,
+    "work-item": PG.WorkItem,
+    "quarterly-item": PG.QuarterlyActivity,
+}
+PLAN_CLASSES = {1: PG.NationalPlan, 2: PG.JointPlan}
+
+
+def year(value: int) -> Literal:
+    return Literal(f"{value:04d}", datatype=XSD.gYear)
+
+
+def _text(value: str) -> Literal:
+    return Literal(value)
+
+
+class _Mapper:
+    def __init__(self, graph: Graph, document: Document, registry: Registry, curations: Curations):
+        self.g = graph
+        self.doc = document
+        self.registry = registry
+        self.curations = curations
+        self.plan_uri = ids.plan(document.plan.slug)
+
+    def add(self, s: URIRef, p: URIRef, o) -> None:
+        self.g.add((s, p, o))
+
+    def spans(self, node: URIRef, spans: Iterable[SourceSpan]) -> None:
+        for sp in spans:
+            uri = ids.span(sp.document, sp.start_line, sp.end_line)
+            self.add(node, PROV.wasDerivedFrom, uri)
+            self.add(uri, RDF.type, PG.SourceSpan)
+            self.add(uri, PG.document, ids.source(sp.document))
+            self.add(uri, PG.startLine, Literal(sp.start_line))
+            self.add(uri, PG.endLine, Literal(sp.end_line))
+            label = f"lines {sp.start_line}-{sp.end_line}"
+            if sp.start_line == sp.end_line:
+                label = f"line {sp.start_line}"
+            self.add(uri, RDFS.label, Literal(f"{sp.document}, {label}"))
+
+    def notes(self, node: URIRef, notes: list[Note], prop: URIRef = PG.note) -> None:
+        for i, note in enumerate(notes, 1):
+            uri = ids.child(node, "note", i)
+            self.add(node, prop, uri)
+            self.add(uri, RDF.type, PG.Note)
+            self.add(uri, PG.noteKind, Literal(note.kind))
+            self.add(uri, DCTERMS.description, _text(note.text))
+            if note.uncertain:
+                self.add(uri, PG.uncertain, Literal(True))
+            self.spans(uri, [note.span])
+
+    def source_document(self) -> None:
+        d = self.doc
+        uri = ids.source(d.slug)
+        self.add(uri, RDF.type, PG.SourceDocument)
+        self.add(uri, RDF.type, PROV.Entity)
+        self.add(uri, DCTERMS.title, Literal(d.title))
+        self.add(uri, RDFS.label, Literal(d.file))
+        self.add(uri, PG.fileName, Literal(d.file))
+        self.add(uri, PG.originalFileName, Literal(d.original_file))
+        self.add(uri, PG.sha256, Literal(d.sha256))
+        self.add(uri, PG.documentKind, Literal(d.kind))
+
+    def plan(self, plan: Plan) -> None:
+        meta = self.doc.plan
+        uri = self.plan_uri
+        self.add(uri, RDF.type, PG.PlanOfAction)
+        self.add(uri, RDF.type, PLAN_CLASSES.get(len(meta.parties), PG.SubRegionalPlan))
+        self.add(uri, RDFS.label, Literal(meta.title))
+        self.add(uri, DCTERMS.title, Literal(plan.title))
+        self.add(uri, PG.status, Literal(meta.status))
+        self.add(uri, PG.startYear, year(meta.start_year))
+        self.add(uri, PG.endYear, year(meta.end_year))
+        for p in meta.parties:
+            self.add(uri, PG.party, ids.party(p))
+        if meta.implements:
+            self.add(uri, PG.implements, ids.agreement(meta.implements))
+        self.add(uri, PROV.wasDerivedFrom, ids.source(self.doc.slug))
+        self.add(uri, PG.sourceDocument, ids.source(self.doc.slug))
+        for m in plan.coordinators:
+            self.add(uri, PG.coordinator, ids.agency(self._resolved(m.resolved, m.text)))
+        if plan.general_objective:
+            self.add(uri, PG.generalObjective, _text(plan.general_objective))
+        for flag in plan.flags:
+            self.add(uri, PG.flag, Literal(flag))
+        self.notes(uri, plan.notes)
+        for s in plan.sections:
+            self.section(s)
+        for a in plan.activities:
+            self.activity(plan, a)
+        for inst in plan.legal_instruments:
+            iuri = ids.instrument(inst.key)
+            self.add(iuri, RDF.type, PG.LegalInstrument)
+            self.add(iuri, DCTERMS.title, _text(inst.title))
+            self.add(iuri, RDFS.label, _text(inst.title))
+            self.add(iuri, PG.instrumentKind, Literal(inst.kind))
+            if inst.date:
+                self.add(iuri, DCTERMS.date, Literal(inst.date))
+            if inst.same_as_agreement:
+                self.add(iuri, PG.correspondsTo, ids.agreement(inst.same_as_agreement))
+            self.spans(iuri, inst.spans)
+        for m in plan.meetings:
+            self.meeting(plan, m)
+
+    def _resolved(self, key: str | None, text: str) -> str:
+        if key is None:
+            raise ValueError(f"mention {text!r} was not resolved before mapping")
+        return key
+
+    def section(self, s: Section) -> None:
+        uri = ids.section(self.doc.plan.slug, s.key)
+        self.add(uri, RDF.type, PG.Section)
+        self.add(uri, RDF.type, SECTION_CLASSES[s.kind])
+        self.add(uri, PG.plan, self.plan_uri)
+        self.add(uri, DCTERMS.title, _text(s.title))
+        label = (
+            f"{s.kind.replace('-', ' ').capitalize()} {s.number}: {s.title}"
+            if s.number
+            else s.title
+        )
+        self.add(uri, RDFS.label, _text(label))
+        if s.number:
+            self.add(uri, PG.number, Literal(s.number))
+        if s.parent:
+            self.add(uri, PG.parentSection, ids.section(self.doc.plan.slug, s.parent))
+        if s.description:
+            self.add(uri, DCTERMS.description, _text(s.description))
+        for i, out in enumerate(s.expected_results, 1):
+            ouri = ids.child(uri, "output", i)
+            self.add(uri, PG.output, ouri)
+            self.add(ouri, RDF.type, PG.Output)
+            self.add(ouri, DCTERMS.description, _text(out.text))
+            self.spans(ouri, [out.span])
+        if s.stated_activity_count is not None:
+            self.add(uri, PG.statedActivityCount, Literal(s.stated_activity_count))
+        for flag in s.flags:
+            self.add(uri, PG.flag, Literal(flag))
+        self.notes(uri, s.notes)
+        self.commitments(uri, s.commitments, PG.section)
+        self.spans(uri, s.spans)
+
+    def activity(self, plan: Plan, a: Activity) -> None:
+        slug = self.doc.plan.slug
+        uri = ids.activity(slug, a.number)
+        cls = STEP_CLASSES[a.kind]
+        self.add(uri, RDF.type, PG.Step)
+        self.add(uri, RDF.type, cls)
+        self.add(uri, PG.plan, self.plan_uri)
+        self.add(uri, PG.number, Literal(a.number))
+        if a.printed_number:
+            self.add(uri, PG.printedNumber, Literal(a.printed_number))
+        self.add(uri, DCTERMS.description, _text(a.text))
+        self.add(
+            uri,
+            RDFS.label,
+            _text(f"{a.number} {a.text}" if len(a.text) <= 80 else f"{a.number} {a.text[:77]}..."),
+        )
+        if a.section:
+            self.add(uri, PG.section, ids.section(slug, a.section))
+        if a.parent:
+            self.add(uri, PG.subActivityOf, ids.activity(slug, a.parent))
+        if a.position is not None:
+            self.add(uri, PG.order, Literal(a.position))
+        for y in a.years:
+            self.add(uri, PG.year, year(y))
+        for q in a.quarters:
+            self.add(uri, PG.quarter, Literal(q))
+        for kind, items in (("output", a.outputs), ("indicator", a.indicators)):
+            cls_ = PG.Output if kind == "output" else PG.Indicator
+            prop = PG.output if kind == "output" else PG.indicator
+            for i, item in enumerate(items, 1):
+                node = ids.child(uri, kind, i)
+                self.add(uri, prop, node)
+                self.add(node, RDF.type, cls_)
+                self.add(node, DCTERMS.description, _text(item.text))
+                self.spans(node, [item.span])
+        for i, t in enumerate(a.targets, 1):
+            node = ids.child(uri, "target", i)
+            self.add(uri, PG.target, node)
+            self.add(node, RDF.type, PG.Target)
+            self.add(node, DCTERMS.description, _text(t.text))
+            if t.value is not None:
+                self.add(node, PG.value, Literal(str(t.value), datatype=XSD.decimal))
+            if t.year is not None:
+                self.add(node, PG.targetYear, year(t.year))
+            if t.period_label:
+                self.add(node, PG.periodLabel, Literal(t.period_label))
+            if t.unit:
+                self.add(node, PG.unit, Literal(t.unit))
+            if t.garbled:
+                self.add(node, PG.garbled, Literal(True))
+            self.spans(node, [t.span])
+        self.notes(uri, a.notes)
+        for n in a.serves:
+            self.add(uri, PG.serves, ids.activity(slug, n))
+        for key in a.cites:
+            self.add(uri, PG.cites, ids.instrument(key))
+        for place in a.places:
+            self.add(uri, PG.place, Literal(place))
+        if a.uncertain:
+            self.add(uri, PG.uncertain, Literal(True))
+        for flag in a.flags:
+            self.add(uri, PG.flag, Literal(flag))
+        for cid in a.curations:
+            self.curation(uri, cid)
+        self.commitments(uri, a.commitments, PG.activity)
+        self.spans(uri, a.spans)
+
+    def curation(self, node: URIRef, cid: str) -> None:
+        entry = self.curations.get(cid)
+        uri = ids.curation(cid)
+        self.add(node, PG.curation, uri)
+        self.add(uri, RDF.type, PG.CurationDecision)
+        self.add(uri, RDFS.label, Literal(cid))
+        self.add(uri, PG.decisionText, _text(" ".join(entry.decision.split())))
+        self.add(uri, PG.reason, _text(" ".join(entry.reason.split())))
+        self.spans(uri, [SourceSpan(entry.document, entry.start_line, entry.end_line)])
+
+    def commitments(self, node: URIRef, commitments: list[Commitment], link: URIRef) -> None:
+        seen: dict[str, int] = {}
+        for c in commitments:
+            key = self._resolved(c.mention.resolved, c.mention.text)
+            local = f"{c.role}-{key.replace('/', '-')}"
+            seen[local] = seen.get(local, 0) + 1
+            if seen[local] > 1:
+                local = f"{local}-{seen[local]}"
+            uri = ids.child(node, "commitment", local)
+            self.add(uri, RDF.type, PG.Commitment)
+            self.add(uri, link, node)
+            self.add(uri, PG.agency, ids.agency(key))
+            self.add(uri, PG.role, ids.role(c.role))
+            self.add(uri, PG.mentionText, _text(c.mention.text))
+            self.add(uri, PG.uncertain, Literal(c.uncertain))
+            if c.on_behalf_of:
+                self.add(uri, PG.onBehalfOf, ids.party(c.on_behalf_of))
+            for y in c.years:
+                self.add(uri, PG.year, year(y))
+            if c.note:
+                self.add(uri, RDFS.comment, _text(c.note))
+            self.spans(uri, c.spans or [c.mention.span])
+
+    def meeting(self, plan: Plan, m: Meeting) -> None:
+        uri = ids.meeting(m.key)
+        self.add(self.plan_uri, PG.meeting, uri)
+        self.add(uri, RDF.type, PG.Meeting)
+        self.add(uri, DCTERMS.title, _text(m.title))
+        self.add(uri, RDFS.label, _text(m.title))
+        if m.start_date:
+            self.add(uri, PG.startDate, Literal(m.start_date, datatype=XSD.date))
+        if m.end_date:
+            self.add(uri, PG.endDate, Literal(m.end_date, datatype=XSD.date))
+        if m.venue:
+            self.add(uri, PG.venue, _text(m.venue))
+        for prop, people, kind in (
+            (PG.chair, m.chairs, "chair"),
+            (PG.participant, m.participants, "participant"),
+        ):
+            for i, p in enumerate(people, 1):
+                puri = ids.child(uri, kind, i)
+                self.add(uri, prop, puri)
+                self.add(puri, RDF.type, PG.Participant)
+                self.add(puri, RDFS.label, _text(p.name))
+                if p.position:
+                    self.add(puri, PG.jobTitle, _text(p.position))
+                if p.organisation is not None:
+                    key = self._resolved(p.organisation.resolved, p.organisation.text)
+                    self.add(puri, PG.organisation, ids.agency(key))
+                    self.add(puri, PG.mentionText, _text(p.organisation.text))
+                if p.party:
+                    self.add(puri, PG.party, ids.party(p.party))
+                self.spans(puri, [p.span])
+        self.notes(uri, m.agenda, PG.agendaItem)
+        slug = self.doc.plan.slug
+        section_keys = {s.key for s in plan.sections}
+        numbers = {a.number for a in plan.activities}
+        for d in m.decisions:
+            duri = ids.child(uri, "decision", d.key)
+            self.add(uri, PG.decision, duri)
+            self.add(duri, RDF.type, PG.Decision)
+            self.add(duri, DCTERMS.description, _text(d.text))
+            if d.date:
+                self.add(duri, DCTERMS.date, Literal(d.date))
+            for target in d.changes:
+                if target in section_keys:
+                    self.add(duri, PG.changes, ids.section(slug, target))
+                elif target in numbers:
+                    self.add(duri, PG.changes, ids.activity(slug, target))
+                elif target in ("plan", "general-objective"):
+                    self.add(duri, PG.changes, self.plan_uri)
+                else:
+                    raise ValueError(f"decision {d.key} changes unknown {target!r}")
+            self.spans(duri, [d.span])
+        self.spans(uri, m.spans)
+
+
+def registry_graph(graph: Graph, registry: Registry, catalog: Catalog) -> None:
+    """Parties, agencies and agreements (the shared registry graph)."""
+    for p in registry.parties.values():
+        uri = ids.party(p.id)
+        graph.add((uri, RDF.type, PG.Party))
+        graph.add((uri, SKOS.prefLabel, Literal(p.name)))
+        graph.add((uri, RDFS.label, Literal(p.name)))
+        graph.add((uri, PG.countryCode, Literal(p.country_code)))
+        for alias in p.aliases:
+            graph.add((uri, SKOS.altLabel, Literal(alias)))
+    for a in registry.agencies.values():
+        uri = ids.agency(a.id)
+        graph.add((uri, RDF.type, PG.Agency))
+        graph.add((uri, SKOS.prefLabel, Literal(a.name)))
+        graph.add((uri, RDFS.label, Literal(a.name)))
+        for alias in sorted(set(a.aliases) - {a.name}):
+            graph.add((uri, SKOS.altLabel, Literal(alias)))
+        if a.party:
+            graph.add((uri, PG.party, ids.party(a.party)))
+        graph.add((uri, PG.agencyKind, ids.agency_kind(a.kind)))
+        if a.parent:
+            graph.add((uri, ORG.subOrganizationOf, ids.agency(a.parent)))
+        if a.note:
+            graph.add((uri, RDFS.comment, Literal(a.note)))
+    for ag in catalog.agreements:
+        uri = ids.agreement(ag.slug)
+        graph.add((uri, RDF.type, PG.Agreement))
+        graph.add((uri, DCTERMS.title, Literal(ag.title)))
+        graph.add((uri, RDFS.label, Literal(ag.title)))
+        graph.add((uri, PG.agreementKind, Literal(ag.kind)))
+        for p in ag.parties:
+            graph.add((uri, PG.party, ids.party(p)))
+        if ag.signed:
+            graph.add((uri, PG.signed, Literal(ag.signed, datatype=XSD.date)))
+        if ag.source:
+            graph.add((uri, PROV.wasDerivedFrom, ids.source(ag.source)))
+
+
+def ontology_graph(graph: Graph, folder: Path) -> None:
+    for path in sorted(folder.glob("*.ttl")):
+        graph.parse(path, format="turtle")
+
+
+def to_dataset(
+    plans: list[tuple[Document, Plan]],
+    registry: Registry,
+    catalog: Catalog,
+    curations: Curations,
+    ontology_folder: Path,
+) -> Dataset:
+    """The whole dataset: ontology, registry and one graph per source document."""
+    ds = Dataset()
+    for prefix, ns in ids.PREFIXES.items():
+        ds.bind(prefix, ns)
+    ds.bind("dcterms", DCTERMS)
+    ds.bind("prov", PROV)
+    ds.bind("skos", SKOS)
+    ontology_graph(ds.graph(ids.ONTOLOGY_GRAPH), ontology_folder)
+    registry_graph(ds.graph(ids.REGISTRY_GRAPH), registry, catalog)
+    for document, plan in plans:
+        g = ds.graph(ids.document_graph(document.slug))
+        mapper = _Mapper(g, document, registry, curations)
+        mapper.source_document()
+        mapper.plan(plan)
+    return ds

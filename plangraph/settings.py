@@ -1,0 +1,53 @@
+"""Settings, read once at the edge (CLI or server start) and passed down.
+
+Every setting can come from the environment with the ``PLANGRAPH_`` prefix
+(``PLANGRAPH_PORT=8080``); command-line options override the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import PlangraphError
+from .paths import PACKAGE_ROOT, ProjectPaths
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path = PACKAGE_ROOT
+    host: str = "127.0.0.1"
+    port: int = 8000
+    store: str = "embedded"
+    base_url: str = "http://127.0.0.1:8000"
+    query_timeout: float = 10.0
+    max_rows: int = 10_000
+    max_query_length: int = 20_000
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> ProjectPaths:
+        return ProjectPaths(self.root)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(f"PLANGRAPH_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(getattr(cls(), f.name))
+            try:
+                values[f.name] = Path(raw) if kind is type(PACKAGE_ROOT) else kind(raw)
+            except ValueError:
+                raise PlangraphError(
+                    f"PLANGRAPH_{f.name.upper()}={raw!r} is not a valid {kind.__name__}",
+                    param=f"PLANGRAPH_{f.name.upper()}",
+                ) from None
+        settings = cls(**values)  # type: ignore[arg-type]
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **clean) if clean else settings

@@ -1,0 +1,48 @@
+"""Shared fixtures: the real catalog, registry, curations and parsed plans."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from plangraph.agencies import Registry, load_registry
+from plangraph.catalog import Catalog, load_catalog
+from plangraph.curation import Curations, load_curations
+from plangraph.paths import ProjectPaths
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def paths() -> ProjectPaths:
+    return ProjectPaths(ROOT)
+
+
+@pytest.fixture(scope="session")
+def catalog(paths: ProjectPaths) -> Catalog:
+    return load_catalog(paths.catalog)
+
+
+@pytest.fixture(scope="session")
+def registry(paths: ProjectPaths) -> Registry:
+    return load_registry(paths.agencies)
+
+
+@pytest.fixture(scope="session")
+def curations(paths: ProjectPaths) -> Curations:
+    return load_curations(paths.curation)
+
+
+def copy_project(dest: Path) -> ProjectPaths:
+    """A writable copy of everything a build reads (for tests that break an input)."""
+    for folder in ("data/sources", "data/curation", "ontology", "shapes", "queries"):
+        shutil.copytree(ROOT / folder, dest / folder)
+    shutil.copy(ROOT / "data" / "agencies.yaml", dest / "data" / "agencies.yaml")
+    return ProjectPaths(dest)
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> ProjectPaths:
+    return copy_project(tmp_path)

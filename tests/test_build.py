@@ -1,0 +1,142 @@
+"""The build: deterministic, drift-checked against the committed dataset, all-or-nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rdflib import RDF, Dataset, Literal, URIRef
+
+from plangraph import ids
+from plangraph.build import (
+    MANIFEST,
+    NQUADS,
+    TRIG,
+    BuildResult,
+    build,
+    is_stale,
+    serialize_nquads,
+    write,
+)
+from plangraph.errors import ValidationFailed
+from plangraph.ids import PG
+from plangraph.paths import ProjectPaths
+from plangraph.rdf import to_dataset
+
+
+@pytest.fixture(scope="session")
+def built(paths: ProjectPaths) -> BuildResult:
+    return build(paths)
+
+
+def test_committed_dataset_equals_a_fresh_build(built: BuildResult, paths: ProjectPaths) -> None:
+    for name, data in built.files.items():
+        committed = (paths.graph / name).read_bytes()
+        assert committed == data, (
+            f"data/graph/{name} is stale: run 'plangraph build' and review the diff"
+        )
+    assert not is_stale(paths)
+
+
+def test_mapping_is_deterministic(
+    built: BuildResult, paths: ProjectPaths, catalog, registry, curations
+) -> None:
+    again = to_dataset(built.plans, registry, catalog, curations, paths.ontology)
+    assert serialize_nquads(again) == built.files[NQUADS]
+
+
+def test_one_named_graph_per_source_document(built: BuildResult, catalog) -> None:
+    graphs = set(built.manifest["graphs"])
+    for d in catalog.documents:
+        assert str(ids.document_graph(d.slug)) in graphs
+    assert str(ids.REGISTRY_GRAPH) in graphs and str(ids.ONTOLOGY_GRAPH) in graphs
+
+
+def test_dataset_conforms(built: BuildResult) -> None:
+    assert built.report.conforms
+    assert built.report.violations == []
+
+
+def _graph(built: BuildResult) -> Dataset:
+    return built.dataset
+
+
+def test_vnm_khm_activity_in_the_graph(built: BuildResult) -> None:
+    ds = _graph(built)
+    act = ids.activity("vnm-khm-2020-2022", "3.1.1")
+    assert (act, RDF.type, PG.Activity, ids.document_graph("vnm-khm-jpa-2020-2022")) in ds
+    assert (act, PG.plan, ids.plan("vnm-khm-2020-2022")) in ds.default_context or any(
+        ds.quads((act, PG.plan, ids.plan("vnm-khm-2020-2022"), None))
+    )
+    agencies = {
+        o for _, _, o, _ in ds.quads((None, PG.agency, None, None)) if str(_).startswith(str(act))
+    }
+    assert agencies == set()  # commitments point to the activity, not the reverse
+    commitments = {s for s, _, _, _ in ds.quads((None, PG.activity, act, None))}
+    got = {next(ds.quads((c, PG.agency, None, None)))[2] for c in commitments}
+    assert got == {
+        ids.agency("vnm/mps-immigration"),
+        ids.agency("khm/mosvy-dahtvr"),
+        ids.agency("khm/commit-task-force"),
+    }
+
+
+def test_every_activity_and_commitment_has_a_span(built: BuildResult) -> None:
+    ds = _graph(built)
+    prov = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
+    for cls in (PG.Activity, PG.Commitment, PG.SubActivity):
+        nodes = {s for s, _, _, _ in ds.quads((None, RDF.type, cls, None))}
+        assert nodes
+        for n in nodes:
+            spans = [o for _, _, o, _ in ds.quads((n, prov, None, None))]
+            assert spans, n
+            for sp in spans:
+                assert any(ds.quads((sp, PG.startLine, None, None))), sp
+
+
+def test_same_agency_same_uri_across_plans(built: BuildResult) -> None:
+    ds = _graph(built)
+    tf = ids.agency("khm/commit-task-force")
+    plans = set()
+    for c, _, _, _ in ds.quads((None, PG.agency, tf, None)):
+        for _, _, act, _ in ds.quads((c, PG.activity, None, None)):
+            for _, _, plan, _ in ds.quads((act, PG.plan, None, None)):
+                plans.add(plan)
+    assert ids.plan("vnm-khm-2020-2022") in plans
+
+
+def test_uncertain_commitment_marked(built: BuildResult) -> None:
+    ds = _graph(built)
+    act = ids.activity("chn-khm-2017-2019", "III.4")
+    uncertain = {
+        next(ds.quads((c, PG.mentionText, None, None)))[2]
+        for c, _, _, _ in ds.quads((None, PG.activity, act, None))
+        if (c, PG.uncertain, Literal(True), None) in ds
+        or any(ds.quads((c, PG.uncertain, Literal(True), None)))
+    }
+    assert uncertain == {Literal("Ministry of Interior Cambodia"), Literal("Embassies")}
+
+
+def test_manifest(built: BuildResult, paths: ProjectPaths) -> None:
+    manifest = json.loads(built.files[MANIFEST])
+    assert manifest["plans"]["vnm-khm-2020-2022"] == 19
+    assert manifest["plans"]["chn-khm-2017-2019"] == 23
+    assert manifest["triples"] == sum(manifest["graphs"].values())
+    assert set(manifest["files"]) == {NQUADS, TRIG}
+
+
+def test_violation_stops_the_build_and_writes_nothing(project_copy: ProjectPaths) -> None:
+    (project_copy.shapes / "impossible.ttl").write_text(
+        """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix pg: <https://w3id.org/plangraph/ontology#> .
+<urn:test:ImpossibleShape> a sh:NodeShape ; sh:targetClass pg:JointPlan ;
+  sh:property [ sh:path pg:doesNotExist ; sh:minCount 1 ] .
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationFailed) as err:
+        result = build(project_copy)
+        write(result, project_copy.graph)
+    assert "nothing was written" in str(err.value)
+    assert "urn:test:ImpossibleShape" in str(err.value) or "doesNotExist" in str(err.value)
+    assert not project_copy.graph.exists()

@@ -1,0 +1,54 @@
+"""The source catalog: every document present, unchanged, described."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from plangraph.catalog import DOCUMENT_KINDS, Catalog, load_catalog
+from plangraph.errors import CatalogError, SourceError
+from plangraph.paths import ProjectPaths
+
+
+def test_five_documents_with_their_checksums(catalog: Catalog) -> None:
+    assert len(catalog.documents) == 5
+    for d in catalog.documents:
+        assert hashlib.sha256(d.path.read_bytes()).hexdigest() == d.sha256, d.file
+        assert d.kind in DOCUMENT_KINDS
+        assert d.plan.start_year <= d.plan.end_year
+        assert d.original_file.endswith(".txt")
+
+
+def test_every_plan_implements_a_catalogued_agreement(catalog: Catalog) -> None:
+    slugs = {a.slug for a in catalog.agreements}
+    implemented = {d.plan.implements for d in catalog.documents}
+    assert implemented - {None} <= slugs
+    assert catalog.agreement("commit-mou-2004").signed == "2004-10-29"
+    assert set(catalog.agreement("commit-mou-2004").parties) == {
+        "khm",
+        "chn",
+        "lao",
+        "mmr",
+        "tha",
+        "vnm",
+    }
+
+
+def test_changed_source_is_refused_with_its_file(project_copy: ProjectPaths) -> None:
+    catalog = load_catalog(project_copy.catalog)
+    doc = catalog.document("vnm-khm-jpa-2020-2022")
+    doc.path.write_text(doc.path.read_text(encoding="utf-8") + "extra\n", encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        doc.read_lines()
+    assert err.value.file == str(doc.path)
+    assert "SHA-256" in str(err.value)
+
+
+def test_missing_field_names_file_and_line(project_copy: ProjectPaths) -> None:
+    text = project_copy.catalog.read_text(encoding="utf-8")
+    project_copy.catalog.write_text(text.replace("    layout: chn-khm-jpa\n", ""), encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_catalog(project_copy.catalog)
+    assert err.value.file == str(project_copy.catalog)
+    assert "missing 'layout'" in str(err.value)
