@@ -156,6 +156,7 @@ def write(result: BuildResult, folder: Path) -> None:
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(result.files[name])
+            os.chmod(tmp, 0o644)
             temps.append((tmp, name))
         for tmp, name in temps:
             os.replace(tmp, folder / name)

@@ -37,6 +37,16 @@ class QueryOutput:
     media_type: str
 
 
+def _term(value: str | int) -> ox.NamedNode | ox.Literal:
+    if isinstance(value, int):
+        return ox.Literal(
+            str(value), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+        )
+    if value.startswith(("https://", "http://")):
+        return ox.NamedNode(value)
+    return ox.Literal(value)
+
+
 class EmbeddedStore:
     def __init__(self, store: ox.Store, build_id: str, triples: int) -> None:
         self._store = store
@@ -63,9 +73,14 @@ class EmbeddedStore:
         store.load(data, ox.RdfFormat.N_QUADS)
         return cls(store, manifest["build_id"], manifest.get("triples", 0))
 
-    def _run(self, sparql: str):
+    def _run(self, sparql: str, bindings: dict[str, str | int] | None = None):
+        substitutions = None
+        if bindings:
+            substitutions = {ox.Variable(k): _term(v) for k, v in bindings.items()}
         try:
-            return self._store.query(sparql, use_default_graph_as_union=True)
+            return self._store.query(
+                sparql, use_default_graph_as_union=True, substitutions=substitutions
+            )
         except SyntaxError as exc:
             raise QueryError(f"malformed query: {exc}", param="query") from None
 
@@ -79,9 +94,15 @@ class EmbeddedStore:
         gf, media = GRAPH_FORMATS.get(fmt or "turtle", GRAPH_FORMATS["turtle"])
         return QueryOutput("graph", result.serialize(format=gf), media)
 
-    def select(self, sparql: str) -> list[dict[str, str]]:
-        """SELECT rows as plain dicts of variable -> lexical value (unbound left out)."""
-        result = self._run(sparql)
+    def select(
+        self, sparql: str, bindings: dict[str, str | int] | None = None
+    ) -> list[dict[str, str]]:
+        """SELECT rows as plain dicts of variable -> lexical value (unbound left out).
+
+        ``bindings`` pre-binds variables (an ``https://`` string binds an IRI, any other
+        string a plain literal, an int an integer): values are never pasted into the text.
+        """
+        result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("not a SELECT query", param="query")
         names = [v.value for v in result.variables]
