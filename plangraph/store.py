@@ -47,6 +47,24 @@ def _term(value: str | int) -> ox.NamedNode | ox.Literal:
     return ox.Literal(value)
 
 
+def bind_values(sparql: str, bindings: dict[str, str | int]) -> str:
+    """The query with a trailing ``VALUES`` clause binding each variable to one term.
+
+    Terms are built by the engine's own term types (which validate IRIs and escape
+    literals), so a request value can never change the query's structure.
+    """
+    names = []
+    for name in bindings:
+        if not name.isidentifier():
+            raise QueryError(f"bad parameter name {name!r}", param=name)
+        names.append(f"?{name}")
+    try:
+        terms = [str(_term(v)) for v in bindings.values()]
+    except ValueError as exc:
+        raise QueryError(f"bad parameter value: {exc}", param=next(iter(bindings))) from None
+    return f"{sparql.rstrip()}\nVALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}\n"
+
+
 class EmbeddedStore:
     def __init__(self, store: ox.Store, build_id: str, triples: int) -> None:
         self._store = store
@@ -74,13 +92,10 @@ class EmbeddedStore:
         return cls(store, manifest["build_id"], manifest.get("triples", 0))
 
     def _run(self, sparql: str, bindings: dict[str, str | int] | None = None):
-        substitutions = None
         if bindings:
-            substitutions = {ox.Variable(k): _term(v) for k, v in bindings.items()}
+            sparql = bind_values(sparql, bindings)
         try:
-            return self._store.query(
-                sparql, use_default_graph_as_union=True, substitutions=substitutions
-            )
+            return self._store.query(sparql, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise QueryError(f"malformed query: {exc}", param="query") from None
 
