@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import OWL, RDF, RDFS, XSD, Dataset
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.term import Node
 
 from . import ids
 from .agencies import Registry, load_registry, resolve_plan
@@ -86,10 +88,29 @@ def parse_all(
     return plans
 
 
+def _term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        datatype = term.datatype or XSD.string
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(datatype)))
+    raise TypeError(f"unexpected RDF term {term!r}")
+
+
+def _to_oxigraph(quad: tuple) -> ox.Quad:
+    s, p, o, g = quad
+    graph = getattr(g, "identifier", g)
+    name = ox.DefaultGraph() if graph is None or graph == DATASET_DEFAULT_GRAPH_ID else _term(graph)
+    return ox.Quad(_term(s), _term(p), _term(o), name)
+
+
 def _canonical(ds: Dataset) -> ox.Dataset:
     """The dataset with blank nodes (the ontology's OWL lists) named by RDFC-1.0."""
-    data = ds.serialize(format="nquads", encoding="utf-8")
-    canonical = ox.Dataset(ox.parse(data, ox.RdfFormat.N_QUADS))
+    canonical = ox.Dataset(_to_oxigraph(q) for q in ds.quads((None, None, None, None)))
     canonical.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return canonical
 

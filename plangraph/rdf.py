@@ -9,6 +9,7 @@ deterministic and every fact can be pointed at.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
@@ -37,6 +38,8 @@ SECTION_CLASSES = {
     "specific-objective": PG.SpecificObjective,
     "ppc": PG.ProjectProposalConcept,
     "section": PG.PlanSection,
+    "area-objective": PG.Objective,  # COMMIT: the numbered points under an Area (5.1 ...)
+    "plan-year": PG.PlanSection,  # Cambodia–Thailand Annex 4: Year 1, Year 2, Year 3
 }
 STEP_CLASSES = {
     "activity": PG.Activity,
@@ -50,6 +53,12 @@ PLAN_CLASSES = {1: PG.NationalPlan, 2: PG.JointPlan}
 
 def year(value: int) -> Literal:
     return Literal(f"{value:04d}", datatype=XSD.gYear)
+
+
+def decimal(value: float) -> str:
+    """An xsd:decimal lexical form (never an exponent): 4.0 -> "4", 2.5 -> "2.5"."""
+    text = f"{Decimal(repr(value)):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _text(value: str) -> Literal:
@@ -222,7 +231,7 @@ class _Mapper:
             self.add(node, RDF.type, PG.Target)
             self.add(node, DCTERMS.description, _text(t.text))
             if t.value is not None:
-                self.add(node, PG.value, Literal(str(t.value), datatype=XSD.decimal))
+                self.add(node, PG.value, Literal(decimal(t.value), datatype=XSD.decimal))
             if t.year is not None:
                 self.add(node, PG.targetYear, year(t.year))
             if t.period_label:
@@ -400,3 +409,38 @@ def to_dataset(
         mapper.source_document()
         mapper.plan(plan)
     return ds
+
+
+def catalog_examples_graph(catalog: Iterable, endpoint: str, base: str) -> Graph:
+    """The query catalog as SPARQL examples (SHACL-SPARQL executables, as in the SIB
+    sparql-examples project): one ``sh:SPARQLExecutable`` per query, with its question as
+    ``rdfs:comment``, its text as ``sh:select`` / ``sh:ask`` / ``sh:construct``,
+    ``schema:target`` the endpoint and ``schema:keywords`` its tags."""
+    from rdflib import Namespace
+    from rdflib.namespace import SH
+
+    schema = Namespace("https://schema.org/")
+    g = Graph()
+    g.bind("sh", SH)
+    g.bind("schema", schema)
+    g.bind("dcterms", DCTERMS)
+    forms = {
+        "select": (SH.SPARQLSelectExecutable, SH.select),
+        "ask": (SH.SPARQLAskExecutable, SH.ask),
+        "construct": (SH.SPARQLConstructExecutable, SH.construct),
+        "describe": (SH.SPARQLExecutable, schema.query),
+    }
+    for query in catalog:
+        node = URIRef(f"{base}/.well-known/sparql-examples#{query.name}")
+        kind, prop = forms[query.form]
+        g.add((node, RDF.type, SH.SPARQLExecutable))
+        g.add((node, RDF.type, kind))
+        g.add((node, DCTERMS.identifier, Literal(query.name)))
+        g.add((node, RDFS.label, Literal(query.title, lang="en")))
+        g.add((node, RDFS.comment, Literal(query.question, lang="en")))
+        g.add((node, prop, Literal(query.text)))
+        g.add((node, schema.target, URIRef(endpoint)))
+        g.add((node, RDFS.seeAlso, URIRef(f"{base}/api/queries/{query.name}")))
+        for tag in query.tags:
+            g.add((node, schema.keywords, Literal(tag)))
+    return g

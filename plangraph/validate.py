@@ -115,7 +115,13 @@ def validate_graph(data: Graph, shapes: Graph) -> Report:
         allow_infos=True,
     )
     report = Report(triples=len(data))
-    for node in results_graph.subjects(RDF.type, SH.ValidationResult):
+    # Top-level results only: pyshacl also types the nested sh:detail results of sh:node.
+    top = [
+        n
+        for report in results_graph.subjects(RDF.type, SH.ValidationReport)
+        for n in results_graph.objects(report, SH.result)
+    ]
+    for node in top:
         severity = results_graph.value(node, SH.resultSeverity)
         path = results_graph.value(node, SH.resultPath)
         component = results_graph.value(node, SH.sourceConstraintComponent)

@@ -76,9 +76,3 @@ def test_malformed_query_is_400_with_message(url: str) -> None:
     body = r.json()
     assert body["error"] == "query-error" and body["param"] == "query"
     assert "malformed query" in body["message"]
-
-
-def test_missing_query_is_400(url: str) -> None:
-    r = httpx.get(url + "/sparql")
-    assert r.status_code == 400
-    assert r.json()["param"] == "query"

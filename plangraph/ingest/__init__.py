@@ -20,11 +20,14 @@ Parser = Callable[[Document, Curations], Plan]
 
 def _parsers() -> dict[str, Parser]:
     # Imported here so that importing plangraph.ingest stays cheap.
-    from . import chn_khm_jpa, vnm_khm_jpa
+    from . import chn_khm_jpa, commit_srpa, khm_npa, khm_tha_minutes, vnm_khm_jpa
 
     return {
         "vnm-khm-jpa": vnm_khm_jpa.parse,
         "chn-khm-jpa": chn_khm_jpa.parse,
+        "khm-npa": khm_npa.parse,
+        "commit-srpa": commit_srpa.parse,
+        "khm-tha-minutes": khm_tha_minutes.parse,
     }
 
 

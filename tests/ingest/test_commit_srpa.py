@@ -1,0 +1,216 @@
+"""The COMMIT Sub-Regional Plan of Action 2005-2007 parser, on the real text."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from plangraph.agencies import Registry, resolve_plan
+from plangraph.catalog import Catalog
+from plangraph.curation import Curations
+from plangraph.errors import SourceError
+from plangraph.ingest import parse_document
+from plangraph.model import Plan
+from tests.golden import check_golden
+
+SLUG = "commit-srpa-2005-2007"
+
+
+@pytest.fixture(scope="module")
+def plan(catalog: Catalog, curations: Curations) -> Plan:
+    return parse_document(catalog.document(SLUG), curations)
+
+
+def test_golden(plan: Plan) -> None:
+    check_golden(plan, SLUG)
+
+
+def test_seven_areas_and_their_sub_points(plan: Plan) -> None:
+    areas = [s for s in plan.sections if s.kind == "area"]
+    assert [s.key for s in areas] == [f"area-{i}" for i in range(1, 8)]
+    assert plan.section("area-1").title == "Policy and Cooperation"
+    points = [s for s in plan.sections if s.kind == "area-objective"]
+    assert [(s.key, s.parent) for s in points] == [
+        ("area-5.1", "area-5"),
+        ("area-5.2", "area-5"),
+        ("area-5.3", "area-5"),
+    ]
+    # printed three times (PPC 6, 7, 9), once as "programs.", twice as "programmes:"
+    assert len(plan.section("area-5").spans) == 3
+    assert [n.text for n in plan.section("area-5").notes] == [
+        "Enhance and strengthen repatriation and reintegration programmes"
+    ]
+
+
+def test_eighteen_framework_activities_with_their_area(plan: Plan) -> None:
+    framework = [a for a in plan.activities if a.kind == "activity"]
+    assert [a.number for a in framework] == [str(i) for i in range(1, 19)]
+    assert {a.number: a.section for a in framework} == {
+        "1": "area-1",
+        "2": "area-1",
+        "3": "area-2",
+        "4": "area-2",
+        "5": "area-2",
+        "6": "area-3",
+        "7": "area-3",
+        "8": "area-3",
+        "9": "area-3",
+        "10": "area-3",
+        "11": "area-4",
+        "12": "area-4",
+        "13": "area-5",
+        "14": "area-5",
+        "15": "area-5",
+        "16": "area-6",
+        "17": "area-7",
+        "18": "ppc-12",  # printed under "PP 12 - Cross-Cutting Issues" with no area
+    }
+    a3 = plan.activity("3")
+    assert a3.text == "Undertake an assessment on training needs at the regional level."
+    assert a3.printed_number == "Activity 3"
+    assert (a3.spans[0].start_line, a3.spans[0].end_line) == (25, 25)
+    a18 = plan.activity("18")
+    assert a18.flags == ["no-area-printed"]
+    assert [o.text for o in a18.outputs][:2] == [
+        "Terms of reference for Senior Officials Meeting",
+        "Schedule for implementation of the Plan of Action",
+    ]
+
+
+def test_twelve_ppcs_with_objectives_and_results(plan: Plan) -> None:
+    ppcs = [s for s in plan.sections if s.kind == "ppc"]
+    assert [s.key for s in ppcs] == [f"ppc-{i}" for i in range(1, 13)]
+    assert plan.section("ppc-12").flags == ["printed-as:PP 12"]
+    ppc1 = plan.section("ppc-1")
+    assert ppc1.description is not None
+    assert ppc1.description.startswith("Assessments of specific training needs")
+    assert len(ppc1.expected_results) == 4
+    assert ppc1.expected_results[1].text == (
+        "The establishment of a regional training mechanism on human trafficking."
+    )
+    # a single-sentence expected result, and a result printed after a page break
+    assert plan.section("ppc-7").expected_results[0].text.startswith("The expected result is")
+    assert len(plan.section("ppc-4").expected_results) == 6
+    # the footnote on the heading of PPC 2
+    assert plan.section("ppc-2").notes[0].kind == "footnote"
+    assert plan.section("ppc-2").notes[0].span.start_line == 106
+
+
+def test_participating_countries_where_listed(plan: Plan) -> None:
+    listed = {
+        s.key: [(c.mention.text, c.mention.party, c.role) for c in s.commitments]
+        for s in plan.sections
+        if s.commitments
+    }
+    assert sorted(listed) == ["ppc-1", "ppc-11", "ppc-6", "ppc-8", "ppc-9"]
+    assert listed["ppc-8"] == [
+        ("Cambodia", "khm", "participant"),
+        ("China", "chn", "participant"),
+        ("Lao PDR", "lao", "participant"),
+        ("Myanmar", "mmr", "participant"),
+        ("Thailand", "tha", "participant"),
+        ("Vietnam", "vnm", "participant"),
+    ]
+
+
+def test_work_items_by_phase_serving_the_ppc_activities(plan: Plan) -> None:
+    kinds = Counter(a.kind for a in plan.activities)
+    assert kinds == {"activity": 18, "work-item": 95, "sub-activity": 60}
+    ppc1 = [a.number for a in plan.activities if a.section == "ppc-1" and a.kind == "work-item"]
+    assert ppc1 == [
+        "ppc-1.pre.1",
+        "ppc-1.pre.2",
+        "ppc-1.pre.3",
+        "ppc-1.pre.4",
+        "ppc-1.core.1",
+        "ppc-1.core.2",
+        "ppc-1.core.3",
+        "ppc-1.core.4",
+        "ppc-1.follow.1",
+        "ppc-1.follow.2",
+    ]
+    assert plan.activity("ppc-2.core.1").serves == ["6", "7", "11", "12"]
+    # "Activity 1 includes ..." serves only Activity 1
+    assert plan.activity("ppc-4.pre.5").serves == ["1"]
+    sub = plan.activity("ppc-1.core.4.8")
+    assert (sub.kind, sub.parent, sub.printed_number, sub.text) == (
+        "sub-activity",
+        "ppc-1.core.4",
+        "8.",
+        "Justice and legal issues.",
+    )
+    # the bullets after "Examples include:" belong to the paragraph above it
+    assert plan.activity("ppc-10.follow.1").text.endswith("Examples include:")
+    assert plan.activity("ppc-10.follow.1.8").spans[0].start_line == 542
+    # items after the country footer inside a work list stay in that list
+    assert plan.activity("ppc-11.core.3").spans[0].start_line == 581
+    # every number is URL-safe
+    for a in plan.activities:
+        assert a.number.replace(".", "").replace("-", "").isalnum()
+
+
+def test_bilateral_options_kept_as_data(plan: Plan) -> None:
+    item = plan.activity("ppc-2.follow.2")
+    assert [n.text for n in item.notes if n.kind == "bilateral-option"] == [
+        "Lao-Thai",
+        "Cambodia-Thai",
+        "Myanmar-Thai",
+        "Myanmar-China",
+        "China-Vietnam",
+        "Vietnam-Cambodia",
+        "Lao-China",
+    ]
+
+
+def test_commitments_where_the_text_assigns_the_work(plan: Plan) -> None:
+    def who(number: str) -> list[tuple[str, str | None, str]]:
+        return [
+            (c.mention.text, c.mention.party, c.role) for c in plan.activity(number).commitments
+        ]
+
+    assert who("ppc-1.follow.1") == [("COMMIT Secretariat (UNIAP)", None, "responsible")]
+    assert who("ppc-12.core.2") == [("UNIAP", None, "responsible")]
+    assert [p for _, p, _ in who("ppc-2.pre.1")] == ["khm", "chn", "lao", "mmr", "tha", "vnm"]
+    assert who("ppc-10.pre.4")[-1] == ("other relevant Ministries", None, "responsible")
+    assert who("ppc-10.pre.1") == [("Donor", None, "resourcing")]
+    assert ("UNIAP", None, "support") in who("18")
+
+
+def test_legal_instruments(plan: Plan) -> None:
+    mou = plan.legal_instruments[0]
+    assert (mou.key, mou.date, mou.same_as_agreement) == (
+        "commit-mou",
+        "2004-10-29",
+        "commit-mou-2004",
+    )
+    assert plan.activity("ppc-5.pre.1").cites == ["palermo-protocol", "untoc"]
+
+
+def test_every_mention_resolves(catalog: Catalog, curations: Curations, registry: Registry) -> None:
+    plan = parse_document(catalog.document(SLUG), curations)  # a fresh copy: this fills .resolved
+    resolve_plan(plan, registry, SLUG)
+    resolved = {m.resolved for m in plan.mentions()}
+    assert {"int/commit-secretariat", "int/uniap", "lao/commit-task-force", "party/vnm"} <= resolved
+    assert "int/donors" in resolved
+
+
+def test_missing_ppc_is_a_source_error(
+    catalog: Catalog, curations: Curations, tmp_path: Path
+) -> None:
+    document = catalog.document(SLUG)
+    lines = document.path.read_text(encoding="utf-8").split("\n")
+    at = lines.index("PPC 5 – SOM 2 Framework Document Activity 8")
+    del lines[at]
+    data = "\n".join(lines).encode("utf-8")
+    copy = tmp_path / document.file
+    copy.write_bytes(data)
+    broken = dataclasses.replace(document, path=copy, sha256=hashlib.sha256(data).hexdigest())
+    with pytest.raises(SourceError) as info:
+        parse_document(broken, curations)
+    assert info.value.file == str(copy)
+    assert info.value.line == lines.index("PPC 6 – SOM 2 Framework Document Activities 13") + 1
+    assert "PPC 5" in info.value.message
