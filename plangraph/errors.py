@@ -98,3 +98,38 @@ class QueryError(PlangraphError):
     """A SPARQL query or a query parameter is malformed or refused."""
 
     kind = "query-error"
+
+
+class QueryRefused(QueryError):
+    """A request to change the data (SPARQL Update, Graph Store writes): read-only endpoint."""
+
+    kind = "query-refused"
+    http_status = 403
+
+
+class QueryTimeout(QueryError):
+    """A query ran past the time limit and was stopped."""
+
+    kind = "query-timeout"
+    http_status = 503
+
+
+class QueryBusy(QueryError):
+    """Every query worker stayed busy for longer than the time limit."""
+
+    kind = "query-busy"
+    http_status = 503
+
+
+class NotFound(PlangraphError):
+    """A requested resource (plan, agency, source, URI) is not in the graph."""
+
+    kind = "not-found"
+    http_status = 404
+
+
+class NotAcceptable(PlangraphError):
+    """None of the media types a request accepts is served for that resource."""
+
+    kind = "not-acceptable"
+    http_status = 406

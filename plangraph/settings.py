@@ -24,6 +24,7 @@ class Settings:
     query_timeout: float = 10.0
     max_rows: int = 10_000
     max_query_length: int = 20_000
+    query_workers: int = 2
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -3,20 +3,34 @@
 The embedded store is pyoxigraph (Oxigraph's compiled SPARQL 1.1 engine) in memory, loaded
 from the built N-Quads. The default graph of a query is the union of all named graphs, so
 queries need no GRAPH clause; GRAPH still selects one source document's graph.
+
+Results are serialised here with a row cap: iteration stops after ``max_rows`` solutions
+(or triples) and :attr:`QueryOutput.truncated` says so; the body is always complete and
+valid in its format. User queries run in worker processes (:mod:`plangraph.querypool`) that
+each hold an :class:`EmbeddedStore`, so a query past its time limit can be stopped.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
 from .build import MANIFEST, NQUADS
 from .errors import DatasetError, QueryError
+from .sparql_guard import has_dataset_clause
 
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+# name -> (format for SELECT/ASK results, format for graph results); None: not applicable
 RESULT_FORMATS = {
     "json": (ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
     "xml": (ox.QueryResultsFormat.XML, "application/sparql-results+xml"),
@@ -26,8 +40,34 @@ RESULT_FORMATS = {
 GRAPH_FORMATS = {
     "turtle": (ox.RdfFormat.TURTLE, "text/turtle"),
     "ntriples": (ox.RdfFormat.N_TRIPLES, "application/n-triples"),
+    "jsonld": (ox.RdfFormat.JSON_LD, "application/ld+json"),
     "rdfxml": (ox.RdfFormat.RDF_XML, "application/rdf+xml"),
+    "trig": (ox.RdfFormat.TRIG, "application/trig"),
+    "nquads": (ox.RdfFormat.N_QUADS, "application/n-quads"),
 }
+# every name a client may send as format= (SPARQLWrapper sends json, xml, csv, tsv, turtle,
+# n3, rdf+xml, json-ld): which results format and which graph format it means
+FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
+    "json": ("json", "jsonld"),
+    "xml": ("xml", "rdfxml"),
+    "csv": ("csv", None),
+    "tsv": ("tsv", None),
+    "turtle": (None, "turtle"),
+    "ttl": (None, "turtle"),
+    "n3": (None, "turtle"),
+    "ntriples": (None, "ntriples"),
+    "nt": (None, "ntriples"),
+    "n-triples": (None, "ntriples"),
+    "jsonld": (None, "jsonld"),
+    "json-ld": (None, "jsonld"),
+    "rdfxml": (None, "rdfxml"),
+    "rdf+xml": (None, "rdfxml"),
+    "rdf": (None, "rdfxml"),
+    "trig": (None, "trig"),
+    "nquads": (None, "nquads"),
+    "n-quads": (None, "nquads"),
+}
+_SYNTAX_POSITION = re.compile(r"error at (\d+):(\d+):?\s*")
 
 
 @dataclass
@@ -35,41 +75,205 @@ class QueryOutput:
     kind: str  # "select", "ask", "graph"
     body: bytes
     media_type: str
+    truncated: bool = False
+    count: int | None = None  # rows (SELECT) or triples (graph) in the body
 
 
-def _term(value: str | int) -> ox.NamedNode | ox.Literal:
+@dataclass(frozen=True)
+class Iri:
+    """A parameter value to bind as an IRI."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class TypedLiteral:
+    """A parameter value to bind as a literal with a datatype (e.g. xsd:gYear)."""
+
+    lexical: str
+    datatype: str
+
+
+BindingValue = str | int | Iri | TypedLiteral
+
+
+def _term(value: BindingValue) -> ox.NamedNode | ox.Literal:
+    if isinstance(value, Iri):
+        return ox.NamedNode(value.value)
+    if isinstance(value, TypedLiteral):
+        return ox.Literal(value.lexical, datatype=ox.NamedNode(value.datatype))
+    if isinstance(value, bool):
+        return ox.Literal(str(value).lower(), datatype=ox.NamedNode(XSD + "boolean"))
     if isinstance(value, int):
-        return ox.Literal(
-            str(value), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
-        )
+        return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
     if value.startswith(("https://", "http://")):
         return ox.NamedNode(value)
     return ox.Literal(value)
 
 
-def bind_values(sparql: str, bindings: dict[str, str | int]) -> str:
+def bind_values(sparql: str, bindings: dict[str, BindingValue]) -> str:
     """The query with a trailing ``VALUES`` clause binding each variable to one term.
 
     Terms are built by the engine's own term types (which validate IRIs and escape
-    literals), so a request value can never change the query's structure.
+    literals), so a request value can never change the query's structure. A trailing VALUES
+    joins with the solutions of the WHERE clause (after grouping), so a bound variable must
+    be visible at the query's outer level.
     """
+    if not bindings:
+        return sparql
     names = []
     for name in bindings:
         if not name.isidentifier():
             raise QueryError(f"bad parameter name {name!r}", param=name)
         names.append(f"?{name}")
-    try:
-        terms = [str(_term(v)) for v in bindings.values()]
-    except ValueError as exc:
-        raise QueryError(f"bad parameter value: {exc}", param=next(iter(bindings))) from None
+    terms = []
+    for name, value in bindings.items():
+        try:
+            terms.append(str(_term(value)))
+        except ValueError as exc:
+            raise QueryError(f"bad parameter value: {exc}", param=name) from None
     return f"{sparql.rstrip()}\nVALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}\n"
 
 
+def syntax_error(exc: SyntaxError, sparql: str) -> QueryError:
+    """A QueryError with the parser's message, its line and the character offset."""
+    message = str(exc)
+    m = _SYNTAX_POSITION.match(message)
+    if not m:
+        return QueryError(f"malformed query: {message}", param="query")
+    line, col = int(m.group(1)), int(m.group(2))
+    lines = sparql.split("\n")
+    offset = sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
+    detail = message[m.end() :].replace("\n", " ")
+    return QueryError(
+        f"malformed query at line {line}, column {col}: {detail}",
+        param="query",
+        line=line,
+        position=offset,
+    )
+
+
+def _pick(kind: str, formats: Sequence[str]) -> str:
+    """The first requested format name that applies to the result kind, else the default."""
+    slot = 1 if kind == "graph" else 0
+    for name in formats:
+        choice = FORMAT_NAMES.get(name)
+        if choice is not None and choice[slot] is not None:
+            return choice[slot]  # type: ignore[return-value]
+    return "turtle" if kind == "graph" else "json"
+
+
+def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> dict[str, object]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, object] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD + "string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {
+        "type": "triple",
+        "value": {
+            "subject": _json_term(term.subject),
+            "predicate": _json_term(term.predicate),
+            "object": _json_term(term.object),
+        },
+    }
+
+
+def _xml_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != XSD + "string":
+            dt = quoteattr(term.datatype.value)
+            return f"<literal datatype={dt}>{escape(term.value)}</literal>"
+        return f"<literal>{escape(term.value)}</literal>"
+    return (
+        f"<triple><subject>{_xml_term(term.subject)}</subject>"
+        f"<predicate>{_xml_term(term.predicate)}</predicate>"
+        f"<object>{_xml_term(term.object)}</object></triple>"
+    )
+
+
+def _csv_value(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.NamedNode | ox.Literal):
+        return term.value
+    return str(term)
+
+
+def serialize_solutions(variables: list[str], rows: list[list[object]], fmt: str) -> bytes:
+    """SPARQL 1.1 results (JSON, XML, CSV, TSV) of the given rows."""
+    if fmt == "json":
+        bindings = [
+            {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
+            for row in rows
+        ]
+        doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    if fmt == "xml":
+        out = [
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+            "<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables) + "</head>",
+            "<results>",
+        ]
+        for row in rows:
+            cells = "".join(
+                f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"  # type: ignore[arg-type]
+                for v, t in zip(variables, row, strict=True)
+                if t is not None
+            )
+            out.append(f"<result>{cells}</result>")
+        out.append("</results>\n</sparql>\n")
+        return "\n".join(out).encode("utf-8")
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(variables)
+        for row in rows:
+            writer.writerow([_csv_value(t) for t in row])
+        return buf.getvalue().encode("utf-8")
+    # TSV: terms in their SPARQL / N-Triples form
+    lines = ["\t".join(f"?{v}" for v in variables)]
+    for row in rows:
+        lines.append("\t".join("" if t is None else str(t) for t in row))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _ask_body(value: bool, fmt: str) -> bytes:
+    if fmt == "json":
+        return json.dumps({"head": {}, "boolean": value}).encode("utf-8")
+    if fmt == "xml":
+        return (
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head/><boolean>{str(value).lower()}</boolean></sparql>\n"
+        ).encode()
+    if fmt == "csv":
+        return f"_askResult\r\n{str(value).lower()}\r\n".encode()
+    return f"?_askResult\n{str(value).lower()}\n".encode()
+
+
 class EmbeddedStore:
-    def __init__(self, store: ox.Store, build_id: str, triples: int) -> None:
+    def __init__(
+        self, store: ox.Store, build_id: str, triples: int, folder: Path | None = None
+    ) -> None:
         self._store = store
         self.build_id = build_id
         self.triples = triples
+        self.folder = folder
+        self._graphs: frozenset[str] | None = None
 
     @classmethod
     def from_folder(cls, folder: Path) -> EmbeddedStore:
@@ -89,33 +293,109 @@ class EmbeddedStore:
             raise DatasetError("dataset does not match its build manifest (half-written?)", file=nq)
         store = ox.Store()
         store.load(data, ox.RdfFormat.N_QUADS)
-        return cls(store, manifest["build_id"], manifest.get("triples", 0))
+        return cls(store, manifest["build_id"], manifest.get("triples", 0), folder)
 
-    def _run(self, sparql: str, bindings: dict[str, str | int] | None = None):
+    @classmethod
+    def from_rdf(cls, data: bytes, fmt: str = "trig", build_id: str = "fixture") -> EmbeddedStore:
+        """A store over RDF given as bytes (TriG or N-Quads): for fixtures and tests."""
+        store = ox.Store()
+        store.load(data, ox.RdfFormat.TRIG if fmt == "trig" else ox.RdfFormat.N_QUADS)
+        return cls(store, build_id, len(store))
+
+    def graphs(self) -> frozenset[str]:
+        """The IRIs of the dataset's named graphs."""
+        if self._graphs is None:
+            self._graphs = frozenset(
+                g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)
+            )
+        return self._graphs
+
+    def _run(
+        self,
+        sparql: str,
+        bindings: dict[str, BindingValue] | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ):
         if bindings:
             sparql = bind_values(sparql, bindings)
+        kwargs: dict[str, object] = {}
+        if default_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        elif not has_dataset_clause(sparql):  # FROM / FROM NAMED: the query's own dataset
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         try:
-            return self._store.query(sparql, use_default_graph_as_union=True)
+            return self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
-            raise QueryError(f"malformed query: {exc}", param="query") from None
+            raise syntax_error(exc, sparql) from None
+        except ValueError as exc:
+            raise QueryError(f"bad graph IRI: {exc}", param="default-graph-uri") from None
 
-    def query(self, sparql: str, fmt: str | None = None) -> QueryOutput:
-        """Run a read-only query and serialise its result (SELECT/ASK or graph)."""
-        result = self._run(sparql)
-        if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
-            kind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
-            rf, media = RESULT_FORMATS.get(fmt or "json", RESULT_FORMATS["json"])
-            return QueryOutput(kind, result.serialize(format=rf), media)
-        gf, media = GRAPH_FORMATS.get(fmt or "turtle", GRAPH_FORMATS["turtle"])
-        return QueryOutput("graph", result.serialize(format=gf), media)
+    def query(
+        self,
+        sparql: str,
+        fmt: str | Sequence[str] | None = None,
+        *,
+        bindings: dict[str, BindingValue] | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        max_rows: int | None = None,
+    ) -> QueryOutput:
+        """Run a read-only query and serialise its result (SELECT/ASK or graph).
+
+        ``fmt`` is a format name or a list of them in order of preference (see
+        :data:`FORMAT_NAMES`); the first that applies to the result kind wins, else SPARQL
+        JSON / Turtle. At most ``max_rows`` rows (or triples) are serialised.
+        """
+        formats = [fmt] if isinstance(fmt, str) else list(fmt or ())
+        for name in formats:
+            if name not in FORMAT_NAMES:
+                known = ", ".join(sorted(FORMAT_NAMES))
+                raise QueryError(f"unknown format {name!r}; one of {known}", param="format")
+        result = self._run(sparql, bindings, default_graphs, named_graphs)
+        limit = max_rows if max_rows is not None else -1
+        if isinstance(result, ox.QueryBoolean):
+            name = _pick("ask", formats)
+            return QueryOutput(
+                "ask", _ask_body(bool(result), name), RESULT_FORMATS[name][1], count=1
+            )
+        if isinstance(result, ox.QuerySolutions):
+            name = _pick("select", formats)
+            variables = [v.value for v in result.variables]
+            rows: list[list[object]] = []
+            truncated = False
+            for solution in result:
+                if len(rows) == limit:
+                    truncated = True
+                    break
+                rows.append([solution[v] for v in variables])
+            body = serialize_solutions(variables, rows, name)
+            return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
+        name = _pick("graph", formats)
+        rdf_format, media = GRAPH_FORMATS[name]
+        triples: list[ox.Triple] = []
+        truncated = False
+        for triple in result:
+            if len(triples) == limit:
+                truncated = True
+                break
+            triples.append(triple)
+        items: Iterable[ox.Triple | ox.Quad] = triples
+        if rdf_format.supports_datasets:
+            items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+        body = ox.serialize(items, format=rdf_format) or b""
+        return QueryOutput("graph", body, media, truncated, len(triples))
 
     def select(
-        self, sparql: str, bindings: dict[str, str | int] | None = None
+        self, sparql: str, bindings: dict[str, BindingValue] | None = None
     ) -> list[dict[str, str]]:
         """SELECT rows as plain dicts of variable -> lexical value (unbound left out).
 
         ``bindings`` pre-binds variables (an ``https://`` string binds an IRI, any other
-        string a plain literal, an int an integer): values are never pasted into the text.
+        string a plain literal, an int an integer, :class:`Iri` / :class:`TypedLiteral`
+        exactly that): values are never pasted into the text.
         """
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):

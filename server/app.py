@@ -12,7 +12,7 @@ from plangraph.errors import PlangraphError
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
 
-from . import pages, sparql
+from . import api, catalog_api, ld, pages, sparql
 
 
 def create_app(settings: Settings, store: EmbeddedStore) -> FastAPI:
@@ -30,5 +30,9 @@ def create_app(settings: Settings, store: EmbeddedStore) -> FastAPI:
         return {"status": "ok", "build": store.build_id, "triples": store.triples}
 
     app.include_router(sparql.router(settings, store))
+    app.include_router(catalog_api.router(settings, store))
+    pages.install(app)
     app.include_router(pages.router(settings, store))
+    app.include_router(api.router(settings, store))
+    app.include_router(ld.router(settings, store))
     return app

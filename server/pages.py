@@ -1,32 +1,201 @@
-"""HTML pages for people."""
+"""HTML pages for people: home, plans, activities, agencies, any resource, the query page.
+
+Rendering only: the data comes from :class:`plangraph.api.GraphApi`. Every page is a
+Jinja2 template extending ``base.html``; scripts and styles are static files, so the
+Content-Security-Policy allows no inline script.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from plangraph.api import GraphApi, parse_span, spans
+from plangraph.catalog import load_catalog as load_sources
+from plangraph.errors import PlangraphError
 from plangraph.queries import load_catalog
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
 
 HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+
+# No inline script and nothing from another origin on any page. YASGUI (CodeMirror,
+# DataTables) sets style attributes, so the query page alone also allows inline styles; it
+# needs no 'unsafe-eval' (the browser tests fail on any CSP violation).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+CSP_QUERY_PAGE = CSP.replace("style-src 'self';", "style-src 'self' 'unsafe-inline';")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+# FastAPI's own OpenAPI pages load Swagger UI / ReDoc with an inline script.
+_NO_CSP = ("/docs", "/redoc")
+
+
+def install(app: FastAPI) -> None:
+    """Security headers on every response, the CSP on every HTML page; /static files."""
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        ctype = response.headers.get("content-type", "")
+        if ctype.startswith("text/html") and not request.url.path.startswith(_NO_CSP):
+            policy = CSP_QUERY_PAGE if request.url.path == "/query" else CSP
+            response.headers.setdefault("Content-Security-Policy", policy)
+        return response
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(
+        request, name, context, status_code=status_code, headers={"Vary": "Accept"}
+    )
+
+
+_APIS: dict[int, tuple[EmbeddedStore, GraphApi]] = {}
+
+
+def graph_api(settings: Settings, store: EmbeddedStore) -> GraphApi:
+    """One :class:`GraphApi` per store, shared by the API, Linked Data and page routers."""
+    held = _APIS.get(id(store))
+    if held is None or held[0] is not store:
+        held = (store, GraphApi(store, settings.paths.queries / "api"))
+        _APIS[id(store)] = held
+    return held[1]
+
+
+def _sources(settings: Settings) -> list[dict[str, str]]:
+    try:
+        catalog = load_sources(settings.paths.catalog)
+    except PlangraphError:  # the home page still works without data/sources
+        return []
+    return [
+        {"slug": d.slug, "title": d.title, "file": d.file, "kind": d.kind}
+        for d in catalog.documents
+    ]
+
+
+# -- page builders used by the Linked Data router -----------------------------------------
+
+
+def plan_page(request: Request, api: GraphApi, slug: str) -> HTMLResponse:
+    plan = api.plan(slug)
+    by_section: dict[str | None, list[dict[str, Any]]] = {}
+    for a in plan["activities"]:
+        by_section.setdefault(a["section"], []).append(a)
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for s in plan["sections"]:
+        children.setdefault(s["parent"], []).append(s)
+    known = {s["uri"] for s in plan["sections"]}
+    roots = [s for s in plan["sections"] if s["parent"] not in known]
+    return render(
+        request,
+        "plan.html",
+        {
+            "plan": plan,
+            "roots": roots,
+            "children": children,
+            "by_section": by_section,
+            "unsectioned": [a for a in plan["activities"] if a["section"] not in known],
+        },
+    )
+
+
+def activity_page(request: Request, api: GraphApi, activity: dict[str, Any]) -> HTMLResponse:
+    plan = api.plan_summary(activity["plan"])
+    return render(
+        request,
+        "activity.html",
+        {
+            "activity": activity,
+            "plan": plan,
+            "commitments": api.activity_commitments(activity["uri"]),
+            "statements": api.statements(activity["uri"]),
+        },
+    )
+
+
+def agency_page(request: Request, api: GraphApi, agency_id: str) -> HTMLResponse:
+    return render(request, "agency.html", {"agency": api.agency(agency_id)})
+
+
+def resource_page(request: Request, api: GraphApi, iri: str) -> HTMLResponse:
+    statements = api.statements(iri)
+    backing = [
+        span.to_json()
+        for span in spans(
+            s["value"]
+            for s in statements
+            if s["isIri"] and s["property"].endswith("#wasDerivedFrom") and parse_span(s["value"])
+        )
+    ]
+    types = [s for s in statements if s["property"].endswith("#type")]
+    label = next(
+        (
+            s["value"]
+            for s in statements
+            if not s["isIri"] and s["property"].endswith(("#prefLabel", "#label"))
+        ),
+        iri,
+    )
+    return render(
+        request,
+        "resource.html",
+        {"iri": iri, "label": label, "types": types, "statements": statements, "spans": backing},
+    )
 
 
 def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
-    r = APIRouter()
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    r = APIRouter(include_in_schema=False)
+    api = graph_api(settings, store)
+    sources = _sources(settings)
     catalog = load_catalog(settings.paths.queries)
+    examples = [
+        {"name": q.name, "title": q.title, "question": q.question, "query": q.text}
+        for q in catalog.values()
+    ]
+    examples_json = json.dumps(examples, ensure_ascii=False).replace("</", "<\\/")
 
     @r.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:
-        plans = store.select(catalog["plans"].text)
-        return templates.TemplateResponse(
+        return render(
             request,
             "home.html",
-            {"plans": plans, "build_id": store.build_id, "triples": store.triples},
+            {
+                "plans": api.plans(),
+                "sources": sources,
+                "agency_count": len(api.agencies()),
+                "build_id": store.build_id,
+                "triples": store.triples,
+            },
         )
 
+    @r.get("/agencies", response_class=HTMLResponse)
+    def agencies(request: Request) -> HTMLResponse:
+        return render(request, "agencies.html", {"agencies": api.agencies()})
+
+    @r.get("/query", response_class=HTMLResponse)
+    def query(request: Request) -> HTMLResponse:
+        return render(request, "query.html", {"examples": examples, "examples_json": examples_json})
+
     return r
+
+
+__all__ = ["graph_api", "install", "render", "router"]

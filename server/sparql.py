@@ -1,70 +1,273 @@
-"""/sparql: the SPARQL 1.1 Protocol endpoint (queries only)."""
+"""/sparql: the SPARQL 1.1 Protocol endpoint (queries only, read-only).
+
+GET ``query=``, POST form (``query=``), POST ``application/sparql-query``; ``default-graph-uri``
+and ``named-graph-uri``; results by ``Accept`` or ``format=``. GET without a query answers
+with the SPARQL Service Description. Every query passes :mod:`plangraph.sparql_guard` and
+then runs in a worker process of :class:`plangraph.querypool.QueryPool` (time limit, row
+cap), awaited off the event loop. The pool is started by this router's lifespan and kept in
+``app.state.query_pool`` (the catalog API uses it too).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from plangraph.errors import QueryError
+from plangraph.errors import PlangraphError, QueryError, QueryRefused
+from plangraph.queries import load_meta
+from plangraph.querypool import QueryPool, QueryRequest
 from plangraph.settings import Settings
-from plangraph.store import EmbeddedStore
+from plangraph.sparql_guard import Guard
+from plangraph.store import FORMAT_NAMES, EmbeddedStore, QueryOutput
 
 ACCEPT_FORMATS = {
     "application/sparql-results+json": "json",
     "application/json": "json",
     "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
     "text/csv": "csv",
     "text/tab-separated-values": "tsv",
     "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "text/n3": "turtle",
     "application/n-triples": "ntriples",
+    "text/plain": "ntriples",
+    "application/ld+json": "jsonld",
+    "application/x-json+ld": "jsonld",
     "application/rdf+xml": "rdfxml",
+    "application/trig": "trig",
+    "application/n-quads": "nquads",
 }
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "X-Plangraph-Build, X-Plangraph-Truncated, X-Plangraph-Rows",
+}
+RDF_MEDIA = {m for m, f in ACCEPT_FORMATS.items() if FORMAT_NAMES[f][0] is None}
 
 
-def _format(request: Request, explicit: str | None) -> str | None:
+def requested_formats(request: Request, explicit: str | None) -> list[str]:
+    """Format names in order of preference: ``format=`` first, then the Accept header by q."""
+    names: list[str] = []
     if explicit:
-        return explicit
-    for part in request.headers.get("accept", "").split(","):
-        media = part.split(";")[0].strip().lower()
-        if media in ACCEPT_FORMATS:
-            return ACCEPT_FORMATS[media]
-    return None
+        # a name (json, turtle...) or media types (SPARQLWrapper sends "a/b,c/d")
+        for value in explicit.lower().split(","):
+            name = ACCEPT_FORMATS.get(value.split(";")[0].strip(), value.strip())
+            if name in FORMAT_NAMES:
+                names.append(name)
+        if not names:
+            known = ", ".join(sorted(FORMAT_NAMES))
+            raise QueryError(f"unknown format {explicit!r}; one of {known}", param="format")
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(request.headers.get("accept", "").split(",")):
+        media, *opts = (x.strip() for x in part.split(";"))
+        q = 1.0
+        for opt in opts:
+            if opt.startswith("q="):
+                try:
+                    q = float(opt[2:])
+                except ValueError:
+                    q = 0.0
+        if media.lower() in ACCEPT_FORMATS and q > 0:
+            ranked.append((-q, i, ACCEPT_FORMATS[media.lower()]))
+    names.extend(name for _, _, name in sorted(ranked))
+    return names
+
+
+def error_response(exc: PlangraphError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        exc.to_json(), status_code=exc.http_status, headers={**CORS, **(headers or {})}
+    )
+
+
+def output_response(out: QueryOutput, build_id: str) -> Response:
+    headers = {
+        **CORS,
+        "Vary": "Accept",
+        "X-Plangraph-Build": build_id,
+        "X-Plangraph-Truncated": "true" if out.truncated else "false",
+    }
+    if out.count is not None:
+        headers["X-Plangraph-Rows"] = str(out.count)
+    media = out.media_type
+    if media.startswith("text/") or media.endswith(("+json", "+xml", "/trig", "/n-quads")):
+        media += "; charset=utf-8"
+    return Response(out.body, headers={**headers, "Content-Type": media})
+
+
+def query_pool(request: Request) -> QueryPool:
+    return request.app.state.query_pool
 
 
 def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
-    r = APIRouter()
+    guard = Guard(store.graphs(), settings.max_query_length)
+    meta = load_meta(settings.paths.queries)
+    endpoint = settings.base_url.rstrip("/") + "/sparql"
 
-    def run(query: str, request: Request, fmt: str | None) -> Response:
-        if len(query) > settings.max_query_length:
-            raise QueryError(
-                f"query is longer than {settings.max_query_length} characters", param="query"
-            )
-        out = store.query(query, _format(request, fmt))
-        return Response(
-            out.body, media_type=out.media_type, headers={"X-Plangraph-Build": store.build_id}
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        folder = store.folder if store.folder is not None else settings.paths.graph
+        pool = QueryPool(
+            folder,
+            size=settings.query_workers,
+            timeout=settings.query_timeout,
+            max_rows=settings.max_rows,
         )
+        await run_in_threadpool(pool.start)
+        app.state.query_pool = pool
+        try:
+            yield
+        finally:
+            await run_in_threadpool(pool.close)
+
+    r = APIRouter(lifespan=lifespan)
+
+    async def run(
+        request: Request,
+        query: str,
+        fmt: str | None,
+        default_graphs: Sequence[str],
+        named_graphs: Sequence[str],
+    ) -> Response:
+        try:
+            formats = requested_formats(request, fmt)
+            guard.check(query)
+            guard.check_dataset(default_graphs, named_graphs)
+            out = await query_pool(request).arun(
+                QueryRequest(query, tuple(formats), {}, tuple(default_graphs), tuple(named_graphs))
+            )
+        except PlangraphError as exc:
+            return error_response(exc)
+        return output_response(out, store.build_id)
+
+    async def service_description(request: Request, fmt: str | None) -> Response:
+        sd = meta["service-description"]
+        formats = requested_formats(request, fmt)
+        out = await run_in_threadpool(
+            store.query, sd.text, formats, bindings=sd.bindings({"endpoint": endpoint})
+        )
+        return output_response(out, store.build_id)
 
     @r.get("/sparql")
-    def sparql_get(
-        request: Request, query: str | None = None, format: str | None = None
-    ) -> Response:
-        if not query:
-            raise QueryError("missing 'query' parameter", param="query")
-        return run(query, request, format)
+    async def sparql_get(request: Request) -> Response:
+        params = request.query_params
+        if "update" in params:
+            return error_response(
+                QueryRefused("SPARQL Update is refused: this endpoint is read-only", param="update")
+            )
+        query = params.get("query")
+        fmt = params.get("format")
+        if query is None:
+            try:
+                return await service_description(request, fmt)
+            except PlangraphError as exc:
+                return error_response(exc)
+        if not query.strip():
+            return error_response(QueryError("empty 'query' parameter", param="query"))
+        return await run(
+            request,
+            query,
+            fmt,
+            params.getlist("default-graph-uri"),
+            params.getlist("named-graph-uri"),
+        )
 
     @r.post("/sparql")
     async def sparql_post(request: Request) -> Response:
-        ctype = request.headers.get("content-type", "").split(";")[0].strip()
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        params = request.query_params
+        if ctype == "application/sparql-update":
+            return JSONResponse(
+                {
+                    "error": "method-not-allowed",
+                    "message": "SPARQL Update (application/sparql-update) is not allowed: "
+                    "this endpoint is read-only",
+                    "param": "update",
+                },
+                status_code=405,
+                headers={**CORS, "Allow": "GET, POST, OPTIONS"},
+            )
         if ctype == "application/sparql-query":
-            query = (await request.body()).decode("utf-8")
-            fmt = request.query_params.get("format")
-        else:
+            raw = await request.body()
+            if len(raw) > 4 * settings.max_query_length:
+                return error_response(
+                    QueryError(
+                        f"query is longer than {settings.max_query_length} characters",
+                        param="query",
+                    )
+                )
+            query = raw.decode("utf-8", errors="replace")
+            return await run(
+                request,
+                query,
+                params.get("format"),
+                params.getlist("default-graph-uri"),
+                params.getlist("named-graph-uri"),
+            )
+        if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.form()
+            if "update" in form:
+                return error_response(
+                    QueryRefused(
+                        "SPARQL Update is refused: this endpoint is read-only", param="update"
+                    )
+                )
             query = str(form.get("query") or "")
-            fmt = str(form.get("format")) if form.get("format") else None
-        if not query:
-            raise QueryError("missing 'query' parameter", param="query")
-        return await run_in_threadpool(run, query, request, fmt)
+            if not query.strip():
+                return error_response(QueryError("missing 'query' parameter", param="query"))
+            fmt = form.get("format") or params.get("format")
+            return await run(
+                request,
+                query,
+                str(fmt) if fmt else None,
+                [str(v) for v in form.getlist("default-graph-uri")]
+                or params.getlist("default-graph-uri"),
+                [str(v) for v in form.getlist("named-graph-uri")]
+                or params.getlist("named-graph-uri"),
+            )
+        if ctype in RDF_MEDIA:
+            return error_response(
+                QueryRefused(
+                    f"writing RDF ({ctype}) is refused: this endpoint is read-only "
+                    "(no Graph Store writes)",
+                    param="content-type",
+                )
+            )
+        return error_response(
+            QueryError(
+                f"unsupported content type {ctype!r}: send application/sparql-query "
+                "or a form (application/x-www-form-urlencoded) with query=",
+                param="content-type",
+            )
+        )
+
+    @r.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"])
+    async def sparql_write(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "error": "method-not-allowed",
+                "message": f"{request.method} is not allowed: this endpoint is read-only "
+                "(no SPARQL Update, no Graph Store writes)",
+            },
+            status_code=405,
+            headers={**CORS, "Allow": "GET, POST, OPTIONS"},
+        )
+
+    @r.options("/sparql")
+    async def sparql_options() -> Response:
+        return Response(
+            status_code=204,
+            headers={
+                **CORS,
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Accept, Content-Type",
+                "Access-Control-Max-Age": "86400",
+                "Allow": "GET, POST, OPTIONS",
+            },
+        )
 
     return r

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +21,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def root_with_graph(root: Path, graph: Path, dest: Path) -> Path:
+    """A project root like ``root`` whose data/graph/ is ``graph`` (symlinks, nothing copied)."""
+    for child in root.iterdir():
+        if child.name not in ("data", ".venv", ".git"):
+            (dest / child.name).symlink_to(child)
+    (dest / "data").mkdir()
+    for child in (root / "data").iterdir():
+        if child.name != "graph":
+            (dest / "data" / child.name).symlink_to(child)
+    (dest / "data" / "graph").symlink_to(graph)
+    return dest
+
+
 @contextlib.contextmanager
-def running_server(root: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_server(
+    root: Path, *args: str, env: dict[str, str] | None = None, graph: Path | None = None
+) -> Iterator[str]:
+    """``graph``: serve this dataset folder instead of root/data/graph (e.g. a dev build)."""
+    if graph is not None:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            running_server(root_with_graph(root, graph, Path(tmp)), *args, env=env) as url,
+        ):
+            yield url
+        return
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "plangraph.cli", "serve", "--port", str(port), *args],
@@ -54,3 +78,24 @@ def running_server(root: Path, *args: str, env: dict[str, str] | None = None) ->
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+def dataset_folder() -> Path | None:
+    """The dataset the server tests serve: PLANGRAPH_TEST_GRAPH if set (e.g. a development
+    build while data/graph/ is being rebuilt), else None (the project's data/graph/)."""
+    folder = os.environ.get("PLANGRAPH_TEST_GRAPH")
+    return Path(folder) if folder else None
+
+
+def assert_error(
+    response: httpx.Response, status: int, kind: str, param: str | None = None
+) -> dict:
+    """The project's JSON error shape: {"error": kind, "message": ..., "param": ...}."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["error"] == kind, body
+    assert isinstance(body["message"], str) and body["message"]
+    if param is not None:
+        assert body.get("param") == param, body
+    return body

@@ -1,0 +1,208 @@
+"""A small pool of worker processes that run user queries, each with a time limit.
+
+pyoxigraph cannot interrupt a running query from another Python thread, so a query that
+must be stoppable runs in a worker process: each worker opens the dataset once (an
+:class:`~plangraph.store.EmbeddedStore` of its own), receives a query over a pipe and sends
+back the serialised result. When the time limit passes, the worker is killed (SIGKILL),
+which frees its CPU at once, and a fresh worker is started in the background; the request
+gets :class:`~plangraph.errors.QueryTimeout`. Other requests keep being served by the other
+workers (and the server's own fixed queries run in-process, not here).
+
+Workers are forked from a fork server that has pyoxigraph and the store imported already,
+so a replacement is ready in tens of milliseconds plus the dataset load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import anyio.to_thread
+
+from .errors import PlangraphError, QueryBusy, QueryTimeout
+from .store import BindingValue, EmbeddedStore, QueryOutput
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    sparql: str
+    formats: tuple[str, ...] = ()
+    bindings: dict[str, BindingValue] = field(default_factory=dict)
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    max_rows: int | None = None
+
+
+def _worker_main(conn: Connection, folder: str) -> None:
+    """A worker: open the dataset, then answer queries until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        store = EmbeddedStore.from_folder(Path(folder))
+    except PlangraphError as exc:
+        conn.send(("error", type(exc), exc.message, _fields(exc)))
+        return
+    conn.send(("ready", store.build_id))
+    while True:
+        try:
+            req: QueryRequest | None = conn.recv()
+        except (EOFError, OSError):
+            return
+        if req is None:
+            return
+        try:
+            out = store.query(
+                req.sparql,
+                req.formats,
+                bindings=req.bindings,
+                default_graphs=req.default_graphs,
+                named_graphs=req.named_graphs,
+                max_rows=req.max_rows,
+            )
+            conn.send(("ok", out))
+        except PlangraphError as exc:
+            conn.send(("error", type(exc), exc.message, _fields(exc)))
+        except Exception as exc:  # a bug: report it, keep the worker
+            conn.send(("crash", f"{type(exc).__name__}: {exc}"))
+
+
+def _fields(exc: PlangraphError) -> dict[str, object]:
+    return {k: getattr(exc, k) for k in ("file", "line", "param", "position")}
+
+
+class _Worker:
+    def __init__(self, ctx: multiprocessing.context.BaseContext, folder: Path) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(
+            target=_worker_main, args=(child, str(folder)), daemon=True, name="plangraph-query"
+        )
+        self.process.start()
+        child.close()
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise RuntimeError(f"query worker did not start within {timeout} s")
+        message = self.conn.recv()
+        if message[0] == "error":
+            self.kill()
+            raise message[1](message[2], **message[3])
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class QueryPool:
+    """``size`` worker processes over the dataset in ``folder``; thread-safe."""
+
+    def __init__(
+        self, folder: Path, size: int = 2, timeout: float = 10.0, max_rows: int | None = None
+    ) -> None:
+        self.folder = folder
+        self.size = max(1, size)
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["plangraph.querypool"])
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self.startup_seconds: list[float] = []
+
+    def start(self) -> QueryPool:
+        workers = [self._spawn() for _ in range(self.size)]
+        for w, started in workers:
+            self._ready(w, started)
+        return self
+
+    def _spawn(self) -> tuple[_Worker, float]:
+        started = time.perf_counter()
+        w = _Worker(self._ctx, self.folder)
+        with self._lock:
+            self._all.add(w)
+        return w, started
+
+    def _ready(self, w: _Worker, started: float) -> None:
+        w.wait_ready(60)
+        self.startup_seconds.append(time.perf_counter() - started)
+        self._idle.put(w)
+
+    def _replace(self, dead: _Worker) -> None:
+        """Kill a worker and start its replacement in the background."""
+        dead.kill()
+        with self._lock:
+            self._all.discard(dead)
+            if self._closed:
+                return
+
+        def start() -> None:
+            w, started = self._spawn()
+            try:
+                self._ready(w, started)
+            except Exception:
+                with self._lock:
+                    self._all.discard(w)
+
+        threading.Thread(target=start, name="plangraph-query-respawn", daemon=True).start()
+
+    def run(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
+        """Run one query in a worker; blocks the calling thread (never call on the event loop)."""
+        limit = self.timeout if timeout is None else timeout
+        if request.max_rows is None and self.max_rows is not None:
+            request = QueryRequest(
+                request.sparql,
+                request.formats,
+                request.bindings,
+                request.default_graphs,
+                request.named_graphs,
+                self.max_rows,
+            )
+        try:
+            w = self._idle.get(timeout=limit)
+        except queue.Empty:
+            raise QueryBusy(
+                f"all {self.size} query workers stayed busy for {limit:g} s; try again later",
+                param="query",
+            ) from None
+        try:
+            w.conn.send(request)
+            if not w.conn.poll(limit):
+                self._replace(w)
+                raise QueryTimeout(
+                    f"query stopped after the time limit of {limit:g} s", param="query"
+                )
+            message = w.conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            self._replace(w)
+            raise QueryBusy("the query worker died; try again", param="query") from None
+        self._idle.put(w)
+        if message[0] == "ok":
+            return message[1]
+        if message[0] == "error":
+            raise message[1](message[2], **message[3])
+        raise RuntimeError(f"query worker failed: {message[1]}")
+
+    async def arun(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
+        """:meth:`run` from async code: waits in a worker thread, off the event loop."""
+        return await anyio.to_thread.run_sync(self.run, request, timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for w in workers:
+            with contextlib.suppress(OSError):
+                w.conn.send(None)
+            w.process.join(1)
+            w.kill()

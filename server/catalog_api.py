@@ -1,0 +1,133 @@
+"""The query catalog over HTTP: /api/queries, /api/queries/{name}, and /.well-known/*.
+
+- ``/api/queries``: every catalog query (name, title, question, params, tags, links);
+- ``/api/queries/{name}?param=...``: its rows as JSON, or CSV (``format=csv`` or
+  ``Accept: text/csv``); parameters are checked by type and bound, never pasted;
+- ``/.well-known/sparql-examples``: the catalog as SHACL-SPARQL examples (RDF);
+- ``/.well-known/void``: VoID statistics, computed by ``queries/meta/void.rq``.
+
+Catalog queries run in the same worker pool as /sparql (time limit, row cap).
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from plangraph.errors import PlangraphError, QueryError
+from plangraph.queries import load_catalog, load_meta
+from plangraph.querypool import QueryRequest
+from plangraph.rdf import catalog_examples_graph
+from plangraph.settings import Settings
+from plangraph.store import EmbeddedStore
+
+from .sparql import CORS, error_response, output_response, query_pool, requested_formats
+
+RDFLIB_FORMATS = {
+    "turtle": ("turtle", "text/turtle; charset=utf-8"),
+    "ntriples": ("nt", "application/n-triples"),
+    "jsonld": ("json-ld", "application/ld+json"),
+    "rdfxml": ("xml", "application/rdf+xml"),
+    "trig": ("trig", "application/trig"),
+    "nquads": ("nquads", "application/n-quads"),
+}
+
+
+def _plain_rows(body: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    doc = json.loads(body)
+    columns = doc["head"].get("vars", [])
+    rows = [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
+    return columns, rows
+
+
+def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+    r = APIRouter()
+    base = settings.base_url.rstrip("/")
+    endpoint = base + "/sparql"
+    catalog = load_catalog(settings.paths.queries)
+    meta = load_meta(settings.paths.queries)
+    examples = catalog_examples_graph(catalog.values(), endpoint, base)
+
+    def describe(name: str) -> dict[str, object]:
+        q = catalog[name]
+        out = q.to_json()
+        out["links"] = {
+            "self": f"{base}/api/queries/{name}",
+            "csv": f"{base}/api/queries/{name}?format=csv",
+            "sparql": f"{endpoint}?{urlencode({'query': q.text})}",
+            "example": f"{base}/.well-known/sparql-examples#{name}",
+        }
+        return out
+
+    @r.get("/api/queries")
+    def list_queries() -> JSONResponse:
+        return JSONResponse({"queries": [describe(n) for n in catalog]}, headers=CORS)
+
+    @r.get("/api/queries/{name}")
+    async def run_query(name: str, request: Request) -> Response:
+        if name not in catalog:
+            exc = QueryError(f"no query named {name!r} in the catalog", param="name")
+            return JSONResponse(exc.to_json(), status_code=404, headers=CORS)
+        q = catalog[name]
+        values = {k: v for k, v in request.query_params.items() if k != "format"}
+        fmt = request.query_params.get("format")
+        try:
+            formats = requested_formats(request, fmt)
+            as_csv = bool(formats) and formats[0] in ("csv", "tsv")
+            bindings = q.bindings(values)
+            out = await query_pool(request).arun(
+                QueryRequest(q.text, (formats[0],) if as_csv else ("json",), bindings)
+            )
+        except PlangraphError as exc:
+            return error_response(exc)
+        if as_csv:
+            return output_response(out, store.build_id)
+        columns, rows = _plain_rows(out.body)
+        return JSONResponse(
+            {
+                "query": name,
+                "title": q.title,
+                "question": q.question,
+                "params": {
+                    k: getattr(v, "value", getattr(v, "lexical", v)) for k, v in bindings.items()
+                },
+                "columns": columns,
+                "rows": rows,
+                "count": len(rows),
+                "truncated": out.truncated,
+            },
+            headers={
+                **CORS,
+                "X-Plangraph-Build": store.build_id,
+                "X-Plangraph-Truncated": "true" if out.truncated else "false",
+            },
+        )
+
+    @r.get("/.well-known/sparql-examples")
+    def sparql_examples(request: Request, format: str | None = None) -> Response:
+        try:
+            formats = requested_formats(request, format)
+        except PlangraphError as exc:
+            return error_response(exc)
+        name = next((f for f in formats if f in RDFLIB_FORMATS), "turtle")
+        rdflib_format, media = RDFLIB_FORMATS[name]
+        body = examples.serialize(format=rdflib_format, encoding="utf-8")
+        return Response(body, headers={**CORS, "Content-Type": media, "Vary": "Accept"})
+
+    @r.get("/.well-known/void")
+    async def void(request: Request, format: str | None = None) -> Response:
+        q = meta["void"]
+        try:
+            formats = requested_formats(request, format)
+            out = await run_in_threadpool(
+                store.query, q.text, formats, bindings=q.bindings({"endpoint": endpoint})
+            )
+        except PlangraphError as exc:
+            return error_response(exc)
+        return output_response(out, store.build_id)
+
+    return r

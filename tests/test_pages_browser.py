@@ -1,0 +1,118 @@
+"""The pages in a real browser (Playwright driving headless Chromium) against a real server.
+
+Chromium is Debian's /usr/bin/chromium (`.ci/run` installs it). Without it the tests skip,
+except in CI (the CI variable set), where they must run. Screenshots go to test-output/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plangraph.paths import ProjectPaths
+from tests.server_process import dataset_folder, running_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUT = Path(__file__).resolve().parent.parent / "test-output"
+
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip(
+        "no /usr/bin/chromium (apt-get install chromium); required when CI is set",
+        allow_module_level=True,
+    )
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def url(paths: ProjectPaths) -> Iterator[str]:
+    with running_server(paths.root, graph=dataset_folder()) as u:
+        yield u
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, url: str) -> Iterator[object]:
+    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(str(e)))
+    # Nothing may leave the machine: every request goes to the test server.
+    outside: list[str] = []
+    pg.on("request", lambda r: None if r.url.startswith(url) else outside.append(r.url))
+    pg.problems = problems  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+    assert not outside, f"requests to other origins: {outside}"
+    csp = [p for p in problems if "Content Security Policy" in p]
+    assert not csp, f"CSP violations: {csp}"
+
+
+def shot(page, name: str) -> None:
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+
+
+def test_home_page_shows_the_plans_table(page) -> None:
+    page.goto("/")
+    rows = page.locator("table#plans tbody tr")
+    sync_api.expect(rows.first).to_be_visible()
+    assert rows.count() >= 2
+    text = page.locator("table#plans").inner_text()
+    assert "Joint Plan of Action Viet Nam–Cambodia 2020-2022" in text
+    assert "Joint Plan of Action China–Cambodia 2017-2019 (draft)" in text
+    shot(page, "home")
+    assert not page.problems, page.problems
+
+
+def test_query_page_runs_a_catalog_query(page) -> None:
+    page.goto("/query")
+    sync_api.expect(page.locator(".yasqe .CodeMirror")).to_be_visible(timeout=15_000)
+    page.locator('#examples button[data-name="plans"]').click()
+    rows = page.locator(".yasr table tbody tr")
+    sync_api.expect(rows.first).to_be_visible(timeout=15_000)
+    assert rows.count() >= 2
+    results = page.locator(".yasr").inner_text()
+    assert "Viet Nam–Cambodia 2020-2022" in results
+    assert "China–Cambodia 2017-2019" in results
+    shot(page, "query")
+    assert not page.problems, page.problems
+
+
+def test_agency_page_lists_its_commitments(page) -> None:
+    page.goto("/id/agency/khm/commit-task-force")
+    sync_api.expect(page.locator("h1")).to_have_text("Cambodia COMMIT Task Force")
+    rows = page.locator("table#commitments tbody tr")
+    assert rows.count() >= 10  # the Viet Nam–Cambodia plan alone gives it more than ten
+    table = page.locator("table#commitments").inner_text()
+    assert "Joint Plan of Action Viet Nam–Cambodia 2020-2022" in table
+    vnm_row = rows.filter(has_text="Joint Plan of Action Viet Nam–Cambodia 2020-2022").first
+    for i in range(rows.count()):  # every commitment links to the source lines that back it
+        assert rows.nth(i).locator("a.src").count() >= 1
+    first_source = vnm_row.locator("a.src").first
+    href = first_source.get_attribute("href")
+    assert href and href.startswith("/sources/vnm-khm-jpa-2020-2022?lines=")
+    shot(page, "agency")
+    first_source.click()
+    sync_api.expect(page.locator("pre#source .line.hl").first).to_be_visible()
+    shot(page, "source")
+    assert not page.problems, page.problems
