@@ -20,12 +20,17 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     store: str = "embedded"
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = ""  # the server's public base; empty = http://{host}:{port}
     query_timeout: float = 10.0
     max_rows: int = 10_000
     max_query_length: int = 20_000
     query_workers: int = 2
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def public_base(self) -> str:
+        """The URL this server is reached at (``base_url``, or built from host and port)."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def paths(self) -> ProjectPaths:

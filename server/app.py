@@ -19,6 +19,8 @@ def create_app(settings: Settings, store: EmbeddedStore) -> FastAPI:
     app = FastAPI(
         title="plangraph",
         description="Plans of action against human trafficking as linked data",
+        docs_url=None,  # /docs is served by server/pages.py from vendored Swagger UI (no CDN)
+        redoc_url=None,
     )
 
     @app.exception_handler(PlangraphError)

@@ -46,7 +46,7 @@ def _plain_rows(body: bytes) -> tuple[list[str], list[dict[str, str]]]:
 
 def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     r = APIRouter()
-    base = settings.base_url.rstrip("/")
+    base = settings.public_base
     endpoint = base + "/sparql"
     catalog = load_catalog(settings.paths.queries)
     meta = load_meta(settings.paths.queries)

@@ -40,8 +40,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-# FastAPI's own OpenAPI pages load Swagger UI / ReDoc with an inline script.
-_NO_CSP = ("/docs", "/redoc")
+# Pages whose vendored UI (YASGUI, Swagger UI) sets style attributes.
+_INLINE_STYLE_PAGES = ("/query", "/docs")
 
 
 def install(app: FastAPI) -> None:
@@ -53,8 +53,8 @@ def install(app: FastAPI) -> None:
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         ctype = response.headers.get("content-type", "")
-        if ctype.startswith("text/html") and not request.url.path.startswith(_NO_CSP):
-            policy = CSP_QUERY_PAGE if request.url.path == "/query" else CSP
+        if ctype.startswith("text/html"):
+            policy = CSP_QUERY_PAGE if request.url.path in _INLINE_STYLE_PAGES else CSP
             response.headers.setdefault("Content-Security-Policy", policy)
         return response
 
@@ -172,6 +172,10 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
         for q in catalog.values()
     ]
     examples_json = json.dumps(examples, ensure_ascii=False).replace("</", "<\\/")
+
+    @r.get("/docs", response_class=HTMLResponse)
+    def docs(request: Request) -> HTMLResponse:
+        return render(request, "docs.html", {})
 
     @r.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:

@@ -106,7 +106,7 @@ def query_pool(request: Request) -> QueryPool:
 def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     guard = Guard(store.graphs(), settings.max_query_length)
     meta = load_meta(settings.paths.queries)
-    endpoint = settings.base_url.rstrip("/") + "/sparql"
+    endpoint = settings.public_base + "/sparql"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

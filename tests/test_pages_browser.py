@@ -116,3 +116,14 @@ def test_agency_page_lists_its_commitments(page) -> None:
     sync_api.expect(page.locator("pre#source .line.hl").first).to_be_visible()
     shot(page, "source")
     assert not page.problems, page.problems
+
+
+def test_openapi_docs_work_offline(page) -> None:
+    page.goto("/docs")
+    ops = page.locator(".opblock-summary-path")
+    sync_api.expect(ops.first).to_be_visible(timeout=15_000)
+    paths = set(ops.all_inner_texts())
+    assert any(p.startswith("/api/plans") for p in paths), paths
+    assert "/sparql" in {p.strip("\u200b") for p in paths}
+    shot(page, "docs")
+    assert not page.problems, page.problems
