@@ -39,6 +39,14 @@ AGENCY_KINDS = (
 
 PARTY_PREFIX = "party/"
 
+# History relations, read from the entry that records them: "established" (the body was set
+# up; no target), "merged-into" / "renamed-to" / "replaced-by" (this body -> the target),
+# "absorbed" (the target went into this body).
+HISTORY_RELATIONS = ("established", "merged-into", "renamed-to", "replaced-by", "absorbed")
+
+_SPAN = re.compile(r"^([a-z0-9][a-z0-9-]*):(\d+)(?:-(\d+))?$")
+_DATE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
+
 
 def normalise(name: str) -> str:
     """The key names are compared by: case, spacing, quotes and end punctuation folded."""
@@ -57,6 +65,56 @@ class PartyEntry:
 
 
 @dataclass(frozen=True)
+class SourceRef:
+    """Lines of a source document that state a registry fact ("khm-npa-2011-2013:161-163")."""
+
+    document: str
+    start_line: int
+    end_line: int
+
+    def __str__(self) -> str:
+        if self.start_line == self.end_line:
+            return f"{self.document}:{self.start_line}"
+        return f"{self.document}:{self.start_line}-{self.end_line}"
+
+
+@dataclass(frozen=True)
+class Leadership:
+    """The body that leads an agency (a ministry leading a working group), and where it is said."""
+
+    agency: str
+    sources: tuple[SourceRef, ...]
+    quote: str | None = None  # an exact excerpt of the cited lines (checked by the tests)
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One change in an agency's life: set up, merged, renamed, replaced, absorbing another.
+
+    ``stated`` is False where no source states the link (a curator's reading); ``reason``
+    then says why it is recorded and what the sources do say.
+    """
+
+    relation: str  # one of HISTORY_RELATIONS
+    target: str | None
+    date: str | None  # "2009" or "2009-09-25", only where a source gives it
+    sources: tuple[SourceRef, ...]
+    stated: bool = True
+    quote: str | None = None
+    note: str | None = None
+    reason: str | None = None
+
+    def organisations(self, own: str) -> tuple[str | None, str]:
+        """(original, resulting) organisation of the change recorded on entry ``own``."""
+        if self.relation == "established":
+            return (None, own)
+        if self.relation == "absorbed":
+            return (self.target, own)
+        return (own, self.target or own)
+
+
+@dataclass(frozen=True)
 class AgencyEntry:
     id: str  # "{party}/{slug}" or "int/{slug}" for international bodies
     name: str
@@ -66,6 +124,8 @@ class AgencyEntry:
     aliases: tuple[str, ...]
     line: int  # line of the entry in agencies.yaml, for error messages
     note: str | None = None
+    led_by: Leadership | None = None
+    history: tuple[HistoryEvent, ...] = ()
 
 
 @dataclass
@@ -159,6 +219,114 @@ def _entry_lines(text: str) -> dict[str, int]:
     return lines
 
 
+def _list(value: object, aid: str, path: Path, line: int) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RegistryError(f"{aid}: expected a list", file=path, line=line)
+    return value
+
+
+def _sources(value: object, aid: str, path: Path, line: int) -> tuple[SourceRef, ...]:
+    """``source: doc:12`` or ``doc:12-14``, or a list of them; at least one."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        m = _SPAN.match(str(item or "").strip())
+        if not m:
+            raise RegistryError(
+                f"{aid}: source {item!r} is not 'document:line' or 'document:start-end'",
+                file=path,
+                line=line,
+            )
+        start = int(m.group(2))
+        end = int(m.group(3) or start)
+        if start < 1 or end < start:
+            raise RegistryError(f"{aid}: bad line range in source {item!r}", file=path, line=line)
+        out.append(SourceRef(m.group(1), start, end))
+    if not out:
+        raise RegistryError(f"{aid}: a source is required", file=path, line=line)
+    return tuple(out)
+
+
+def _leadership(value: object, aid: str, path: Path, line: int) -> Leadership | None:
+    """``led_by: {agency: khm/mowa, source: khm-npa-2011-2013:856, quote: ...}``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value.get("agency"):
+        raise RegistryError(
+            f"{aid}: led_by must be a mapping with 'agency' and 'source'", file=path, line=line
+        )
+    unknown = set(value) - {"agency", "source", "quote", "note"}
+    if unknown:
+        raise RegistryError(
+            f"{aid}: unknown led_by field(s) {sorted(unknown)}", file=path, line=line
+        )
+    return Leadership(
+        agency=str(value["agency"]),
+        sources=_sources(value.get("source"), aid, path, line),
+        quote=value.get("quote"),
+        note=value.get("note"),
+    )
+
+
+def _history(value: object, aid: str, path: Path, line: int) -> HistoryEvent:
+    """One ``history:`` item: relation, target, date, source, stated, quote, note, reason."""
+    if not isinstance(value, dict):
+        raise RegistryError(f"{aid}: a history item must be a mapping", file=path, line=line)
+    known = {"relation", "target", "date", "source", "stated", "quote", "note", "reason"}
+    unknown = set(value) - known
+    if unknown:
+        raise RegistryError(
+            f"{aid}: unknown history field(s) {sorted(unknown)}", file=path, line=line
+        )
+    relation = value.get("relation")
+    if relation not in HISTORY_RELATIONS:
+        raise RegistryError(
+            f"{aid}: history relation {relation!r} is not one of {HISTORY_RELATIONS}",
+            file=path,
+            line=line,
+        )
+    target = value.get("target")
+    if (relation == "established") != (target is None):
+        need = "no target" if relation == "established" else "a target"
+        raise RegistryError(f"{aid}: history {relation!r} takes {need}", file=path, line=line)
+    if target == aid:
+        raise RegistryError(f"{aid}: history cannot point to itself", file=path, line=line)
+    date = value.get("date")
+    if date is not None and not _DATE.match(str(date)):
+        raise RegistryError(
+            f"{aid}: history date {date!r} is not YYYY or YYYY-MM-DD (quote it in YAML)",
+            file=path,
+            line=line,
+        )
+    stated = value.get("stated", True)
+    if not isinstance(stated, bool):
+        raise RegistryError(f"{aid}: history 'stated' must be true or false", file=path, line=line)
+    if not stated and not value.get("reason"):
+        raise RegistryError(
+            f"{aid}: a history link not stated by the sources needs a 'reason'",
+            file=path,
+            line=line,
+        )
+    if not stated and date is not None:
+        raise RegistryError(
+            f"{aid}: a history link not stated by the sources cannot carry a date",
+            file=path,
+            line=line,
+        )
+    return HistoryEvent(
+        relation=relation,
+        target=target,
+        date=str(date) if date is not None else None,
+        sources=_sources(value.get("source"), aid, path, line),
+        stated=stated,
+        quote=value.get("quote"),
+        note=value.get("note"),
+        reason=value.get("reason"),
+    )
+
+
 def load_registry(path: Path) -> Registry:
     try:
         text = path.read_text(encoding="utf-8")
@@ -225,10 +393,25 @@ def load_registry(path: Path) -> Registry:
             aliases=tuple(e.get("aliases") or ()),
             line=line,
             note=e.get("note"),
+            led_by=_leadership(e.get("led_by"), aid, path, line),
+            history=tuple(
+                _history(h, aid, path, line) for h in _list(e.get("history"), aid, path, line)
+            ),
         )
     for a in agencies.values():
         if a.parent is not None and a.parent not in agencies:
             raise RegistryError(f"{a.id}: unknown parent {a.parent!r}", file=path, line=a.line)
+        if a.led_by is not None and a.led_by.agency not in agencies:
+            raise RegistryError(
+                f"{a.id}: led_by names unknown agency {a.led_by.agency!r}", file=path, line=a.line
+            )
+        if a.led_by is not None and a.led_by.agency == a.id:
+            raise RegistryError(f"{a.id}: an agency cannot lead itself", file=path, line=a.line)
+        for h in a.history:
+            if h.target is not None and h.target not in agencies:
+                raise RegistryError(
+                    f"{a.id}: history names unknown agency {h.target!r}", file=path, line=a.line
+                )
     # The same alias on two entries of the same party (or two international ones) could never
     # be told apart by context: refuse it here rather than at the first mention.
     seen: dict[tuple[str, str | None], str] = {}

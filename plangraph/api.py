@@ -23,6 +23,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import ids
+from .agency_profile import QUERIES as PROFILE_QUERIES
+from .agency_profile import agency_profile
 from .catalog import Catalog
 from .errors import NotFound, QueryError
 from .queries import CatalogQuery, load_catalog
@@ -268,6 +270,7 @@ class GraphApi:
         self.store = store
         self.catalog = catalog
         self.q: dict[str, CatalogQuery] = load_catalog(queries)
+        self._profile_queries = {name: self.q[name] for name in PROFILE_QUERIES}
         self._agents = {r["agency"]: self._agent(r) for r in self._select("agents")}
         self._plans = [self._plan(r) for r in self._select("plans")]
         self._plans.sort(key=lambda p: (p["startYear"] or 0, p["label"]))
@@ -593,7 +596,17 @@ class GraphApi:
                 c["role"],
             )
         )
-        return {**self._agents[iri], "commitments": commitments}
+        agent = self._agents[iri]
+        if agent.get("type") == "party":
+            return {**agent, "commitments": commitments}
+        profile = agency_profile(self.store, self._profile_queries, agency_id)
+        relations = {
+            key: profile[key]
+            for key in ("children", "leadership", "leads", "coordinatorOf", "history", "plans")
+        }
+        for item in [*relations["children"], *relations["leads"]]:
+            item["url"] = local_path(item["uri"])
+        return {**agent, **relations, "commitments": commitments}
 
     # -- any resource -------------------------------------------------------------
 

@@ -127,3 +127,15 @@ def test_openapi_docs_work_offline(page) -> None:
     assert "/sparql" in {p.strip("\u200b") for p in paths}
     shot(page, "docs")
     assert not page.problems, page.problems
+
+
+def test_agency_page_shows_hierarchy_and_history(page) -> None:
+    page.goto("/id/agency/khm/nc-stsls")
+    sync_api.expect(page.locator("#children li").first).to_be_visible()
+    assert page.locator("#children li").count() >= 6  # its working groups and secretariat
+    sync_api.expect(page.locator("#leadership")).to_contain_text("Ministry of Interior")
+    history = page.locator("table#history").inner_text()
+    assert "not stated by the sources" in history  # NC/S.T.S.L.S. -> NCCT is not in the texts
+    assert "2009-09-25" in history  # established by Sub-decree No. 162
+    shot(page, "agency-history")
+    assert not page.problems, page.problems

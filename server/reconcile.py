@@ -1,0 +1,115 @@
+"""/reconcile: the W3C Entity Reconciliation API for agencies (what OpenRefine speaks).
+
+- ``GET /reconcile``: the service manifest (JSON; JSONP with ``callback=``);
+- ``GET /reconcile?queries={...}`` or ``POST /reconcile`` with the form field ``queries``
+  (``application/x-www-form-urlencoded``, as OpenRefine sends it; a JSON body
+  ``{"queries": {...}}`` is accepted too): ``{"q0": {"result": [candidates]}, ...}``.
+
+Thin over :class:`plangraph.reconcile.Reconciler`, whose index is read from the graph once,
+when the app is made. CORS is open, as for /sparql.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from plangraph.errors import PlangraphError, QueryError
+from plangraph.reconcile import Reconciler
+from plangraph.settings import Settings
+from plangraph.store import EmbeddedStore
+
+from .sparql import CORS
+
+_CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
+MAX_BODY = 1_000_000
+
+
+def _answer(body: Any, callback: str | None, status: int = 200) -> Response:
+    headers = {**CORS, "Cache-Control": "no-store"}
+    if callback is None:
+        return JSONResponse(body, status_code=status, headers=headers)
+    if not _CALLBACK.match(callback):
+        error = QueryError("not a valid JavaScript function name", param="callback")
+        return JSONResponse(error.to_json(), status_code=400, headers=headers)
+    text = f"/**/{callback}({json.dumps(body)});"
+    return Response(text, status_code=status, media_type="application/javascript", headers=headers)
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    """Query-string fields, overridden by those of a form or JSON body."""
+    fields = {k: v for k, v in request.query_params.items()}
+    if request.method != "POST":
+        return fields
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise QueryError(f"request body longer than {MAX_BODY} bytes", param="queries")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    text = raw.decode("utf-8", errors="replace")
+    if media == "application/json":
+        try:
+            doc = json.loads(text or "{}")
+        except ValueError as exc:
+            raise QueryError(f"body is not JSON: {exc}", param="queries") from None
+        if isinstance(doc, dict) and "queries" in doc:
+            value = doc["queries"]
+            fields["queries"] = value if isinstance(value, str) else json.dumps(value)
+        return fields
+    for key, values in parse_qs(text, keep_blank_values=True).items():
+        fields[key] = values[-1]
+    return fields
+
+
+def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+    r = APIRouter(tags=["Reconciliation"])
+    reconciler = Reconciler.from_store(store, settings.paths.queries / "api")
+
+    async def reconcile(request: Request) -> Response:
+        callback = request.query_params.get("callback")
+        try:
+            fields = await _fields(request)
+            callback = fields.get("callback", callback)
+            raw = fields.get("queries")
+            if raw is None:
+                return _answer(reconciler.manifest(str(request.base_url)), callback)
+            try:
+                queries = json.loads(raw)
+            except ValueError as exc:
+                raise QueryError(f"not valid JSON: {exc}", param="queries") from None
+            return _answer(reconciler.reconcile_batch(queries), callback)
+        except PlangraphError as exc:
+            return _answer(exc.to_json(), callback if callback else None, exc.http_status)
+
+    r.add_api_route(
+        "/reconcile",
+        reconcile,
+        methods=["GET", "POST"],
+        summary="Reconcile agency names (W3C Entity Reconciliation API, as used by OpenRefine)",
+        description=(
+            "Without `queries`: the service manifest. With `queries` (a JSON object of "
+            '`{"q0": {"query": "MoSVY", "type": "Agency", "limit": 3, "properties": '
+            '[{"pid": "party", "v": "KHM"}]}}`, in the query string or a form body): '
+            "candidates per query, best first, scored 0-100; `match` is true only for a name "
+            "that equals a name or alias of exactly one agency."
+        ),
+    )
+
+    @r.options("/reconcile", include_in_schema=False)
+    async def reconcile_options() -> Response:
+        return Response(
+            status_code=204,
+            headers={
+                **CORS,
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Accept, Content-Type",
+                "Access-Control-Max-Age": "86400",
+                "Allow": "GET, POST, OPTIONS",
+            },
+        )
+
+    return r
