@@ -1,0 +1,55 @@
+"""The README's worked examples, run as a reader would run them, against the real server.
+
+An example is a fenced ``python`` or ``sh`` block preceded by a marker line
+``<!-- example: NAME expect="TEXT" -->``; it must exit 0 and print TEXT. The README's
+``http://127.0.0.1:8000`` is replaced by the test server's address.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plangraph.paths import ProjectPaths
+from tests.server_process import running_server
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+_EXAMPLE = re.compile(
+    r'<!-- example: (?P<name>[\w-]+) expect="(?P<expect>[^"]+)" -->\s*\n'
+    r"```(?P<lang>python|sh)\n(?P<code>.*?)\n```",
+    re.DOTALL,
+)
+EXAMPLES = [m.groupdict() for m in _EXAMPLE.finditer(README.read_text(encoding="utf-8"))]
+
+
+def test_the_readme_has_examples_for_each_kind_of_user() -> None:
+    names = {e["name"].split("-")[0] for e in EXAMPLES}
+    assert {"researcher"} <= names, names
+
+
+@pytest.fixture(scope="module")
+def url(paths: ProjectPaths) -> Iterator[str]:
+    with running_server(paths.root) as u:
+        yield u
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e["name"] for e in EXAMPLES])
+def test_example(example: dict[str, str], url: str, tmp_path: Path) -> None:
+    code = example["code"].replace("http://127.0.0.1:8000", url)
+    if example["lang"] == "python":
+        cmd = [sys.executable, "-c", code]
+    else:
+        bin_dir = str(Path(sys.executable).parent)  # the venv's plangraph and python first
+        code = f'export PATH="{bin_dir}:$PATH"\n{code}'
+        cmd = ["bash", "-euo", "pipefail", "-c", code]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=dict(os.environ)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert example["expect"] in proc.stdout, proc.stdout[:2000]
