@@ -352,9 +352,8 @@ class GraphApi:
 
     def _plan(self, r: dict[str, str]) -> dict[str, Any]:
         iri = r["plan"]
-        names = r.get("parties", "").split("|")
-        iris = r.get("partyIris", "").split("|")
-        parties = [self._party_ref(i, n) for i, n in zip(iris, names, strict=False) if i]
+        pairs = [p.split(" ", 1) for p in r.get("partyPairs", "").split("|") if " " in p]
+        parties = [self._party_ref(i, n) for i, n in pairs]
         source = r.get("source")
         doc = tail(source, "source/") if source else None
         return {

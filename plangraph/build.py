@@ -28,8 +28,11 @@ from .curation import Curations, load_curations
 from .errors import ValidationFailed
 from .ingest import parse_document
 from .model import Plan
+from .overlaps import Detection, detect
 from .paths import ProjectPaths
 from .rdf import to_dataset
+from .themes import Tagging, load_scheme, tag_plans
+from .themes import load_curations as load_theme_curations
 from .validate import Report, validate_dataset
 
 TRIG_PREFIXES = {  # data IRIs are written in full: their paths do not fit prefixed names
@@ -135,13 +138,25 @@ def serialize_trig(ds: Dataset) -> bytes:
     return ox.serialize(_sorted_quads(_canonical(ds)), format=ox.RdfFormat.TRIG, prefixes=prefixes)
 
 
+def analyse(
+    paths: ProjectPaths, plans: list[tuple[Document, Plan]], registry: Registry
+) -> tuple[Tagging, Detection]:
+    """The action themes of every step and the overlap groups between plans."""
+    scheme = load_scheme(paths.ontology / "themes.ttl")
+    curations = load_theme_curations(paths.curation / "themes.yaml")
+    tagging = tag_plans([p for _, p in plans], scheme, curations)
+    labels = {k: t.label for k, t in scheme.items()}
+    return tagging, detect(plans, tagging, registry, theme_labels=labels)
+
+
 def build(paths: ProjectPaths) -> BuildResult:
     """Run the whole pipeline in memory; raise on any error, write nothing."""
     catalog = load_catalog(paths.catalog)
     registry = load_registry(paths.agencies)
     curations = load_curations(paths.curation)
     plans = parse_all(catalog, registry, curations)
-    ds = to_dataset(plans, registry, catalog, curations, paths.ontology)
+    tagging, overlaps = analyse(paths, plans, registry)
+    ds = to_dataset(plans, registry, catalog, curations, paths.ontology, tagging, overlaps)
     report = validate_dataset(ds, paths.shapes)
     if not report.conforms:
         raise ValidationFailed(

@@ -54,11 +54,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from server.app import create_app
 
-    from .store import EmbeddedStore
+    from .store import open_store
 
-    if settings.store != "embedded":
-        raise PlangraphError(f"unknown store {settings.store!r}", param="--store")
-    store = EmbeddedStore.from_folder(settings.paths.graph)
+    store = open_store(
+        settings.store,
+        settings.paths.graph,
+        user=settings.remote_user,
+        password=settings.remote_password,
+        auth=settings.remote_auth,
+        timeout=settings.query_timeout,
+    )
     app = create_app(settings, store)
     print(
         f"serving {store.triples} triples (build {store.build_id}) at http://{settings.host}:{settings.port}"
@@ -79,6 +84,71 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _network(args: argparse.Namespace, settings: Settings) -> int:
+    from . import network as nw
+    from .store import EmbeddedStore
+
+    store = EmbeddedStore.from_folder(settings.paths.graph)
+    data = nw.load(store, settings.paths.queries / "network")
+    filters = nw.parse_filters(
+        data,
+        plan=args.plan,
+        agreement=args.agreement,
+        party=args.party,
+        year=args.year,
+        year_from=args.from_year,
+        year_to=args.to_year,
+        theme=args.theme,
+        role=args.role,
+        rollup=args.rollup,
+        sub_activities=args.sub_activities,
+        generic=not args.no_generic,
+    )
+    if args.write_rdf:
+        nw.metrics_rdf(data, filters).serialize(args.write_rdf, format="turtle")
+        print(f"metrics written to {args.write_rdf}", file=sys.stderr)
+    body, _ = nw.export(nw.network(data, filters, args.projection), args.format)
+    if args.output:
+        with open(args.output, "wb") as fh:
+            fh.write(body)
+    else:
+        sys.stdout.write(body.decode("utf-8"))
+        if not body.endswith(b"\n"):
+            sys.stdout.write("\n")
+    return 0
+
+
+def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    from .publish import publish, validation_cache
+
+    endpoint = settings.endpoint or settings.store.removeprefix("sparql+")
+    if not endpoint.startswith(("http://", "https://")):
+        raise PlangraphError(
+            "no endpoint: give --endpoint URL (or PLANGRAPH_ENDPOINT)", param="--endpoint"
+        )
+    result = publish(
+        settings.paths.graph,
+        settings.paths.shapes,
+        endpoint,
+        settings.update_endpoint,
+        settings.graph_store,
+        user=settings.remote_user,
+        password=settings.remote_password,
+        auth=settings.remote_auth,
+        chunk=args.chunk,
+        cache=None if args.no_cache else validation_cache(),
+        progress=False if args.no_progress else None,
+    )
+    total = sum(result.counts.values())
+    print(
+        f"published build {result.build_id}: {total} triples in {len(result.counts)} graphs "
+        f"to {endpoint} in {result.seconds:.1f} s"
+    )
+    for graph, n in sorted(result.counts.items()):
+        print(f"  {graph}: {n}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="plangraph", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -94,13 +164,56 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the dataset over HTTP")
     s.add_argument("--host", default=None)
     s.add_argument("--port", type=int, default=None)
-    s.add_argument("--store", default=None, help="'embedded' (default)")
+    s.add_argument(
+        "--store", default=None, help="'embedded' (default) or sparql+http(s)://host:port/sparql"
+    )
     s.set_defaults(func=_serve)
+
+    pb = sub.add_parser("publish", help="load the built dataset into a remote SPARQL store")
+    pb.add_argument("--endpoint", default=None, help="its SPARQL query endpoint")
+    pb.add_argument("--update-endpoint", default=None, help="its SPARQL Update endpoint")
+    pb.add_argument("--graph-store", default=None, help="its Graph Store Protocol endpoint")
+    pb.add_argument(
+        "--chunk",
+        type=int,
+        default=2000,
+        help="triples per load request (Virtuoso 7.2 parses at most ~4900 per INSERT DATA)",
+    )
+    pb.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pb.add_argument("--no-cache", action="store_true", help="always re-run SHACL validation")
+    pb.set_defaults(func=_publish)
 
     q = sub.add_parser("query", help="run a SPARQL query on the built dataset")
     q.add_argument("query", help="the query text, or - to read it from stdin")
     q.add_argument("--format", default=None, help="json, xml, csv, tsv | turtle, ntriples, rdfxml")
     q.set_defaults(func=_query)
+
+    from .network import FORMATS, PROJECTIONS
+
+    n = sub.add_parser("network", help="agency networks: metrics and exports")
+    n.add_argument("--projection", choices=PROJECTIONS, default="agency")
+    n.add_argument("--plan", action="append", help="a plan (slug or IRI); repeatable")
+    n.add_argument("--agreement", action="append", help="an agreement; repeatable")
+    n.add_argument("--party", action="append", help="a party (ISO code or IRI); repeatable")
+    n.add_argument("--year", help="one year")
+    n.add_argument("--from-year", help="first year of a range")
+    n.add_argument("--to-year", help="last year of a range")
+    n.add_argument("--theme", action="append", help="an action theme; repeatable")
+    n.add_argument(
+        "--role",
+        action="append",
+        help="a role, or 'all' (default: lead, responsible, "
+        "implementing-partner, support); repeatable",
+    )
+    n.add_argument("--rollup", action="store_true", help="roll sub-units up into their parent")
+    n.add_argument("--sub-activities", action="store_true", help="count sub-activities too")
+    n.add_argument(
+        "--no-generic", action="store_true", help="leave out catch-all groups and parties"
+    )
+    n.add_argument("--format", choices=FORMATS, default="json")
+    n.add_argument("--output", help="write to this file (default: stdout)")
+    n.add_argument("--write-rdf", help="also write the agency metrics as Turtle to this file")
+    n.set_defaults(func=_network)
     return p
 
 
@@ -111,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
             store=getattr(args, "store", None),
+            endpoint=getattr(args, "endpoint", None),
+            update_endpoint=getattr(args, "update_endpoint", None),
+            graph_store=getattr(args, "graph_store", None),
         )
         return args.func(args, settings)
     except PlangraphError as exc:

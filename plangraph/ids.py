@@ -32,6 +32,7 @@ PREFIXES = {
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 REGISTRY_GRAPH = GRAPH["registry"]
+OVERLAPS_GRAPH = GRAPH["overlaps"]  # overlap groups (plangraph.overlaps), computed at build
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
 
@@ -112,3 +113,12 @@ def slug_of(text: str) -> str:
     """A URL-safe slug for free text (used only for keys the sources do not number)."""
     s = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
     return s or "x"
+
+
+def theme(slug: str) -> URIRef:
+    """A concept of the action-theme scheme (ontology/themes.ttl)."""
+    return ID[f"theme/{safe(slug)}"]
+
+
+def overlap(key: str) -> URIRef:
+    return ID[f"overlap/{safe(key)}"]

@@ -27,7 +27,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from .errors import PlangraphError, QueryBusy, QueryTimeout
-from .store import BindingValue, EmbeddedStore, QueryOutput
+from .store import BindingValue, EmbeddedStore, QueryOutput, RemoteStore
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,14 @@ class QueryRequest:
     max_rows: int | None = None
 
 
-def _worker_main(conn: Connection, folder: str) -> None:
-    """A worker: open the dataset, then answer queries until the pipe closes."""
+def _worker_main(conn: Connection, folder: str, extra: tuple[tuple[str, bytes], ...] = ()) -> None:
+    """A worker: open the dataset (plus ``extra`` named graphs), then answer queries until
+    the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         store = EmbeddedStore.from_folder(Path(folder))
+        for name, data in extra:
+            store.add_graph(name, data)
     except PlangraphError as exc:
         conn.send(("error", type(exc), exc.message, _fields(exc)))
         return
@@ -77,10 +80,18 @@ def _fields(exc: PlangraphError) -> dict[str, object]:
 
 
 class _Worker:
-    def __init__(self, ctx: multiprocessing.context.BaseContext, folder: Path) -> None:
+    def __init__(
+        self,
+        ctx: multiprocessing.context.BaseContext,
+        folder: Path,
+        extra: tuple[tuple[str, bytes], ...] = (),
+    ) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=_worker_main, args=(child, str(folder)), daemon=True, name="plangraph-query"
+            target=_worker_main,
+            args=(child, str(folder), extra),
+            daemon=True,
+            name="plangraph-query",
         )
         self.process.start()
         child.close()
@@ -105,9 +116,15 @@ class QueryPool:
     """``size`` worker processes over the dataset in ``folder``; thread-safe."""
 
     def __init__(
-        self, folder: Path, size: int = 2, timeout: float = 10.0, max_rows: int | None = None
+        self,
+        folder: Path,
+        size: int = 2,
+        timeout: float = 10.0,
+        max_rows: int | None = None,
+        extra_graphs: dict[str, bytes] | None = None,
     ) -> None:
         self.folder = folder
+        self.extra = tuple(sorted((extra_graphs or {}).items()))
         self.size = max(1, size)
         self.timeout = timeout
         self.max_rows = max_rows
@@ -127,7 +144,7 @@ class QueryPool:
 
     def _spawn(self) -> tuple[_Worker, float]:
         started = time.perf_counter()
-        w = _Worker(self._ctx, self.folder)
+        w = _Worker(self._ctx, self.folder, self.extra)
         with self._lock:
             self._all.add(w)
         return w, started
@@ -206,3 +223,33 @@ class QueryPool:
                 w.conn.send(None)
             w.process.join(1)
             w.kill()
+
+
+class DirectRunner:
+    """The pool's interface over a :class:`~plangraph.store.RemoteStore`: no worker
+    processes, each query goes straight to the remote server from a worker thread (never on
+    the event loop); its time limit is the store's HTTP timeout."""
+
+    def __init__(self, store: RemoteStore, max_rows: int | None = None) -> None:
+        self.store = store
+        self.max_rows = max_rows
+        self.startup_seconds: list[float] = []
+
+    def start(self) -> DirectRunner:
+        return self
+
+    def run(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
+        return self.store.query(
+            request.sparql,
+            request.formats,
+            bindings=request.bindings,
+            default_graphs=request.default_graphs,
+            named_graphs=request.named_graphs,
+            max_rows=request.max_rows if request.max_rows is not None else self.max_rows,
+        )
+
+    async def arun(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
+        return await anyio.to_thread.run_sync(self.run, request, timeout)
+
+    def close(self) -> None:
+        pass

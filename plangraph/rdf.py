@@ -16,7 +16,7 @@ from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from . import ids
-from .agencies import Registry
+from .agencies import HistoryEvent, Registry, SourceRef
 from .catalog import Catalog, Document
 from .curation import Curations
 from .ids import ORG, PG
@@ -29,6 +29,8 @@ from .model import (
     Section,
     SourceSpan,
 )
+from .overlaps import Detection
+from .themes import Tagging
 
 SECTION_CLASSES = {
     "area": PG.Area,
@@ -66,11 +68,19 @@ def _text(value: str) -> Literal:
 
 
 class _Mapper:
-    def __init__(self, graph: Graph, document: Document, registry: Registry, curations: Curations):
+    def __init__(
+        self,
+        graph: Graph,
+        document: Document,
+        registry: Registry,
+        curations: Curations,
+        themes: Tagging | None = None,
+    ):
         self.g = graph
         self.doc = document
         self.registry = registry
         self.curations = curations
+        self.themes = themes
         self.plan_uri = ids.plan(document.plan.slug)
 
     def add(self, s: URIRef, p: URIRef, o) -> None:
@@ -252,6 +262,13 @@ class _Mapper:
             self.add(uri, PG.uncertain, Literal(True))
         for flag in a.flags:
             self.add(uri, PG.flag, Literal(flag))
+        if self.themes is not None:
+            for tag in self.themes.tags.get((slug, a.number), []):
+                self.add(uri, PG.theme, ids.theme(tag.theme))
+            reason = self.themes.unthemed.get((slug, a.number))
+            if reason is not None:
+                self.add(uri, PG.flag, Literal("unthemed"))
+                self.add(uri, SKOS.note, _text(f"No action theme: {reason}"))
         for cid in a.curations:
             self.curation(uri, cid)
         self.commitments(uri, a.commitments, PG.activity)
@@ -344,6 +361,61 @@ class _Mapper:
         self.spans(uri, m.spans)
 
 
+def _registry_spans(graph: Graph, node: URIRef, sources: Iterable[SourceRef]) -> None:
+    """``prov:wasDerivedFrom`` the lines a registry fact cites (spans as in the plan graphs)."""
+    for ref in sources:
+        uri = ids.span(ref.document, ref.start_line, ref.end_line)
+        graph.add((node, PROV.wasDerivedFrom, uri))
+        graph.add((uri, RDF.type, PG.SourceSpan))
+        graph.add((uri, PG.document, ids.source(ref.document)))
+        graph.add((uri, PG.startLine, Literal(ref.start_line)))
+        graph.add((uri, PG.endLine, Literal(ref.end_line)))
+        label = f"lines {ref.start_line}-{ref.end_line}"
+        if ref.start_line == ref.end_line:
+            label = f"line {ref.start_line}"
+        graph.add((uri, RDFS.label, Literal(f"{ref.document}, {label}")))
+
+
+CHANGE_VERBS = {
+    "established": "established",
+    "merged-into": "merged into",
+    "renamed-to": "renamed to",
+    "replaced-by": "replaced by",
+    "absorbed": "absorbed",
+}
+
+
+def _organization_change(
+    graph: Graph, registry: Registry, own: str, number: int, event: HistoryEvent
+) -> None:
+    """One history entry as a pg:OrganizationChange (an org:ChangeEvent)."""
+    node = ids.child(ids.agency(own), "history", number)
+    original, resulting = event.organisations(own)
+    graph.add((node, RDF.type, PG.OrganizationChange))
+    graph.add((node, PG.changeKind, Literal(event.relation)))
+    if original is not None:
+        graph.add((node, ORG.originalOrganization, ids.agency(original)))
+    graph.add((node, ORG.resultingOrganization, ids.agency(resulting)))
+    if event.date is not None:
+        datatype = XSD.gYear if len(event.date) == 4 else XSD.date
+        graph.add((node, DCTERMS.date, Literal(event.date, datatype=datatype)))
+    graph.add((node, PG.statedBySource, Literal(event.stated)))
+    name = registry.agencies[own].name
+    label = f"{name} {CHANGE_VERBS[event.relation]}"
+    if event.target is not None:
+        label += f" {registry.agencies[event.target].name}"
+    if event.date is not None:
+        label += f" ({event.date})"
+    if not event.stated:
+        label += " (not stated by the sources)"
+    graph.add((node, RDFS.label, Literal(label)))
+    if event.note:
+        graph.add((node, RDFS.comment, Literal(event.note)))
+    if event.reason:
+        graph.add((node, SKOS.editorialNote, Literal(event.reason)))
+    _registry_spans(graph, node, event.sources)
+
+
 def registry_graph(graph: Graph, registry: Registry, catalog: Catalog) -> None:
     """Parties, agencies and agreements (the shared registry graph)."""
     for p in registry.parties.values():
@@ -368,6 +440,20 @@ def registry_graph(graph: Graph, registry: Registry, catalog: Catalog) -> None:
             graph.add((uri, ORG.subOrganizationOf, ids.agency(a.parent)))
         if a.note:
             graph.add((uri, RDFS.comment, Literal(a.note)))
+        if a.led_by is not None:
+            leader = ids.agency(a.led_by.agency)
+            node = ids.child(uri, "leadership", 1)
+            graph.add((uri, PG.ledBy, leader))
+            graph.add((uri, PG.qualifiedLeadership, node))
+            graph.add((node, RDF.type, PG.Leadership))
+            graph.add((node, PG.leader, leader))
+            leader_name = registry.agencies[a.led_by.agency].name
+            graph.add((node, RDFS.label, Literal(f"{a.name}, led by {leader_name}")))
+            if a.led_by.note:
+                graph.add((node, RDFS.comment, Literal(a.led_by.note)))
+            _registry_spans(graph, node, a.led_by.sources)
+        for i, event in enumerate(a.history, 1):
+            _organization_change(graph, registry, a.id, i, event)
     for ag in catalog.agreements:
         uri = ids.agreement(ag.slug)
         graph.add((uri, RDF.type, PG.Agreement))
@@ -382,6 +468,31 @@ def registry_graph(graph: Graph, registry: Registry, catalog: Catalog) -> None:
             graph.add((uri, PROV.wasDerivedFrom, ids.source(ag.source)))
 
 
+def overlaps_graph(graph: Graph, detection: Detection) -> None:
+    """The overlap groups (pg:Overlap): members, mean score and the reasons they overlap."""
+    for group in detection.groups:
+        uri = ids.overlap(group.id)
+        graph.add((uri, RDF.type, PG.Overlap))
+        themes = ", ".join(detection.theme_labels.get(t, t) for t in group.shared_themes[:3])
+        plans = len({p for p, _ in group.members})
+        label = f"{len(group.members)} activities of {plans} plans" + (
+            f": {themes}" if themes else ""
+        )
+        graph.add((uri, RDFS.label, Literal(label)))
+        for plan, number in group.members:
+            graph.add((uri, PG.member, ids.activity(plan, number)))
+        graph.add((uri, PG.score, Literal(decimal(group.score), datatype=XSD.decimal)))
+        for t in group.shared_themes:
+            graph.add((uri, PG.sharedTheme, ids.theme(t)))
+        for a in group.shared_agencies:
+            graph.add((uri, PG.sharedAgency, ids.agency(a)))
+        for w in group.shared_words:
+            graph.add((uri, PG.sharedWord, Literal(w)))
+        for y in group.shared_years:
+            graph.add((uri, PG.sharedYear, year(y)))
+        graph.add((uri, PG.reason, Literal(group.reason)))
+
+
 def ontology_graph(graph: Graph, folder: Path) -> None:
     for path in sorted(folder.glob("*.ttl")):
         graph.parse(path, format="turtle")
@@ -393,8 +504,11 @@ def to_dataset(
     catalog: Catalog,
     curations: Curations,
     ontology_folder: Path,
+    themes: Tagging | None = None,
+    overlaps: Detection | None = None,
 ) -> Dataset:
-    """The whole dataset: ontology, registry and one graph per source document."""
+    """The whole dataset: ontology, registry, one graph per source document (with each
+    step's pg:theme when ``themes`` is given) and the overlap groups (``overlaps``)."""
     ds = Dataset()
     for prefix, ns in ids.PREFIXES.items():
         ds.bind(prefix, ns)
@@ -405,9 +519,11 @@ def to_dataset(
     registry_graph(ds.graph(ids.REGISTRY_GRAPH), registry, catalog)
     for document, plan in plans:
         g = ds.graph(ids.document_graph(document.slug))
-        mapper = _Mapper(g, document, registry, curations)
+        mapper = _Mapper(g, document, registry, curations, themes)
         mapper.source_document()
         mapper.plan(plan)
+    if overlaps is not None:
+        overlaps_graph(ds.graph(ids.OVERLAPS_GRAPH), overlaps)
     return ds
 
 
@@ -443,4 +559,59 @@ def catalog_examples_graph(catalog: Iterable, endpoint: str, base: str) -> Graph
         g.add((node, RDFS.seeAlso, URIRef(f"{base}/api/queries/{query.name}")))
         for tag in query.tags:
             g.add((node, schema.keywords, Literal(tag)))
+    return g
+
+
+def metrics_graph(metrics: Iterable[dict], computed_at: str, params: dict) -> Graph:
+    """Network metrics of agencies (rows of :func:`plangraph.network.agency_metrics`) as
+    triples for the metrics named graph: one ``pg:AgencyMetrics`` node per agency
+    (``pg:metricsOf`` it) and one ``prov:Activity`` saying how (``params``: filters,
+    algorithms, networkx version, seed, build id) and when (``computed_at``, ISO 8601) they
+    were computed. Node IRIs depend only on ``params``, so a recomputation with the same
+    parameters on the same build names the same nodes."""
+    import hashlib
+    import json
+
+    text = json.dumps(params, sort_keys=True, ensure_ascii=False)
+    run = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    activity = ids.ID[f"metrics/{run}"]
+    g = Graph()
+    g.bind("pg", PG)
+    g.bind("prov", PROV)
+    g.add((activity, RDF.type, PROV.Activity))
+    g.add((activity, RDF.type, PG.MetricsComputation))
+    g.add((activity, RDFS.label, Literal("network metrics of agencies", lang="en")))
+    g.add((activity, PROV.endedAtTime, Literal(computed_at, datatype=XSD.dateTime)))
+    g.add((activity, PG.parameters, Literal(text)))
+    if params.get("networkx"):
+        g.add((activity, PG.software, Literal(f"networkx {params['networkx']}")))
+    if params.get("seed") is not None:
+        g.add((activity, PG.seed, Literal(int(params["seed"]))))
+    if params.get("build_id"):
+        g.add((activity, PG.buildId, Literal(params["build_id"])))
+    for name, how in sorted(params.get("algorithms", {}).items()):
+        g.add((activity, PG.algorithm, Literal(f"{name}: {how}")))
+    base = str(ids.ID)
+    for row in metrics:
+        agency = URIRef(row["agency"])
+        node = ids.ID[f"metrics/{run}/{row['agency'].removeprefix(base)}"]
+        g.add((node, RDF.type, PG.AgencyMetrics))
+        g.add((node, PG.metricsOf, agency))
+        g.add((node, PROV.wasGeneratedBy, activity))
+        g.add((node, PG.obligationLoad, Literal(int(row["obligation_load"]))))
+        g.add((node, PG.activityCount, Literal(int(row["activities"]))))
+        g.add((node, PG.weightedDegree, Literal(int(row["weighted_degree"]))))
+        g.add((node, PG.betweenness, Literal(decimal(row["betweenness"]), datatype=XSD.decimal)))
+        g.add((node, PG.pageRank, Literal(decimal(row["pagerank"]), datatype=XSD.decimal)))
+        g.add((node, PG.community, Literal(int(row["community"]))))
+        g.add((node, PG.component, Literal(int(row["component"]))))
+        g.add((node, PG.brokerage, Literal(int(row["brokerage"]))))
+        g.add((node, PG.agreementCount, Literal(len(row["agreements"]))))
+        g.add((node, PG.bridgesAgreements, Literal(bool(row["bridges_agreements"]))))
+        for role, count in sorted(row.get("roles", {}).items()):
+            if count:
+                rnode = URIRef(f"{node}/role/{role}")
+                g.add((node, PG.roleLoad, rnode))
+                g.add((rnode, PG.loadRole, ids.role(role)))
+                g.add((rnode, PG.obligationLoad, Literal(int(count))))
     return g

@@ -25,6 +25,13 @@ class Settings:
     max_rows: int = 10_000
     max_query_length: int = 20_000
     query_workers: int = 2
+    # a remote store (``store = sparql+http://host:port/sparql``; ``plangraph publish``)
+    endpoint: str = ""  # publish: the query endpoint (default: the --store URL's)
+    update_endpoint: str = ""  # SPARQL Update endpoint (Virtuoso: .../sparql-auth)
+    graph_store: str = ""  # optional Graph Store Protocol endpoint for loading
+    remote_user: str = ""
+    remote_password: str = field(default="", repr=False)
+    remote_auth: str = "digest"  # or "basic" (Fuseki, GraphDB)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

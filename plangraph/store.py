@@ -14,19 +14,25 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import http.client
 import io
 import json
 import re
+import urllib.error
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
+from SPARQLWrapper import BASIC, DIGEST, POST, URLENCODED, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from .build import MANIFEST, NQUADS
-from .errors import DatasetError, QueryError
-from .sparql_guard import has_dataset_clause
+from .errors import DatasetError, QueryError, QueryTimeout
+from .sparql_guard import has_dataset_clause, query_form, tokens
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -132,7 +138,30 @@ def bind_values(sparql: str, bindings: dict[str, BindingValue]) -> str:
             terms.append(str(_term(value)))
         except ValueError as exc:
             raise QueryError(f"bad parameter value: {exc}", param=name) from None
-    return f"{sparql.rstrip()}\nVALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}\n"
+    values = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+    where = _graph_form_where(sparql)
+    if where is not None:
+        return f"{sparql[: where + 1]}\n  {values}\n{sparql[where + 1 :]}"
+    return f"{sparql.rstrip()}\n{values}\n"
+
+
+def _graph_form_where(sparql: str) -> int | None:
+    """For CONSTRUCT / DESCRIBE: the offset of the ``{`` opening the WHERE clause.
+
+    A graph-form query has no outer projection or grouping, so its trailing VALUES means
+    the same as a VALUES block first in its WHERE clause; the second is the portable
+    spelling (Virtuoso 7.2 accepts a trailing VALUES only after SELECT), so both stores
+    bind graph-form queries there.
+    """
+    if query_form(sparql) not in ("construct", "describe"):
+        return None
+    seen_where = False
+    for tok in tokens(sparql):
+        if tok.keyword == "WHERE":
+            seen_where = True
+        elif seen_where and tok.text == "{":
+            return tok.offset
+    return None
 
 
 def syntax_error(exc: SyntaxError, sparql: str) -> QueryError:
@@ -265,6 +294,300 @@ def _ask_body(value: bool, fmt: str) -> bytes:
     return f"?_askResult\n{str(value).lower()}\n".encode()
 
 
+def _check_formats(fmt: str | Sequence[str] | None) -> list[str]:
+    formats = [fmt] if isinstance(fmt, str) else list(fmt or ())
+    for name in formats:
+        if name not in FORMAT_NAMES:
+            known = ", ".join(sorted(FORMAT_NAMES))
+            raise QueryError(f"unknown format {name!r}; one of {known}", param="format")
+    return formats
+
+
+def _graph_output(triples: list[ox.Triple], formats: list[str], truncated: bool) -> QueryOutput:
+    name = _pick("graph", formats)
+    rdf_format, media = GRAPH_FORMATS[name]
+    items: Iterable[ox.Triple | ox.Quad] = triples
+    if rdf_format.supports_datasets:
+        items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+    body = ox.serialize(items, format=rdf_format) or b""
+    return QueryOutput("graph", body, media, truncated, len(triples))
+
+
+class Store(Protocol):
+    """What the rest of the code uses of a store: the embedded one or a remote SPARQL server."""
+
+    build_id: str
+    triples: int
+    folder: Path | None
+
+    def graphs(self) -> frozenset[str]: ...
+
+    def query(
+        self,
+        sparql: str,
+        fmt: str | Sequence[str] | None = None,
+        *,
+        bindings: dict[str, BindingValue] | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        max_rows: int | None = None,
+    ) -> QueryOutput: ...
+
+    def select(
+        self, sparql: str, bindings: dict[str, BindingValue] | None = None
+    ) -> list[dict[str, str]]: ...
+
+
+# The publication record a remote store holds (written by plangraph.publish): which build is
+# live and which graphs it has, with their triple counts. Readers query exactly those graphs.
+PUBLICATION_GRAPH = "urn:plangraph:publication"
+PUB = "https://w3id.org/plangraph/publication#"
+STAGING_PREFIX = "urn:plangraph:staging:"
+STORE_URL_SCHEMES = ("sparql+http://", "sparql+https://")
+_EMPTY = ox.Store()  # parses user queries locally: the same syntax errors on every store
+
+
+def _from_json_term(term: dict[str, object]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    kind = term.get("type")
+    value = str(term.get("value", ""))
+    if kind == "uri":
+        return ox.NamedNode(value)
+    if kind == "bnode":
+        return ox.BlankNode(re.sub(r"[^A-Za-z0-9_]", "_", value.removeprefix("nodeID://")))
+    if "xml:lang" in term:
+        return ox.Literal(value, language=str(term["xml:lang"]))
+    if "datatype" in term:
+        datatype = str(term["datatype"])
+        if datatype == XSD + "boolean" and value in ("0", "1"):
+            value = "true" if value == "1" else "false"  # Virtuoso: the canonical form
+        return ox.Literal(value, datatype=ox.NamedNode(datatype))
+    return ox.Literal(value)
+
+
+class RemoteStore:
+    """A SPARQL 1.1 server (Virtuoso, Fuseki, GraphDB, Oxigraph server, QLever) read through
+    SPARQLWrapper: the same :meth:`query` / :meth:`select` as :class:`EmbeddedStore`.
+
+    The server may hold other graphs (another dataset, a publish's staging graphs), so every
+    query that names no dataset of its own is sent with the published graphs as
+    ``default-graph-uri`` (their union is the default graph, as on the embedded store) and as
+    ``named-graph-uri``. Results are parsed and re-serialised here, so clients get the same
+    formats and the same row cap. The time limit is the HTTP client's timeout (the server
+    sends nothing before the query has run); set the server's own limit as well (Virtuoso:
+    ``[SPARQL] MaxQueryExecutionTime``).
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        user: str = "",
+        password: str = "",
+        auth: str = "digest",
+        timeout: float = 10.0,
+        load: bool = True,
+    ) -> None:
+        self.endpoint = endpoint
+        self.folder: Path | None = None
+        self._user = user
+        self._password = password
+        self._auth = auth
+        self.timeout = timeout
+        self.build_id = ""
+        self.triples = 0
+        self.graph_counts: dict[str, int] = {}
+        if load:
+            self.reload()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: object) -> RemoteStore:
+        """``sparql+http://host:port/sparql`` (or ``sparql+https://``) -> a store over it."""
+        if not url.startswith(STORE_URL_SCHEMES):
+            raise QueryError(
+                f"store {url!r}: 'embedded' or sparql+http(s)://host:port/path", param="--store"
+            )
+        return cls(url.removeprefix("sparql+"), **kwargs)  # type: ignore[arg-type]
+
+    def reload(self) -> None:
+        """Read the publication record: the live build, its graphs and their counts."""
+        rows = self._select_raw(
+            f"SELECT ?build ?graph ?count WHERE {{ GRAPH <{PUBLICATION_GRAPH}> {{ "
+            f"<{PUBLICATION_GRAPH}> <{PUB}build> ?build ; <{PUB}graph> ?graph . "
+            f"?graph <{PUB}triples> ?count }} }}",
+            dataset=False,
+        )
+        if not rows:
+            raise DatasetError(
+                f"nothing published at {self.endpoint}: run 'plangraph publish' first",
+                file=self.endpoint,
+            )
+        self.build_id = rows[0]["build"]
+        self.graph_counts = {r["graph"]: int(r["count"]) for r in rows}
+        self.triples = sum(self.graph_counts.values())
+
+    def graphs(self) -> frozenset[str]:
+        return frozenset(self.graph_counts)
+
+    def _wrapper(self, sparql: str, accept: str) -> SPARQLWrapper:
+        sw = SPARQLWrapper(self.endpoint)
+        sw.setMethod(POST)
+        sw.setRequestMethod(URLENCODED)
+        sw.setQuery(sparql)
+        sw.setOnlyConneg(True)  # content negotiation only: no format=/output= parameters
+        sw.setTimeout(max(1, round(self.timeout)))
+        sw.addCustomHttpHeader("Accept", accept)
+        if self._user and self._password:
+            sw.setHTTPAuth(DIGEST if self._auth == "digest" else BASIC)
+            sw.setCredentials(self._user, self._password)
+        return sw
+
+    def _send(
+        self,
+        sparql: str,
+        accept: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        dataset: bool = True,
+    ) -> bytes:
+        sw = self._wrapper(sparql, accept)
+        if dataset and not default_graphs and not named_graphs:
+            if not has_dataset_clause(sparql):
+                default_graphs = named_graphs = sorted(self.graph_counts)
+        elif dataset and default_graphs and not named_graphs:
+            named_graphs = sorted(self.graph_counts)  # as on the embedded store: all graphs
+        for g in default_graphs:
+            sw.addParameter("default-graph-uri", g)
+        for g in named_graphs:
+            sw.addParameter("named-graph-uri", g)
+        try:
+            with warnings.catch_warnings():
+                # SPARQLWrapper warns when it cannot tell the query form (it only decides the
+                # Accept header, which is set explicitly here)
+                warnings.filterwarnings("ignore", "not detected query type", RuntimeWarning)
+                response = sw.query().response
+            try:
+                return response.read()
+            finally:
+                response.close()
+        except QueryBadFormed as exc:
+            raise QueryError(
+                f"the store refused the query: {_detail(exc)}", param="query"
+            ) from None
+        except TimeoutError:
+            raise QueryTimeout(
+                f"query stopped after the time limit of {self.timeout:g} s", param="query"
+            ) from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise QueryTimeout(
+                    f"query stopped after the time limit of {self.timeout:g} s", param="query"
+                ) from None
+            raise DatasetError(
+                f"the SPARQL store at {self.endpoint} failed: {exc}", file=self.endpoint
+            ) from None
+        except (SPARQLWrapperException, OSError, http.client.HTTPException) as exc:
+            raise DatasetError(
+                f"the SPARQL store at {self.endpoint} failed: {_detail(exc)}", file=self.endpoint
+            ) from None
+
+    def _select_raw(
+        self,
+        sparql: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        dataset: bool = True,
+    ) -> list[dict[str, str]]:
+        doc = json.loads(
+            self._send(sparql, RESULT_FORMATS["json"][1], default_graphs, named_graphs, dataset)
+        )
+        return [
+            {k: _from_json_term(v).value for k, v in b.items()} for b in doc["results"]["bindings"]
+        ]
+
+    def _prepare(self, sparql: str, bindings: dict[str, BindingValue] | None) -> str:
+        if bindings:
+            sparql = bind_values(sparql, bindings)
+        try:
+            _EMPTY.query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise syntax_error(exc, sparql) from None
+        return sparql
+
+    def query(
+        self,
+        sparql: str,
+        fmt: str | Sequence[str] | None = None,
+        *,
+        bindings: dict[str, BindingValue] | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        max_rows: int | None = None,
+    ) -> QueryOutput:
+        """As :meth:`EmbeddedStore.query`, on the remote store."""
+        formats = _check_formats(fmt)
+        sparql = self._prepare(sparql, bindings)
+        form = query_form(sparql) or "select"
+        limit = max_rows if max_rows is not None else -1
+        if form in ("select", "ask"):
+            body = self._send(sparql, RESULT_FORMATS["json"][1], default_graphs, named_graphs)
+            doc = json.loads(body)
+            if "boolean" in doc:
+                name = _pick("ask", formats)
+                value = bool(doc["boolean"])
+                return QueryOutput("ask", _ask_body(value, name), RESULT_FORMATS[name][1], count=1)
+            name = _pick("select", formats)
+            variables = list(doc["head"].get("vars", []))
+            bound = doc["results"]["bindings"]
+            truncated = 0 <= limit < len(bound)
+            if truncated:
+                bound = bound[:limit]
+            rows: list[list[object]] = [
+                [_from_json_term(b[v]) if v in b else None for v in variables] for b in bound
+            ]
+            body = serialize_solutions(variables, rows, name)
+            return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
+        body = self._send(sparql, "application/n-triples", default_graphs, named_graphs)
+        triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        truncated = 0 <= limit < len(triples)
+        if truncated:
+            triples = triples[:limit]
+        return _graph_output(triples, formats, truncated)
+
+    def select(
+        self, sparql: str, bindings: dict[str, BindingValue] | None = None
+    ) -> list[dict[str, str]]:
+        """As :meth:`EmbeddedStore.select`, on the remote store."""
+        sparql = self._prepare(sparql, bindings)
+        if (query_form(sparql) or "select") != "select":
+            raise QueryError("not a SELECT query", param="query")
+        return self._select_raw(sparql)
+
+    def add_graph(self, name: str, nquads_or_ntriples: bytes) -> bool:
+        """Computed graphs (the network metrics) are not written to a remote store, which
+        the server only reads: publish them with the dataset instead. Always False."""
+        return False
+
+
+def _detail(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text[:500]
+
+
+def open_store(
+    url: str,
+    folder: Path,
+    *,
+    user: str = "",
+    password: str = "",
+    auth: str = "digest",
+    timeout: float = 10.0,
+) -> EmbeddedStore | RemoteStore:
+    """``embedded``: the built dataset in ``folder``; ``sparql+http(s)://...``: that server."""
+    if url == "embedded":
+        return EmbeddedStore.from_folder(folder)
+    return RemoteStore.from_url(url, user=user, password=password, auth=auth, timeout=timeout)
+
+
 class EmbeddedStore:
     def __init__(
         self, store: ox.Store, build_id: str, triples: int, folder: Path | None = None
@@ -349,11 +672,7 @@ class EmbeddedStore:
         :data:`FORMAT_NAMES`); the first that applies to the result kind wins, else SPARQL
         JSON / Turtle. At most ``max_rows`` rows (or triples) are serialised.
         """
-        formats = [fmt] if isinstance(fmt, str) else list(fmt or ())
-        for name in formats:
-            if name not in FORMAT_NAMES:
-                known = ", ".join(sorted(FORMAT_NAMES))
-                raise QueryError(f"unknown format {name!r}; one of {known}", param="format")
+        formats = _check_formats(fmt)
         result = self._run(sparql, bindings, default_graphs, named_graphs)
         limit = max_rows if max_rows is not None else -1
         if isinstance(result, ox.QueryBoolean):
@@ -373,8 +692,6 @@ class EmbeddedStore:
                 rows.append([solution[v] for v in variables])
             body = serialize_solutions(variables, rows, name)
             return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
-        name = _pick("graph", formats)
-        rdf_format, media = GRAPH_FORMATS[name]
         triples: list[ox.Triple] = []
         truncated = False
         for triple in result:
@@ -382,11 +699,7 @@ class EmbeddedStore:
                 truncated = True
                 break
             triples.append(triple)
-        items: Iterable[ox.Triple | ox.Quad] = triples
-        if rdf_format.supports_datasets:
-            items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-        body = ox.serialize(items, format=rdf_format) or b""
-        return QueryOutput("graph", body, media, truncated, len(triples))
+        return _graph_output(triples, formats, truncated)
 
     def select(
         self, sparql: str, bindings: dict[str, BindingValue] | None = None
@@ -410,3 +723,19 @@ class EmbeddedStore:
                     row[name] = term.value
             rows.append(row)
         return rows
+
+    # -- extra named graphs (network metrics), added after loading -------------------------
+
+    def add_graph(self, name: str, nquads_or_ntriples: bytes) -> bool:
+        """Load triples (N-Triples or N-Quads; quads are put in ``name`` too) into the named
+        graph ``name`` unless that graph exists already; True if loaded. Kept in
+        :attr:`extra_graphs` so query workers can load the same (see querypool)."""
+        graph = ox.NamedNode(name)
+        if any(g == graph for g in self._store.named_graphs()):
+            return False
+        self._store.load(nquads_or_ntriples, ox.RdfFormat.N_QUADS, to_graph=graph)
+        extras = getattr(self, "extra_graphs", {})
+        extras[name] = nquads_or_ntriples
+        self.extra_graphs = extras
+        self._graphs = None
+        return True

@@ -10,12 +10,23 @@ from fastapi.responses import JSONResponse
 
 from plangraph.errors import PlangraphError
 from plangraph.settings import Settings
-from plangraph.store import EmbeddedStore
+from plangraph.store import Store
 
-from . import api, catalog_api, ld, pages, sparql
+from . import (
+    api,
+    catalog_api,
+    ld,
+    network_api,
+    network_page,
+    overlaps_api,
+    overlaps_page,
+    pages,
+    reconcile,
+    sparql,
+)
 
 
-def create_app(settings: Settings, store: EmbeddedStore) -> FastAPI:
+def create_app(settings: Settings, store: Store) -> FastAPI:
     app = FastAPI(
         title="plangraph",
         description="Plans of action against human trafficking as linked data",
@@ -31,10 +42,16 @@ def create_app(settings: Settings, store: EmbeddedStore) -> FastAPI:
     def health() -> dict[str, object]:
         return {"status": "ok", "build": store.build_id, "triples": store.triples}
 
+    network_api.install_metrics(settings, store)  # before the SPARQL router sees the graphs
     app.include_router(sparql.router(settings, store))
     app.include_router(catalog_api.router(settings, store))
     pages.install(app)
     app.include_router(pages.router(settings, store))
     app.include_router(api.router(settings, store))
     app.include_router(ld.router(settings, store))
+    app.include_router(overlaps_api.router(settings, store))
+    app.include_router(overlaps_page.router(settings, store))
+    app.include_router(reconcile.router(settings, store))
+    app.include_router(network_api.router(settings, store))
+    app.include_router(network_page.router(settings, store))
     return app

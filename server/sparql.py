@@ -19,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError, QueryRefused
 from plangraph.queries import load_meta
-from plangraph.querypool import QueryPool, QueryRequest
+from plangraph.querypool import DirectRunner, QueryPool, QueryRequest
 from plangraph.settings import Settings
 from plangraph.sparql_guard import Guard
-from plangraph.store import FORMAT_NAMES, EmbeddedStore, QueryOutput
+from plangraph.store import FORMAT_NAMES, QueryOutput, RemoteStore, Store
 
 ACCEPT_FORMATS = {
     "application/sparql-results+json": "json",
@@ -99,23 +99,28 @@ def output_response(out: QueryOutput, build_id: str) -> Response:
     return Response(out.body, headers={**headers, "Content-Type": media})
 
 
-def query_pool(request: Request) -> QueryPool:
+def query_pool(request: Request) -> QueryPool | DirectRunner:
     return request.app.state.query_pool
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     guard = Guard(store.graphs(), settings.max_query_length)
     meta = load_meta(settings.paths.queries)
     endpoint = settings.public_base + "/sparql"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if isinstance(store, RemoteStore):  # no engine here: queries go to the server
+            app.state.query_pool = DirectRunner(store, settings.max_rows)
+            yield
+            return
         folder = store.folder if store.folder is not None else settings.paths.graph
         pool = QueryPool(
             folder,
             size=settings.query_workers,
             timeout=settings.query_timeout,
             max_rows=settings.max_rows,
+            extra_graphs=getattr(store, "extra_graphs", None),  # the network metrics graph
         )
         await run_in_threadpool(pool.start)
         app.state.query_pool = pool

@@ -14,6 +14,7 @@ from plangraph.build import (
     NQUADS,
     TRIG,
     BuildResult,
+    analyse,
     build,
     is_stale,
     serialize_nquads,
@@ -43,7 +44,8 @@ def test_committed_dataset_equals_a_fresh_build(built: BuildResult, paths: Proje
 def test_mapping_is_deterministic(
     built: BuildResult, paths: ProjectPaths, catalog, registry, curations
 ) -> None:
-    again = to_dataset(built.plans, registry, catalog, curations, paths.ontology)
+    tagging, overlaps = analyse(paths, built.plans, registry)
+    again = to_dataset(built.plans, registry, catalog, curations, paths.ontology, tagging, overlaps)
     assert serialize_nquads(again) == built.files[NQUADS]
 
 

@@ -64,6 +64,8 @@ CLASSES = [
     "CurationDecision",
     "SourceDocument",
     "SourceSpan",
+    "Leadership",
+    "OrganizationChange",
 ]
 OBJECT_PROPERTIES = [
     "party",
@@ -96,6 +98,9 @@ OBJECT_PROPERTIES = [
     "agencyKind",
     "document",
     "sourceDocument",
+    "ledBy",
+    "qualifiedLeadership",
+    "leader",
 ]
 DATATYPE_PROPERTIES = [
     "status",
@@ -134,6 +139,8 @@ DATATYPE_PROPERTIES = [
     "documentKind",
     "startLine",
     "endLine",
+    "changeKind",
+    "statedBySource",
 ]
 DECLARATION_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 
@@ -243,6 +250,8 @@ def test_step_classes(onto: Graph) -> None:
     ("subject", "predicate", "obj"),
     [
         (PG.Agency, RDFS.subClassOf, ORG.Organization),
+        (PG.OrganizationChange, RDFS.subClassOf, ORG.ChangeEvent),
+        (PG.ledBy, SKOS.relatedMatch, ORG.headOf),
         (PG.Party, SKOS.closeMatch, ORG.FormalOrganization),
         (PG.PlanOfAction, RDFS.subClassOf, PPLAN.Plan),
         (PG.PlanOfAction, RDFS.subClassOf, PROV.Plan),
@@ -296,3 +305,65 @@ def test_concept_scheme(
     # the shape accepts exactly the scheme's concepts
     allowed = set(Collection(shapes, shapes.value(shape, SH["in"])))
     assert allowed == expected
+
+
+def test_change_kinds_of_the_shape_are_the_registry_relations(shapes: Graph) -> None:
+    from plangraph.agencies import HISTORY_RELATIONS
+
+    allowed = Collection(shapes, shapes.value(PGSH.OrganizationChangeKindShape, SH["in"]))
+    assert [str(v) for v in allowed] == list(HISTORY_RELATIONS)
+
+
+# -- the action-theme scheme (ontology/themes.ttl) ---------------------------------------
+
+THEME_SCHEME = ID["theme"]
+DAC_SCHEME = ID["dac-purpose"]
+PILLARS = {"prevention", "protection", "prosecution", "partnership"}
+
+
+@pytest.fixture(scope="module")
+def themes_graph() -> Graph:
+    return Graph().parse(ROOT / "ontology" / "themes.ttl", format="turtle")
+
+
+def test_theme_scheme_pillars_and_themes(themes_graph: Graph) -> None:
+    g = themes_graph
+    assert (THEME_SCHEME, RDF.type, SKOS.ConceptScheme) in g
+    concepts = scheme_members(g, THEME_SCHEME)
+    tops = set(g.objects(THEME_SCHEME, SKOS.hasTopConcept))
+    assert tops == {URIRef(f"{THEME_SCHEME}/{p}") for p in PILLARS}
+    assert len(concepts - tops) >= 14
+    for c in concepts:
+        assert (c, RDF.type, SKOS.Concept) in g, c
+        assert g.value(c, SKOS.prefLabel) is not None, c
+        assert len(str(g.value(c, SKOS.definition) or "")) > 20, c
+        assert str(g.value(c, SKOS.notation)) == str(c).rsplit("/", 1)[-1]
+        if c in tops:
+            assert g.value(c, SKOS.broader) is None
+            assert (c, SKOS.topConceptOf, THEME_SCHEME) in g
+        else:
+            assert g.value(c, SKOS.broader) in tops, f"{c} has no pillar"
+
+
+def test_theme_alignments_point_to_sdg_targets_and_dac_codes(themes_graph: Graph) -> None:
+    g = themes_graph
+    dac = scheme_members(g, DAC_SCHEME)
+    targets = set()
+    for prop in (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch):
+        for _, o in g.subject_objects(prop):
+            if str(o).startswith("http://metadata.un.org/sdg/"):
+                targets.add(str(o).rsplit("/", 1)[-1])
+            else:
+                assert o in dac, o
+    assert {"5.2", "8.7", "16.2"} <= targets
+    assert {str(g.value(c, SKOS.notation)) for c in dac} == {"15130", "15180", "15190"}
+    for c in dac:
+        assert g.value(c, SKOS.prefLabel) is not None
+
+
+def test_classifier_covers_exactly_the_themes(themes_graph: Graph) -> None:
+    from plangraph.themes import KEYWORDS, load_scheme
+
+    scheme = load_scheme(ROOT / "ontology" / "themes.ttl")
+    assert set(KEYWORDS) == {s for s, t in scheme.items() if t.pillar is not None}
+    assert {t.pillar for t in scheme.values() if t.pillar} == PILLARS

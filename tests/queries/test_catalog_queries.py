@@ -411,6 +411,21 @@ FIXTURE: dict[str, tuple[dict[str, str], list[Row]]] = {
 }
 
 
+FIXTURE["agencies-in-several-plans"] = (
+    {},
+    [
+        {
+            "agency": "agency/xxx/police",
+            "label": "X Police",
+            "party": "party/xxx",
+            "plans": "2",
+            "commitments": "2",
+            "names": "Plan A; Plan B",
+        }
+    ],
+)
+
+
 def test_catalog_has_at_least_15_documented_queries(catalog: dict[str, CatalogQuery]) -> None:
     assert len(catalog) >= 15
     for q in catalog.values():
@@ -509,6 +524,17 @@ REAL: dict[str, tuple[dict[str, str], Callable[[list[Row]], bool]]] = {
     ),
     "multi-agency-activities": ({"plan": PLAN_CHN}, _has(number="I.1", agencies="2")),
 }
+
+
+REAL["agencies-in-several-plans"] = (
+    {"party": ID + "party/khm"},
+    lambda rows: (
+        len(rows) >= 10
+        and _has(agency=ID + "agency/khm/commit-task-force", plans="3")(rows)
+        and _has(agency=ID + "agency/khm/ncct", plans="2")(rows)
+        and all(r["party"] == ID + "party/khm" for r in rows)
+    ),
+)
 
 
 def test_every_catalog_query_has_a_real_data_check(catalog: dict[str, CatalogQuery]) -> None:

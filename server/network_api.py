@@ -1,0 +1,114 @@
+"""/api/network: agency networks, their metrics and exports (thin over plangraph.network).
+
+``install_metrics(settings, store)`` computes the default agency metrics when the app is
+created and loads them into the store's metrics named graph, so SPARQL users can query them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from plangraph import network as nw
+from plangraph.errors import QueryError
+from plangraph.settings import Settings
+from plangraph.store import EmbeddedStore
+
+_DATA: dict[int, tuple[EmbeddedStore, nw.NetworkData]] = {}
+_EXTENSIONS = {
+    "graphml": "graphml",
+    "gexf": "gexf",
+    "cytoscape": "cyjs",
+    "csv-nodes": "nodes.csv",
+    "csv-edges": "edges.csv",
+}
+_CACHE_SIZE = 64
+
+
+def network_data(settings: Settings, store: EmbeddedStore) -> nw.NetworkData:
+    """The network rows of one store, read once."""
+    held = _DATA.get(id(store))
+    if held is None or held[0] is not store:
+        held = (store, nw.load(store, settings.paths.queries / "network"))
+        _DATA[id(store)] = held
+    return held[1]
+
+
+def install_metrics(settings: Settings, store: EmbeddedStore) -> None:
+    """Load the default agency metrics into the metrics named graph (if not there yet)."""
+    nw.add_metrics_graph(store, settings.paths.queries / "network", network_data(settings, store))
+
+
+def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+    r = APIRouter(tags=["network"])
+    data = network_data(settings, store)
+    cache: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
+
+    @r.get("/api/network/options")
+    def network_options() -> dict[str, Any]:
+        """What the network filters accept: plans, agreements, parties, themes, roles, years."""
+        return nw.options(data)
+
+    @r.get("/api/network")
+    def network(
+        projection: str = "agency",
+        plan: Annotated[list[str] | None, Query()] = None,
+        agreement: Annotated[list[str] | None, Query()] = None,
+        party: Annotated[list[str] | None, Query()] = None,
+        year: str | None = None,
+        from_year: str | None = None,
+        to_year: str | None = None,
+        theme: Annotated[list[str] | None, Query()] = None,
+        role: Annotated[list[str] | None, Query()] = None,
+        rollup: str = "false",
+        sub_activities: str = "false",
+        generic: str = "true",
+        format: str = "json",
+    ) -> Response:
+        """An agency network (projection ``bipartite``, ``agency``, ``agency-plan``,
+        ``agency-agreement`` or ``party``) under the filters, as Cytoscape JSON with metrics
+        (``format=json``, the default), ``cytoscape``, ``graphml``, ``gexf``, ``csv-nodes``,
+        ``csv-edges`` or ``metrics`` (agency metrics and the top lists). Plans, agreements
+        and themes by IRI or slug, parties by ISO code or IRI, roles by name or ``all``."""
+        if projection not in nw.PROJECTIONS:
+            raise QueryError(
+                f"unknown projection {projection!r} (one of: {', '.join(nw.PROJECTIONS)})",
+                param="projection",
+            )
+        if format not in nw.FORMATS:
+            raise QueryError(
+                f"unknown format {format!r} (one of: {', '.join(nw.FORMATS)})", param="format"
+            )
+        filters = nw.parse_filters(
+            data,
+            plan=plan,
+            agreement=agreement,
+            party=party,
+            year=year,
+            year_from=from_year,
+            year_to=to_year,
+            theme=theme,
+            role=role,
+            rollup=rollup,
+            sub_activities=sub_activities,
+            generic=generic,
+        )
+        key = (projection, format, filters)
+        if key in cache:
+            cache.move_to_end(key)
+            body, media = cache[key]
+        else:
+            body, media = nw.export(nw.network(data, filters, projection), format)
+            cache[key] = (body, media)
+            if len(cache) > _CACHE_SIZE:
+                cache.popitem(last=False)
+        headers = {}
+        if format in _EXTENSIONS:
+            name = f"plangraph-{projection}.{_EXTENSIONS[format]}"
+            headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return Response(body, media_type=media, headers=headers)
+
+    return r
