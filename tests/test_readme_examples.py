@@ -30,7 +30,7 @@ EXAMPLES = [m.groupdict() for m in _EXAMPLE.finditer(README.read_text(encoding="
 
 def test_the_readme_has_examples_for_each_kind_of_user() -> None:
     names = {e["name"].split("-")[0] for e in EXAMPLES}
-    assert {"researcher"} <= names, names
+    assert {"researcher", "donor", "analyst"} <= names, names
 
 
 @pytest.fixture(scope="module")
