@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .errors import RegistryError
 from .model import AgencyMention, Plan
+from .yamlfile import read_yaml
 
 AGENCY_KINDS = (
     "government",
@@ -328,19 +327,7 @@ def _history(value: object, aid: str, path: Path, line: int) -> HistoryEvent:
 
 
 def load_registry(path: Path) -> Registry:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RegistryError("agency registry is missing", file=path) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise RegistryError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-            file=path,
-            line=mark.line + 1 if mark is not None else None,
-        ) from None
+    text, raw = read_yaml(path, RegistryError, "agency registry is missing")
     if not isinstance(raw, dict):
         raise RegistryError("expected a mapping with 'parties' and 'agencies'", file=path)
     lines = _entry_lines(text)

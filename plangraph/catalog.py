@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import CatalogError, SourceError
+from .yamlfile import read_yaml
 
 DOCUMENT_KINDS = ("joint plan", "national plan", "sub-regional plan", "meeting minutes")
 STATUSES = ("draft", "final")
@@ -111,18 +110,7 @@ def _req(entry: dict[str, Any], key: str, where: str, path: Path, text: str) -> 
 
 
 def load_catalog(path: Path) -> Catalog:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogError("catalog file is missing", file=path) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise CatalogError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path, line=line
-        ) from None
+    text, raw = read_yaml(path, CatalogError, "catalog file is missing")
     if not isinstance(raw, dict):
         raise CatalogError("expected a mapping with 'documents' and 'agreements'", file=path)
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import CurationError
+from .yamlfile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -73,15 +72,7 @@ def load_curations(folder: Path) -> Curations:
     for path in sorted(folder.glob("*.yaml")):
         if path.name == "themes.yaml":  # theme corrections: plangraph.themes reads them
             continue
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise CurationError(
-                f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                file=path,
-                line=mark.line + 1 if mark is not None else None,
-            ) from None
+        raw = read_yaml(path, CurationError, "curation file is missing")[1] or []
         if not isinstance(raw, list):
             raise CurationError("expected a list of entries", file=path)
         for i, e in enumerate(raw):

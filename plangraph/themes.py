@@ -30,12 +30,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
 from .errors import CurationError
 from .model import Plan
+from .yamlfile import read_yaml
 
 SCHEME = "https://w3id.org/plangraph/id/theme"
 CURATION_FILE = "themes.yaml"
@@ -475,10 +475,7 @@ def load_curations(path: Path) -> ThemeCurations:
     ``unthemed`` (activity, reason); an activity is ``plan-slug/number``."""
     if not path.exists():
         return ThemeCurations()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise CurationError(f"not valid YAML: {exc}", file=path) from None
+    raw = read_yaml(path, CurationError, "theme curation file is missing")[1] or {}
     if not isinstance(raw, dict) or set(raw) - {"add", "remove", "unthemed"}:
         raise CurationError("expected a mapping with add, remove, unthemed", file=path)
 

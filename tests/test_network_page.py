@@ -6,34 +6,17 @@ Skips only without /usr/bin/chromium when CI is not set. Screenshot: test-output
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from plangraph.paths import ProjectPaths
+from tests.browser import launched, require_chromium, watched_page
+from tests.browser import shot as _shot
 from tests.server_process import dataset_folder, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-OUT = Path(__file__).resolve().parent.parent / "test-output"
-
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip(
-        "no /usr/bin/chromium (apt-get install chromium); required when CI is set",
-        allow_module_level=True,
-    )
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -44,25 +27,14 @@ def url(paths: ProjectPaths) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser, url: str) -> Iterator[object]:
-    context = browser.new_context(base_url=url, viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    problems: list[str] = []
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: problems.append(str(e)))
-    outside: list[str] = []
-    pg.on("request", lambda r: None if r.url.startswith(url) else outside.append(r.url))
-    yield pg
-    context.close()
-    assert not outside, f"requests to other origins: {outside}"
-    assert not problems, f"console errors / CSP violations: {problems}"
+    with watched_page(browser, url, width=1400, height=1000) as pg:
+        yield pg
 
 
 def api_count(url: str, **params: str) -> int:
@@ -134,7 +106,7 @@ def test_page_draws_filters_and_opens_panels(page, url: str) -> None:
     link = panel.locator("a.node-page")
     assert link.get_attribute("href") == "/" + top.removeprefix("https://w3id.org/plangraph/")
     assert panel.locator("ol.commitments li").count() > 5
-    page.screenshot(path=str(_out("network.png")), full_page=True)
+    _shot(page, "network.png")
 
     # click the heaviest edge whose middle no node covers: the shared activities, linked to
     # their source lines
@@ -170,8 +142,3 @@ def test_the_page_is_served_with_the_strict_csp(url: str) -> None:
     assert "/static/vendor/cytoscape/cytoscape.min.js" in r.text
     js = httpx.get(f"{url}/static/vendor/cytoscape/cytoscape.min.js", timeout=30)
     assert js.status_code == 200 and len(js.content) > 100_000
-
-
-def _out(name: str) -> Path:
-    OUT.mkdir(exist_ok=True)
-    return OUT / name

@@ -6,33 +6,15 @@ except in CI (the CI variable set), where they must run. Screenshots go to test-
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from plangraph.paths import ProjectPaths
+from tests.browser import launched, require_chromium, shot, watched_page
 from tests.server_process import dataset_folder, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-OUT = Path(__file__).resolve().parent.parent / "test-output"
-
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip(
-        "no /usr/bin/chromium (apt-get install chromium); required when CI is set",
-        allow_module_level=True,
-    )
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -43,33 +25,14 @@ def url(paths: ProjectPaths) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser, url: str) -> Iterator[object]:
-    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    problems: list[str] = []
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: problems.append(str(e)))
-    # Nothing may leave the machine: every request goes to the test server.
-    outside: list[str] = []
-    pg.on("request", lambda r: None if r.url.startswith(url) else outside.append(r.url))
-    pg.problems = problems  # type: ignore[attr-defined]
-    yield pg
-    context.close()
-    assert not outside, f"requests to other origins: {outside}"
-    csp = [p for p in problems if "Content Security Policy" in p]
-    assert not csp, f"CSP violations: {csp}"
-
-
-def shot(page, name: str) -> None:
-    OUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    with watched_page(browser, url) as pg:
+        yield pg
 
 
 def test_home_page_shows_the_plans_table(page) -> None:
