@@ -117,7 +117,9 @@ def _term(value: BindingValue) -> ox.NamedNode | ox.Literal:
     return ox.Literal(value)
 
 
-def bind_values(sparql: str, bindings: dict[str, BindingValue]) -> str:
+def bind_values(
+    sparql: str, bindings: dict[str, BindingValue], *, first_in_where: bool = False
+) -> str:
     """The query with a trailing ``VALUES`` clause binding each variable to one term.
 
     Terms are built by the engine's own term types (which validate IRIs and escape
@@ -139,10 +141,21 @@ def bind_values(sparql: str, bindings: dict[str, BindingValue]) -> str:
         except ValueError as exc:
             raise QueryError(f"bad parameter value: {exc}", param=name) from None
     values = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
-    where = _graph_form_where(sparql)
+    where = _where_brace(sparql) if first_in_where else _graph_form_where(sparql)
     if where is not None:
         return f"{sparql[: where + 1]}\n  {values}\n{sparql[where + 1 :]}"
     return f"{sparql.rstrip()}\n{values}\n"
+
+
+def _where_brace(sparql: str) -> int | None:
+    """The offset of the ``{`` opening the outermost WHERE clause."""
+    seen_where = False
+    for tok in tokens(sparql):
+        if tok.keyword == "WHERE":
+            seen_where = True
+        elif seen_where and tok.text == "{":
+            return tok.offset
+    return None
 
 
 def _graph_form_where(sparql: str) -> int | None:
@@ -155,13 +168,7 @@ def _graph_form_where(sparql: str) -> int | None:
     """
     if query_form(sparql) not in ("construct", "describe"):
         return None
-    seen_where = False
-    for tok in tokens(sparql):
-        if tok.keyword == "WHERE":
-            seen_where = True
-        elif seen_where and tok.text == "{":
-            return tok.offset
-    return None
+    return _where_brace(sparql)
 
 
 def syntax_error(exc: SyntaxError, sparql: str) -> QueryError:
@@ -364,6 +371,9 @@ def _from_json_term(term: dict[str, object]) -> ox.NamedNode | ox.BlankNode | ox
     return ox.Literal(value)
 
 
+MAX_RESPONSE_HEADERS = 100_000
+
+
 class RemoteStore:
     """A SPARQL 1.1 server (Virtuoso, Fuseki, GraphDB, Oxigraph server, QLever) read through
     SPARQLWrapper: the same :meth:`query` / :meth:`select` as :class:`EmbeddedStore`.
@@ -396,6 +406,10 @@ class RemoteStore:
         self.build_id = ""
         self.triples = 0
         self.graph_counts: dict[str, int] = {}
+        # Virtuoso echoes one X-SPARQL-default-graph header per graph of the dataset; a corpus
+        # of hundreds of source documents would pass the standard library's limit of 100
+        # response headers (urllib, under SPARQLWrapper). Raise it for this process.
+        http.client._MAXHEADERS = max(http.client._MAXHEADERS, MAX_RESPONSE_HEADERS)  # type: ignore[attr-defined]
         if load:
             self.reload()
 
@@ -506,7 +520,12 @@ class RemoteStore:
 
     def _prepare(self, sparql: str, bindings: dict[str, BindingValue] | None) -> str:
         if bindings:
-            sparql = bind_values(sparql, bindings)
+            # First in the WHERE clause, not trailing: Virtuoso 7.2 does not restrict a
+            # variable bound by a trailing VALUES when it is the object of a triple pattern
+            # with a variable predicate (it returned every agency's relations for one agency).
+            # The catalog's parameters are group keys bound in required patterns, where both
+            # placements mean the same; tests/test_remote_store.py compares every query.
+            sparql = bind_values(sparql, bindings, first_in_where=True)
         try:
             _EMPTY.query(sparql, use_default_graph_as_union=True)
         except SyntaxError as exc:
