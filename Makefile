@@ -6,13 +6,27 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format build validate bench clean
+.PHONY: run test lint format build validate bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+# the whole suite (< 15 min): bench/results/bench.json; wrk is used when installed
+bench: $(BENCH_STAMP)
+	$(BIN)/plangraph build --if-stale
+	$(BIN)/python bench/run.py
+
+# every section at tiny sizes (< 2 min): checks that the suite runs, never fails on a ratio
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --quick
 
 run: $(STAMP)
 	$(BIN)/plangraph build --if-stale

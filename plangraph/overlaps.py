@@ -61,6 +61,10 @@ WEIGHTS = {"lexical": 0.55, "themes": 0.2, "agencies": 0.15, "parties": 0.05, "y
 DEFAULT_THRESHOLD = 0.16
 MAX_GROUP = 8
 TOP_TERMS = 8
+# Blocks (items sharing a theme or a top word) larger than MAX_BLOCK (never on the real
+# plans) pair each item with its WINDOW neighbours in TF-IDF order only: linear, not quadratic
+MAX_BLOCK = 2000
+WINDOW = 20
 STEM_LENGTH = 7
 BIGRAMS = True
 SPLIT_STEP = 0.02
@@ -521,8 +525,10 @@ def candidate_pairs(items: Sequence[Item], tfidf: TfIdf) -> list[tuple[Item, Ite
             index["word:" + w].append(it)
     seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
     for bucket in index.values():
+        if len(bucket) > MAX_BLOCK:  # a huge block: sorted neighbourhood, not all pairs
+            bucket = sorted(bucket, key=lambda it: (tfidf.top(it.key, TOP_TERMS), it.key))
         for i, x in enumerate(bucket):
-            for y in bucket[i + 1 :]:
+            for y in bucket[i + 1 : i + 1 + WINDOW] if len(bucket) > MAX_BLOCK else bucket[i + 1 :]:
                 if x.plan != y.plan:
                     seen.add((min(x.key, y.key), max(x.key, y.key)))
     by_key = {it.key: it for it in items}

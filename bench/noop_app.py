@@ -1,0 +1,28 @@
+"""The floor: a FastAPI app with one no-op route, served by uvicorn exactly as
+``plangraph serve`` serves the real app (same server, same log level). Not a test.
+
+    .venv/bin/python bench/noop_app.py --port 8001      # GET /noop -> {}
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+
+@app.get("/noop")
+async def noop() -> Response:
+    return Response(b"{}", media_type="application/json")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
