@@ -326,6 +326,18 @@ def _history(value: object, aid: str, path: Path, line: int) -> HistoryEvent:
     )
 
 
+def _check_entry(e: object, what: str, path: Path) -> None:
+    """A registry entry is a mapping whose name and aliases are strings."""
+    if not isinstance(e, dict):
+        raise RegistryError(f"a {what} entry must be a mapping, not {e!r:.60}", file=path)
+    names = [e.get("name"), *(e.get("aliases") or [])]
+    if not isinstance(e.get("aliases") or [], list) or not all(
+        isinstance(n, str) for n in names if n is not None
+    ):
+        where = e.get("id") or e.get("name")
+        raise RegistryError(f"{what} {where!r}: name and aliases must be strings", file=path)
+
+
 def load_registry(path: Path) -> Registry:
     text, raw = read_yaml(path, RegistryError, "agency registry is missing")
     if not isinstance(raw, dict):
@@ -334,6 +346,7 @@ def load_registry(path: Path) -> Registry:
 
     parties: dict[str, PartyEntry] = {}
     for e in raw.get("parties") or []:
+        _check_entry(e, "party", path)
         pid = str(e.get("id", ""))
         if not re.fullmatch(r"[a-z]{3}", pid):
             raise RegistryError(
@@ -348,6 +361,7 @@ def load_registry(path: Path) -> Registry:
 
     agencies: dict[str, AgencyEntry] = {}
     for e in raw.get("agencies") or []:
+        _check_entry(e, "agency", path)
         aid = str(e.get("id", ""))
         line = lines.get(aid, 0)
         if not re.fullmatch(r"[a-z]{3}/[a-z0-9][a-z0-9-]*", aid):

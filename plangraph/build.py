@@ -183,6 +183,23 @@ def build(paths: ProjectPaths) -> BuildResult:
     return BuildResult(dataset=ds, plans=plans, report=report, files=files, manifest=manifest)
 
 
+def check_collapse(result: BuildResult, folder: Path, ratio: float) -> None:
+    """Refuse to replace a dataset whose triple count would fall below ``ratio`` of the
+    current one (a parser that silently lost a table): raise, write nothing."""
+    manifest = folder / MANIFEST
+    try:
+        current = int(json.loads(manifest.read_text(encoding="utf-8")).get("triples", 0))
+    except (OSError, ValueError):
+        return
+    new = int(result.manifest["triples"])
+    if current and new < ratio * current:
+        raise ValidationFailed(
+            f"the new dataset has {new} triples, the current one {current}: below "
+            f"{ratio:.0%} of it, so nothing was written (use --force to replace it anyway)",
+            file=manifest,
+        )
+
+
 def write(result: BuildResult, folder: Path) -> None:
     """Write the built files; each replaces the old one atomically, the manifest last."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -7,21 +7,25 @@ stderr without a traceback and exit with the error's exit code.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .errors import PlangraphError
 from .settings import Settings
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    from .build import build, is_stale, write
+    from .build import build, check_collapse, is_stale, write
 
     paths = settings.paths
     if args.if_stale and not is_stale(paths):
         print(f"dataset is up to date: {paths.graph}")
         return 0
     result = build(paths)
+    if not args.force:
+        check_collapse(result, paths.graph, settings.collapse_ratio)
     write(result, paths.graph)
     m = result.manifest
     print(f"built {m['triples']} triples in {len(m['graphs'])} graphs -> {paths.graph}")
@@ -54,8 +58,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from server.app import create_app
 
+    from .settings import SERVE_RATE_DEFAULTS
     from .store import open_store
 
+    if not any(k.startswith("PLANGRAPH_RATE_") for k in os.environ):
+        settings = replace(settings, **SERVE_RATE_DEFAULTS)  # type: ignore[arg-type]
     store = open_store(
         settings.store,
         settings.paths.graph,
@@ -155,6 +162,9 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="sources -> validated dataset in data/graph/")
     b.add_argument("--if-stale", action="store_true", help="only if an input changed")
+    b.add_argument(
+        "--force", action="store_true", help="replace the dataset even if its size collapses"
+    )
     b.set_defaults(func=_build)
 
     v = sub.add_parser("validate", help="validate the built dataset against the shapes")

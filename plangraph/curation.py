@@ -52,7 +52,9 @@ class Curations:
         try:
             entry = self._entries[entry_id]
         except KeyError:
-            raise CurationError(f"no curation entry {entry_id!r} in data/curation/") from None
+            raise CurationError(
+                f"no curation entry {entry_id!r} in any file", file="data/curation/"
+            ) from None
         if lines is not None:
             window = "\n".join(lines[entry.start_line - 1 : entry.end_line])
             if entry.expect not in window:

@@ -121,6 +121,13 @@ class QueryBusy(QueryError):
     http_status = 503
 
 
+class RateLimited(PlangraphError):
+    """A client went over its budget of expensive requests (see plangraph.ratelimit)."""
+
+    kind = "rate-limited"
+    http_status = 429
+
+
 class NotFound(PlangraphError):
     """A requested resource (plan, agency, source, URI) is not in the graph."""
 

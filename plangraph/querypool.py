@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import queue
+import resource
 import signal
 import threading
 import time
@@ -40,10 +41,26 @@ class QueryRequest:
     max_rows: int | None = None
 
 
-def _worker_main(conn: Connection, folder: str, extra: tuple[tuple[str, bytes], ...] = ()) -> None:
+def _limit_memory(megabytes: int) -> None:
+    """Cap this worker's address space: a query that would allocate past it fails (the
+    engine aborts the worker; the pool answers 503 and starts a fresh one) instead of
+    taking the machine's memory. 0 = no cap."""
+    if megabytes > 0:
+        limit = megabytes * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _worker_main(
+    conn: Connection,
+    folder: str,
+    extra: tuple[tuple[str, bytes], ...] = (),
+    memory_mb: int = 0,
+) -> None:
     """A worker: open the dataset (plus ``extra`` named graphs), then answer queries until
     the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_memory(memory_mb)
     try:
         store = EmbeddedStore.from_folder(Path(folder))
         for name, data in extra:
@@ -85,11 +102,12 @@ class _Worker:
         ctx: multiprocessing.context.BaseContext,
         folder: Path,
         extra: tuple[tuple[str, bytes], ...] = (),
+        memory_mb: int = 0,
     ) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=_worker_main,
-            args=(child, str(folder), extra),
+            args=(child, str(folder), extra, memory_mb),
             daemon=True,
             name="plangraph-query",
         )
@@ -122,8 +140,10 @@ class QueryPool:
         timeout: float = 10.0,
         max_rows: int | None = None,
         extra_graphs: dict[str, bytes] | None = None,
+        memory_mb: int = 0,
     ) -> None:
         self.folder = folder
+        self.memory_mb = memory_mb
         self.extra = tuple(sorted((extra_graphs or {}).items()))
         self.size = max(1, size)
         self.timeout = timeout
@@ -144,7 +164,7 @@ class QueryPool:
 
     def _spawn(self) -> tuple[_Worker, float]:
         started = time.perf_counter()
-        w = _Worker(self._ctx, self.folder, self.extra)
+        w = _Worker(self._ctx, self.folder, self.extra, self.memory_mb)
         with self._lock:
             self._all.add(w)
         return w, started

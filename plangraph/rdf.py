@@ -31,6 +31,7 @@ from .model import (
 )
 from .overlaps import Detection
 from .themes import Tagging
+from .turtle import parse_turtle
 
 SECTION_CLASSES = {
     "area": PG.Area,
@@ -495,7 +496,7 @@ def overlaps_graph(graph: Graph, detection: Detection) -> None:
 
 def ontology_graph(graph: Graph, folder: Path) -> None:
     for path in sorted(folder.glob("*.ttl")):
-        graph.parse(path, format="turtle")
+        parse_turtle(graph, path)
 
 
 def to_dataset(

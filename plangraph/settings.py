@@ -13,6 +13,12 @@ from pathlib import Path
 from .errors import PlangraphError
 from .paths import PACKAGE_ROOT, ProjectPaths
 
+# What `plangraph serve` uses when no PLANGRAPH_RATE_* variable is set: 120 expensive
+# requests a minute per client, bursts of 60, at most 2 in flight. Query workers should be
+# at least 2 x that + 1: a client's 2 queries killed at the time limit leave 2 workers
+# respawning and 2 busy, and one still free for everyone else (the default is 5).
+SERVE_RATE_DEFAULTS = {"rate_per_minute": 120.0, "rate_burst": 60, "rate_concurrency": 2}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -24,7 +30,17 @@ class Settings:
     query_timeout: float = 10.0
     max_rows: int = 10_000
     max_query_length: int = 20_000
-    query_workers: int = 2
+    query_workers: int = 5
+    worker_memory_mb: int = 2048  # address-space cap of each query worker; 0 = none
+    # per-client limits on expensive endpoints (plangraph.ratelimit); 0 = off. Off here (the
+    # library and the tests); `plangraph serve` switches them on (SERVE_RATE_DEFAULTS).
+    rate_per_minute: float = 0.0
+    rate_burst: int = 0
+    rate_concurrency: int = 0
+    # a running server picks up a new build in data/graph/ (plangraph.live); 0 = never
+    reload_interval: float = 1.0
+    # a build whose triple count falls below this share of the current one is refused
+    collapse_ratio: float = 0.5
     # a remote store (``store = sparql+http://host:port/sparql``; ``plangraph publish``)
     endpoint: str = ""  # publish: the query endpoint (default: the --store URL's)
     update_endpoint: str = ""  # SPARQL Update endpoint (Virtuoso: .../sparql-auth)

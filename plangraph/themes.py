@@ -35,6 +35,7 @@ from rdflib.namespace import SKOS
 
 from .errors import CurationError
 from .model import Plan
+from .turtle import parse_turtle
 from .yamlfile import read_yaml
 
 SCHEME = "https://w3id.org/plangraph/id/theme"
@@ -415,7 +416,7 @@ class ThemeCurations:
 
 def load_scheme(path: Path) -> dict[str, Theme]:
     """The themes of ontology/themes.ttl (pillars included), by slug, in notation order."""
-    g = Graph().parse(path, format="turtle")
+    g = parse_turtle(Graph(), path)
     scheme = URIRef(SCHEME)
     out: dict[str, Theme] = {}
     for concept in sorted(g.subjects(SKOS.inScheme, scheme)):

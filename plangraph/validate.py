@@ -14,6 +14,8 @@ from pathlib import Path
 from pyshacl import validate as pyshacl_validate
 from rdflib import RDF, Dataset, Graph, Namespace, URIRef
 
+from .turtle import parse_turtle
+
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -87,7 +89,7 @@ def _short(iri: str | None) -> str:
 def load_shapes(folder: Path) -> Graph:
     g = Graph()
     for path in sorted(folder.glob("*.ttl")):
-        g.parse(path, format="turtle")
+        parse_turtle(g, path)
     return g
 
 

@@ -16,6 +16,7 @@ from . import (
     api,
     catalog_api,
     ld,
+    limits,
     network_api,
     network_page,
     overlaps_api,
@@ -45,6 +46,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     network_api.install_metrics(settings, store)  # before the SPARQL router sees the graphs
     app.include_router(sparql.router(settings, store))
     app.include_router(catalog_api.router(settings, store))
+    limits.install(app, settings)  # inside pages' middleware: its 429s get the headers too
     pages.install(app)
     app.include_router(pages.router(settings, store))
     app.include_router(api.router(settings, store))

@@ -99,6 +99,15 @@ def output_response(out: QueryOutput, build_id: str) -> Response:
     return Response(out.body, headers={**headers, "Content-Type": media})
 
 
+def _charset(content_type: str) -> str:
+    """The charset parameter of a Content-Type (default utf-8), lower-cased."""
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return "utf-8"
+
+
 def query_pool(request: Request) -> QueryPool | DirectRunner:
     return request.app.state.query_pool
 
@@ -121,6 +130,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
             timeout=settings.query_timeout,
             max_rows=settings.max_rows,
             extra_graphs=getattr(store, "extra_graphs", None),  # the network metrics graph
+            memory_mb=settings.worker_memory_mb,
         )
         await run_in_threadpool(pool.start)
         app.state.query_pool = pool
@@ -166,6 +176,8 @@ def router(settings: Settings, store: Store) -> APIRouter:
             )
         query = params.get("query")
         fmt = params.get("format")
+        if len(params.getlist("query")) > 1:
+            return error_response(QueryError("more than one 'query' parameter", param="query"))
         if query is None:
             try:
                 return await service_description(request, fmt)
@@ -205,7 +217,15 @@ def router(settings: Settings, store: Store) -> APIRouter:
                         param="query",
                     )
                 )
-            query = raw.decode("utf-8", errors="replace")
+            charset = _charset(request.headers.get("content-type", ""))
+            try:
+                if charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
+                    raise UnicodeError
+                query = raw.decode("utf-8")
+            except UnicodeError:
+                return error_response(
+                    QueryError("the query must be UTF-8 (SPARQL 1.1 Protocol)", param="query")
+                )
             return await run(
                 request,
                 query,
@@ -221,6 +241,8 @@ def router(settings: Settings, store: Store) -> APIRouter:
                         "SPARQL Update is refused: this endpoint is read-only", param="update"
                     )
                 )
+            if len(form.getlist("query")) + len(params.getlist("query")) > 1:
+                return error_response(QueryError("more than one 'query' parameter", param="query"))
             query = str(form.get("query") or "")
             if not query.strip():
                 return error_response(QueryError("missing 'query' parameter", param="query"))

@@ -14,6 +14,36 @@ from pathlib import Path
 
 import httpx
 
+PROCESSES: dict[str, subprocess.Popen[str]] = {}  # url -> the server process
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory (VmRSS) of a process and all its descendants, in MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, todo, seen = 0, [pid], set()
+    while todo and len(seen) < 10_000:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        todo.extend(children.get(p, []))
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -49,12 +79,19 @@ def running_server(
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "plangraph.cli", "serve", "--port", str(port), *args],
-        env={**os.environ, "PLANGRAPH_ROOT": str(root), **(env or {})},
+        # rate limits off unless a test sets them (the tests hit the server hard from one IP)
+        env={
+            **os.environ,
+            "PLANGRAPH_ROOT": str(root),
+            "PLANGRAPH_RATE_PER_MINUTE": "0",
+            **(env or {}),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
+    PROCESSES[url] = proc
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -70,6 +107,7 @@ def running_server(
             time.sleep(0.1)
         yield url
     finally:
+        PROCESSES.pop(url, None)
         proc.terminate()
         try:
             proc.wait(timeout=10)

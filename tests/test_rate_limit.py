@@ -1,0 +1,104 @@
+"""Per-client rate limiting of expensive endpoints: over budget -> 429 with Retry-After,
+other clients (another loopback source address) and cheap endpoints unaffected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from plangraph.paths import ProjectPaths
+from plangraph.ratelimit import RateLimiter, is_expensive
+from tests.server_process import assert_error, running_server
+
+ASK = {"query": "ASK {}"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_bucket_refills_and_says_when() -> None:
+    clock = Clock()
+    limiter = RateLimiter(per_minute=60, burst=3, clock=clock)
+    assert [limiter.acquire("a").allowed for _ in range(4)] == [True, True, True, False]
+    for _ in range(3):
+        limiter.release("a")
+    refused = limiter.acquire("a")
+    assert refused.retry_after == 1 and "60 expensive requests a minute" in refused.reason
+    assert limiter.acquire("b").allowed  # another client has its own bucket
+    clock.now = 1.0
+    assert limiter.acquire("a").allowed  # one token a second
+    assert not limiter.acquire("a").allowed
+
+
+def test_in_flight_cap() -> None:
+    limiter = RateLimiter(concurrency=2)
+    assert limiter.acquire("a").allowed and limiter.acquire("a").allowed
+    assert not limiter.acquire("a").allowed
+    assert limiter.acquire("b").allowed
+    limiter.release("a")
+    assert limiter.acquire("a").allowed
+
+
+def test_memory_is_bounded() -> None:
+    limiter = RateLimiter(per_minute=10, max_clients=100)
+    for i in range(1000):
+        limiter.acquire(f"10.0.{i // 256}.{i % 256}")
+        limiter.release(f"10.0.{i // 256}.{i % 256}")
+    assert len(limiter._buckets) <= 100
+
+
+def test_off_by_default() -> None:
+    assert not RateLimiter().enabled
+
+
+@pytest.mark.parametrize(
+    ("path", "expensive"),
+    [
+        ("/sparql", True),
+        ("/api/queries/plans", True),
+        ("/api/network", True),
+        ("/api/overlaps", True),
+        ("/reconcile", True),
+        ("/api/plans", False),
+        ("/health", False),
+        ("/id/agency/khm/mosvy", False),
+    ],
+)
+def test_expensive_paths(path: str, expensive: bool) -> None:
+    assert is_expensive(path) is expensive
+
+
+@pytest.fixture(scope="module")
+def url(paths: ProjectPaths) -> Iterator[str]:
+    env = {"PLANGRAPH_RATE_PER_MINUTE": "6", "PLANGRAPH_RATE_BURST": "5"}
+    with running_server(paths.root, env=env) as u:
+        yield u
+
+
+def test_over_budget_is_429_and_others_are_served(url: str) -> None:
+    with httpx.Client(base_url=url, timeout=30) as a:
+        codes = [a.get("/sparql", params=ASK).status_code for _ in range(5)]
+        assert codes == [200] * 5
+        r = a.get("/sparql", params=ASK)
+        body = assert_error(r, 429, "rate-limited")
+        assert "retry after" in body["message"]
+        assert int(r.headers["retry-after"]) >= 1
+        assert r.headers["access-control-allow-origin"] == "*"
+        assert "credentials" not in " ".join(r.headers.keys()).lower()
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert a.post("/sparql", data=ASK).status_code == 429
+        assert a.get("/api/queries/plans").status_code == 429
+        # cheap endpoints are not limited
+        assert a.get("/health").status_code == 200
+        assert a.get("/api/plans").status_code == 200
+    other = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=url, timeout=30, transport=other) as b:
+        assert [b.get("/sparql", params=ASK).status_code for _ in range(5)] == [200] * 5
+        assert b.get("/sparql", params=ASK).status_code == 429
