@@ -91,6 +91,28 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from .overlaps import OverlapReader, overlaps_csv
+    from .store import EmbeddedStore
+
+    store = EmbeddedStore.from_folder(settings.paths.graph)
+    reader = OverlapReader(store, settings.paths.queries / "overlaps")
+    groups = reader.filter(
+        theme=args.theme,
+        party=args.party,
+        plan=args.plan,
+        year=args.year,
+        min_score=args.min_score,
+    )
+    if args.format == "csv":
+        sys.stdout.write(overlaps_csv(groups))
+    else:
+        sys.stdout.write(json.dumps({"total": len(groups), "items": groups}, indent=1) + "\n")
+    return 0
+
+
 def _network(args: argparse.Namespace, settings: Settings) -> int:
     from . import network as nw
     from .store import EmbeddedStore
@@ -199,6 +221,15 @@ def parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_query)
 
     from .network import FORMATS, PROJECTIONS
+
+    o = sub.add_parser("overlaps", help="activities that several plans promise (overlap groups)")
+    o.add_argument("--theme", help="theme slug, e.g. victim-identification")
+    o.add_argument("--party", help="party code, e.g. tha")
+    o.add_argument("--plan", help="plan slug, e.g. khm-npa-2011-2013")
+    o.add_argument("--year", type=int, help="a year some member is scheduled in")
+    o.add_argument("--min-score", type=float, help="minimum group score, 0-1")
+    o.add_argument("--format", choices=("json", "csv"), default="json")
+    o.set_defaults(func=_overlaps)
 
     n = sub.add_parser("network", help="agency networks: metrics and exports")
     n.add_argument("--projection", choices=PROJECTIONS, default="agency")

@@ -101,3 +101,13 @@ def test_query(paths: ProjectPaths) -> None:
 def test_malformed_query(paths: ProjectPaths) -> None:
     line = _one_line_error(run(paths.root, "query", "SELECT WHERE {"))
     assert line.startswith("plangraph query: parameter 'query': malformed query")
+
+
+def test_overlaps(paths: ProjectPaths) -> None:
+    proc = run(paths.root, "overlaps", "--theme", "victim-identification", "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    rows = proc.stdout.splitlines()
+    assert rows[0].startswith("overlap,score,plan,number,activity")
+    assert len(rows) >= 3  # one group with its members, one row per member
+    line = _one_line_error(run(paths.root, "overlaps", "--theme", "nope"))
+    assert line == "plangraph overlaps: parameter 'theme': unknown theme 'nope'"
