@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format build validate bench bench-quick clean
+.PHONY: run test lint format build validate bench bench-quick fuzz fuzz-ci clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,19 @@ bench: $(BENCH_STAMP)
 # every section at tiny sizes (< 2 min): checks that the suite runs, never fails on a ratio
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --quick
+
+FUZZ_STAMP := $(VENV)/.installed-fuzz
+$(FUZZ_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,fuzz]'
+	touch $(FUZZ_STAMP)
+
+# every fuzz target for 300 s each; crash inputs and logs in fuzz/crashes/
+fuzz: $(FUZZ_STAMP)
+	$(BIN)/python fuzz/run.py --seconds 300
+
+# every fuzz target for 15 s each (~3 min in all)
+fuzz-ci: $(FUZZ_STAMP)
+	$(BIN)/python fuzz/run.py --seconds 15
 
 run: $(STAMP)
 	$(BIN)/plangraph build --if-stale

@@ -343,6 +343,9 @@ def load_registry(path: Path) -> Registry:
     if not isinstance(raw, dict):
         raise RegistryError("expected a mapping with 'parties' and 'agencies'", file=path)
     lines = _entry_lines(text)
+    for section in ("parties", "agencies", "party_relative_aliases"):
+        if not isinstance(raw.get(section) or [], list):
+            raise RegistryError(f"'{section}' must be a list", file=path)
 
     parties: dict[str, PartyEntry] = {}
     for e in raw.get("parties") or []:

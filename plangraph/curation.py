@@ -78,6 +78,8 @@ def load_curations(folder: Path) -> Curations:
         if not isinstance(raw, list):
             raise CurationError("expected a list of entries", file=path)
         for i, e in enumerate(raw):
+            if not isinstance(e, dict):
+                raise CurationError(f"entry {i}: expected a mapping, not {e!r}", file=path)
             missing = [
                 k
                 for k in ("id", "document", "lines", "expect", "decision", "reason")
@@ -88,6 +90,12 @@ def load_curations(folder: Path) -> Curations:
             if e["id"] in entries:
                 raise CurationError(f"duplicate curation id {e['id']!r}", file=path)
             lines = e["lines"] if isinstance(e["lines"], list) else [e["lines"], e["lines"]]
+            if not lines or not all(isinstance(n, int) and n >= 1 for n in lines):
+                raise CurationError(
+                    f"entry {i} ({e['id']}): lines must be a line number or [first, last], "
+                    f"not {e['lines']!r}",
+                    file=path,
+                )
             entries[e["id"]] = Curation(
                 id=e["id"],
                 document=e["document"],

@@ -153,7 +153,12 @@ def _param(raw: str, path: Path) -> Param:
 
 def load_query(path: Path) -> CatalogQuery:
     meta: dict[str, list[str]] = {}
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise QueryError(f"not valid UTF-8 ({exc.reason})", file=path, line=line) from None
     for line in text.splitlines():
         if not line.startswith("#"):
             break

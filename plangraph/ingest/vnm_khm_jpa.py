@@ -197,7 +197,13 @@ def parse(document: Document, curations: Curations) -> Plan:
             if row.agencies.text or _COUNTRY.match(agencies):
                 row.agencies.add(agencies, n)
             else:  # continues the last filled agencies cell (a cell broken by the page)
-                filled = next(r for r in reversed(rows) if r.agencies.text)
+                filled = next((r for r in reversed(rows) if r.agencies.text), None)
+                if filled is None:
+                    raise SourceError(
+                        "agencies text continues a cell, but no agencies cell came before it",
+                        file=path,
+                        line=n,
+                    )
                 filled.agencies.add(agencies, n)
         if any(m.lower() == "x" for m in cells[4:]):
             raise SourceError("year marks on a continuation row", file=path, line=n)

@@ -1,0 +1,16 @@
+"""Fuzz target: the chn-khm-jpa layout (plangraph.ingest.chn_khm_jpa) through parse_document."""
+
+from __future__ import annotations
+
+from _harness import LayoutTarget, instrumented, main
+
+with instrumented():
+    import plangraph.ingest
+    import plangraph.ingest.chn_khm_jpa  # noqa: F401
+
+TARGET = LayoutTarget("chn-khm-jpa")
+TestOneInput = TARGET.test_one_input
+seed_files = TARGET.seed_files
+
+if __name__ == "__main__":
+    main(TestOneInput)
