@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,15 @@ def copy_project(dest: Path) -> ProjectPaths:
         shutil.copytree(ROOT / folder, dest / folder)
     shutil.copy(ROOT / "data" / "agencies.yaml", dest / "data" / "agencies.yaml")
     return ProjectPaths(dest)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for all browser tests (skips without it outside CI)."""
+    from tests.browser import launched
+
+    with launched() as b:
+        yield b
 
 
 @pytest.fixture

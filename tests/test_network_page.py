@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from plangraph.paths import ProjectPaths
-from tests.browser import launched, require_chromium, watched_page
+from tests.browser import require_chromium, watched_page
 from tests.browser import shot as _shot
 from tests.server_process import dataset_folder, running_server
 
@@ -23,12 +23,6 @@ sync_api = require_chromium()
 def url(paths: ProjectPaths) -> Iterator[str]:
     with running_server(paths.root, graph=dataset_folder()) as u:
         yield u
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with launched() as b:
-        yield b
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from plangraph.paths import ProjectPaths
-from tests.browser import launched, shot, watched_page
+from tests.browser import shot, watched_page
 from tests.server_process import dataset_folder, running_server
 
 
@@ -25,12 +25,6 @@ def test_page_without_a_browser(url: str) -> None:
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert 'id="coverage"' in r.text and "<script>" not in r.text
     assert httpx.get(f"{url}/overlaps", params={"year": "x"}, timeout=30).status_code == 400
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with launched() as b:
-        yield b
 
 
 def test_filter_by_theme_and_follow_a_source_link(browser, url: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from plangraph.paths import ProjectPaths
-from tests.browser import launched, require_chromium, shot, watched_page
+from tests.browser import require_chromium, shot, watched_page
 from tests.server_process import dataset_folder, running_server
 
 sync_api = require_chromium()
@@ -21,12 +21,6 @@ sync_api = require_chromium()
 def url(paths: ProjectPaths) -> Iterator[str]:
     with running_server(paths.root, graph=dataset_folder()) as u:
         yield u
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with launched() as b:
-        yield b
 
 
 @pytest.fixture

@@ -18,11 +18,6 @@ from tests.golden import check_golden
 SLUG = "chn-khm-jpa-2017-2019"
 
 
-@pytest.fixture(scope="module")
-def plan(catalog: Catalog, curations: Curations) -> Plan:
-    return parse_document(catalog.document(SLUG), curations)
-
-
 def test_golden(plan: Plan) -> None:
     check_golden(plan, SLUG)
 

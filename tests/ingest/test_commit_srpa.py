@@ -20,11 +20,6 @@ from tests.golden import check_golden
 SLUG = "commit-srpa-2005-2007"
 
 
-@pytest.fixture(scope="module")
-def plan(catalog: Catalog, curations: Curations) -> Plan:
-    return parse_document(catalog.document(SLUG), curations)
-
-
 def test_golden(plan: Plan) -> None:
     check_golden(plan, SLUG)
 

@@ -38,11 +38,6 @@ STATED_COUNTS = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def plan(catalog: Catalog, curations: Curations) -> Plan:
-    return parse_document(catalog.document(SLUG), curations)
-
-
 def _resp(a: Activity) -> list[str]:
     return [c.mention.text for c in a.commitments if c.role == ROLE_RESPONSIBLE]
 

@@ -20,11 +20,6 @@ from tests.golden import check_golden
 SLUG = "khm-tha-meeting-2023-01"
 
 
-@pytest.fixture(scope="module")
-def plan(catalog: Catalog, curations: Curations) -> Plan:
-    return parse_document(catalog.document(SLUG), curations)
-
-
 def test_golden(plan: Plan) -> None:
     check_golden(plan, SLUG)
 

@@ -16,11 +16,6 @@ from tests.golden import check_golden
 SLUG = "vnm-khm-jpa-2020-2022"
 
 
-@pytest.fixture(scope="module")
-def plan(catalog: Catalog, curations: Curations) -> Plan:
-    return parse_document(catalog.document(SLUG), curations)
-
-
 def test_golden(plan: Plan) -> None:
     check_golden(plan, SLUG)
 
