@@ -504,6 +504,30 @@ class RemoteStore:
                 f"the SPARQL store at {self.endpoint} failed: {_detail(exc)}", file=self.endpoint
             ) from None
 
+    # Only SPARQL JSON results (SELECT, ASK) and N-Triples (graphs) are asked for and read:
+    # an answer in any other format, XML included (whose DTD and entities are never parsed:
+    # tests/test_xml_bombs.py), is refused as a DatasetError naming the store.
+    def _unexpected(self, body: bytes, expected: str, exc: Exception | None = None) -> DatasetError:
+        detail = f": {_detail(exc)[:200]}" if exc is not None else ""
+        return DatasetError(
+            f"the SPARQL store at {self.endpoint} answered with something other than "
+            f"{expected} (it begins {body[:40]!r}){detail}",
+            file=self.endpoint,
+        )
+
+    def _results(self, body: bytes) -> dict:
+        try:
+            doc = json.loads(body)
+        except (ValueError, RecursionError):
+            raise self._unexpected(body, "SPARQL JSON results") from None
+        results = doc.get("results") if isinstance(doc, dict) else None
+        if not isinstance(doc, dict) or not (
+            isinstance(doc.get("boolean"), bool)
+            or (isinstance(results, dict) and isinstance(results.get("bindings"), list))
+        ):
+            raise self._unexpected(body, "SPARQL JSON results")
+        return doc
+
     def _select_raw(
         self,
         sparql: str,
@@ -511,7 +535,7 @@ class RemoteStore:
         named_graphs: Sequence[str] = (),
         dataset: bool = True,
     ) -> list[dict[str, str]]:
-        doc = json.loads(
+        doc = self._results(
             self._send(sparql, RESULT_FORMATS["json"][1], default_graphs, named_graphs, dataset)
         )
         return [
@@ -549,7 +573,7 @@ class RemoteStore:
         limit = max_rows if max_rows is not None else -1
         if form in ("select", "ask"):
             body = self._send(sparql, RESULT_FORMATS["json"][1], default_graphs, named_graphs)
-            doc = json.loads(body)
+            doc = self._results(body)
             if "boolean" in doc:
                 name = _pick("ask", formats)
                 value = bool(doc["boolean"])
@@ -566,7 +590,10 @@ class RemoteStore:
             body = serialize_solutions(variables, rows, name)
             return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
         body = self._send(sparql, "application/n-triples", default_graphs, named_graphs)
-        triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        try:
+            triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        except (SyntaxError, ValueError) as exc:
+            raise self._unexpected(body, "N-Triples", exc) from None
         truncated = 0 <= limit < len(triples)
         if truncated:
             triples = triples[:limit]
