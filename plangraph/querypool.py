@@ -9,7 +9,13 @@ gets :class:`~plangraph.errors.QueryTimeout`. Other requests keep being served b
 workers (and the server's own fixed queries run in-process, not here).
 
 Workers are forked from a fork server that has pyoxigraph and the store imported already,
-so a replacement is ready in tens of milliseconds plus the dataset load.
+so a replacement is ready in tens of milliseconds plus the dataset load. :meth:`QueryPool.start`
+with ``wait=False`` starts them in the background: a query waits for the first ready worker
+instead of the server waiting for all of them.
+
+A pool serves one build: each worker checks that the dataset it loaded has the pool's
+``build_id`` (a respawned worker must not pick up a newer build written into the folder
+since; a server that reloads gives each build a private snapshot folder, see server/live.py).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from .errors import PlangraphError, QueryBusy, QueryTimeout
+from .errors import DatasetError, PlangraphError, QueryBusy, QueryTimeout
 from .store import BindingValue, EmbeddedStore, QueryOutput, RemoteStore
 
 
@@ -56,13 +62,19 @@ def _worker_main(
     folder: str,
     extra: tuple[tuple[str, bytes], ...] = (),
     memory_mb: int = 0,
+    build_id: str | None = None,
 ) -> None:
     """A worker: open the dataset (plus ``extra`` named graphs), then answer queries until
-    the pipe closes."""
+    the pipe closes. ``build_id``: refuse a dataset of another build."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(memory_mb)
     try:
         store = EmbeddedStore.from_folder(Path(folder))
+        if build_id is not None and store.build_id != build_id:
+            raise DatasetError(
+                f"the dataset is build {store.build_id}, this pool serves build {build_id}",
+                file=Path(folder),
+            )
         for name, data in extra:
             store.add_graph(name, data)
     except PlangraphError as exc:
@@ -103,11 +115,12 @@ class _Worker:
         folder: Path,
         extra: tuple[tuple[str, bytes], ...] = (),
         memory_mb: int = 0,
+        build_id: str | None = None,
     ) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=_worker_main,
-            args=(child, str(folder), extra, memory_mb),
+            args=(child, str(folder), extra, memory_mb, build_id),
             daemon=True,
             name="plangraph-query",
         )
@@ -131,7 +144,9 @@ class _Worker:
 
 
 class QueryPool:
-    """``size`` worker processes over the dataset in ``folder``; thread-safe."""
+    """``size`` worker processes over the dataset in ``folder``; thread-safe.
+
+    ``build_id``: the build the workers must load (None: whatever the folder holds)."""
 
     def __init__(
         self,
@@ -141,9 +156,11 @@ class QueryPool:
         max_rows: int | None = None,
         extra_graphs: dict[str, bytes] | None = None,
         memory_mb: int = 0,
+        build_id: str | None = None,
     ) -> None:
         self.folder = folder
         self.memory_mb = memory_mb
+        self.build_id = build_id
         self.extra = tuple(sorted((extra_graphs or {}).items()))
         self.size = max(1, size)
         self.timeout = timeout
@@ -154,19 +171,60 @@ class QueryPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._started = threading.Event()
+        self.start_error: BaseException | None = None
         self.startup_seconds: list[float] = []
 
-    def start(self) -> QueryPool:
-        workers = [self._spawn() for _ in range(self.size)]
-        for w, started in workers:
-            self._ready(w, started)
+    def start(self, wait: bool = True) -> QueryPool:
+        """Start the workers. ``wait=False``: in the background (queries wait for the first
+        ready worker; :meth:`wait_started` waits for all); else wait and raise the first
+        start-up error."""
+        if not wait:
+            threading.Thread(
+                target=self._start_all, name="plangraph-query-start", daemon=True
+            ).start()
+            return self
+        self._start_all()
+        return self.wait_started()
+
+    def _start_all(self) -> None:
+        try:
+            workers = []
+            for _ in range(self.size):
+                workers.append(self._spawn())
+            for w, started in workers:
+                try:
+                    self._ready(w, started)
+                except Exception as exc:
+                    self.start_error = self.start_error or exc
+                    w.kill()
+                    with self._lock:
+                        self._all.discard(w)
+        except Exception as exc:  # could not even start a process (closed, no resources)
+            self.start_error = self.start_error or exc
+        finally:
+            self._started.set()
+
+    def wait_started(self, timeout: float = 120.0) -> QueryPool:
+        """Wait until every worker of :meth:`start` is ready; raise its first error."""
+        if not self._started.wait(timeout):
+            raise RuntimeError(f"query workers did not start within {timeout:g} s")
+        if self.start_error is not None:
+            raise self.start_error
         return self
 
     def _spawn(self) -> tuple[_Worker, float]:
         started = time.perf_counter()
-        w = _Worker(self._ctx, self.folder, self.extra, self.memory_mb)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the query pool is closed")
+        w = _Worker(self._ctx, self.folder, self.extra, self.memory_mb, self.build_id)
         with self._lock:
             self._all.add(w)
+            closed = self._closed
+        if closed:  # closed while this one started: do not leave it behind
+            w.kill()
+            raise RuntimeError("the query pool is closed")
         return w, started
 
     def _ready(self, w: _Worker, started: float) -> None:
@@ -207,6 +265,10 @@ class QueryPool:
         try:
             w = self._idle.get(timeout=limit)
         except queue.Empty:
+            if self.start_error is not None and self._started.is_set() and not self._all:
+                raise QueryBusy(
+                    f"no query worker could start: {self.start_error}", param="query"
+                ) from None
             raise QueryBusy(
                 f"all {self.size} query workers stayed busy for {limit:g} s; try again later",
                 param="query",
@@ -255,7 +317,10 @@ class DirectRunner:
         self.max_rows = max_rows
         self.startup_seconds: list[float] = []
 
-    def start(self) -> DirectRunner:
+    def start(self, wait: bool = True) -> DirectRunner:
+        return self
+
+    def wait_started(self, timeout: float = 120.0) -> DirectRunner:
         return self
 
     def run(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:

@@ -4,8 +4,8 @@ GET ``query=``, POST form (``query=``), POST ``application/sparql-query``; ``def
 and ``named-graph-uri``; results by ``Accept`` or ``format=``. GET without a query answers
 with the SPARQL Service Description. Every query passes :mod:`plangraph.sparql_guard` and
 then runs in a worker process of :class:`plangraph.querypool.QueryPool` (time limit, row
-cap), awaited off the event loop. The pool is started by this router's lifespan and kept in
-``app.state.query_pool`` (the catalog API uses it too).
+cap), awaited off the event loop. The pool is started (in the background) by this router's
+lifespan and kept in ``app.state.query_pool`` (the catalog API uses it too).
 """
 
 from __future__ import annotations
@@ -131,8 +131,11 @@ def router(settings: Settings, store: Store) -> APIRouter:
             max_rows=settings.max_rows,
             extra_graphs=getattr(store, "extra_graphs", None),  # the network metrics graph
             memory_mb=settings.worker_memory_mb,
+            build_id=store.build_id if store.folder is not None else None,
         )
-        await run_in_threadpool(pool.start)
+        # workers start in the background: the server is up at once, the first query
+        # waits for the first ready worker (pool.wait_started() waits for all of them)
+        pool.start(wait=False)
         app.state.query_pool = pool
         try:
             yield
