@@ -5,29 +5,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from plangraph.errors import RateLimited
 from plangraph.ratelimit import RateLimiter, is_expensive
 from plangraph.settings import Settings
 
 
-def install(app: FastAPI, settings: Settings) -> RateLimiter:
-    limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst, settings.rate_concurrency)
-    app.state.rate_limiter = limiter
-    if not limiter.enabled:
-        return limiter
+class RateLimit:
+    """Pure ASGI middleware: a client over its budget of expensive requests gets 429 with
+    Retry-After; cheap requests and OPTIONS pass untouched."""
 
-    @app.middleware("http")
-    async def _rate_limit(request: Request, call_next: Any) -> Response:
-        if request.method == "OPTIONS" or not is_expensive(request.url.path):
-            return await call_next(request)
-        client = request.client.host if request.client else "unknown"
-        decision = limiter.acquire(client)
+    def __init__(self, app: Any, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] == "OPTIONS"
+            or not is_expensive(scope.get("path", ""))
+        ):
+            await self.app(scope, receive, send)
+            return
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        decision = self.limiter.acquire(client)
         if not decision.allowed:
             exc = RateLimited(f"{decision.reason}; retry after {decision.retry_after} s")
-            return JSONResponse(
+            response = JSONResponse(
                 exc.to_json(),
                 status_code=exc.http_status,
                 headers={
@@ -36,9 +42,17 @@ def install(app: FastAPI, settings: Settings) -> RateLimiter:
                     "Access-Control-Expose-Headers": "Retry-After",
                 },
             )
+            await response(scope, receive, send)
+            return
         try:
-            return await call_next(request)
+            await self.app(scope, receive, send)
         finally:
-            limiter.release(client)
+            self.limiter.release(client)
 
+
+def install(app: FastAPI, settings: Settings) -> RateLimiter:
+    limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst, settings.rate_concurrency)
+    app.state.rate_limiter = limiter
+    if limiter.enabled:
+        app.add_middleware(RateLimit, limiter=limiter)
     return limiter

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -44,20 +44,38 @@ SECURITY_HEADERS = {
 _INLINE_STYLE_PAGES = ("/query", "/docs")
 
 
+class SecurityHeaders:
+    """Pure ASGI middleware (no per-request task or body streaming, unlike
+    ``@app.middleware``): security headers on every response, the CSP on HTML pages."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._base = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {k.lower() for k, _ in headers}
+                headers.extend(h for h in self._base if h[0] not in present)
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if ctype.startswith(b"text/html") and b"content-security-policy" not in present:
+                    policy = CSP_QUERY_PAGE if path in _INLINE_STYLE_PAGES else CSP
+                    headers.append((b"content-security-policy", policy.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def install(app: FastAPI) -> None:
     """Security headers on every response, the CSP on every HTML page; /static files."""
-
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        ctype = response.headers.get("content-type", "")
-        if ctype.startswith("text/html"):
-            policy = CSP_QUERY_PAGE if request.url.path in _INLINE_STYLE_PAGES else CSP
-            response.headers.setdefault("Content-Security-Policy", policy)
-        return response
-
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
 
