@@ -10,6 +10,7 @@ lifespan and kept in ``app.state.query_pool`` (the catalog API uses it too).
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -21,7 +22,7 @@ from plangraph.errors import PlangraphError, QueryError, QueryRefused
 from plangraph.queries import load_meta
 from plangraph.querypool import DirectRunner, QueryPool, QueryRequest
 from plangraph.settings import Settings
-from plangraph.sparql_guard import Guard
+from plangraph.sparql_guard import Guard, tokens
 from plangraph.store import FORMAT_NAMES, QueryOutput, RemoteStore, Store
 
 ACCEPT_FORMATS = {
@@ -108,6 +109,32 @@ def _charset(content_type: str) -> str:
     return "utf-8"
 
 
+_SCHEME = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def with_base(query: str, base: str) -> str | None:
+    """``BASE <base>`` and a newline, then the query, when it has relative IRIs and no BASE
+    of its own (SPARQL 1.1 Protocol: relative IRIs resolve against the service's base IRI,
+    here the endpoint's URL; W3C protocol test query_content_type_construct); else None."""
+    toks = list(tokens(query))
+    if any(t.kind == "name" and t.text.upper() == "BASE" for t in toks):
+        return None
+    if not any(t.kind == "iri" and not _SCHEME.match(t.text) for t in toks):
+        return None
+    return f"BASE <{base}>\n{query}"
+
+
+def _unbased(exc: PlangraphError, based: str, query: str) -> PlangraphError:
+    """An error about the query ``with_base`` made, at the line and offset of the user's."""
+    if exc.line is None or exc.line < 2:
+        return exc
+    exc.message = exc.message.replace(f"at line {exc.line},", f"at line {exc.line - 1},", 1)
+    exc.line -= 1
+    if exc.position is not None:
+        exc.position -= len(based) - len(query)
+    return exc
+
+
 def query_pool(request: Request) -> QueryPool | DirectRunner:
     return request.app.state.query_pool
 
@@ -151,14 +178,24 @@ def router(settings: Settings, store: Store) -> APIRouter:
         default_graphs: Sequence[str],
         named_graphs: Sequence[str],
     ) -> Response:
+        based: str | None = None
         try:
             formats = requested_formats(request, fmt)
             guard.check(query)
             guard.check_dataset(default_graphs, named_graphs)
+            based = with_base(query, endpoint)
             out = await query_pool(request).arun(
-                QueryRequest(query, tuple(formats), {}, tuple(default_graphs), tuple(named_graphs))
+                QueryRequest(
+                    based or query,
+                    tuple(formats),
+                    {},
+                    tuple(default_graphs),
+                    tuple(named_graphs),
+                )
             )
         except PlangraphError as exc:
+            if based is not None:
+                exc = _unbased(exc, based, query)
             return error_response(exc)
         return output_response(out, store.build_id)
 
