@@ -20,6 +20,7 @@ since; a server that reloads gives each build a private snapshot folder, see ser
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import multiprocessing
 import queue
@@ -45,6 +46,9 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_rows: int | None = None
+
+
+LARGE_RESULT = 1 << 20  # bytes: a result body above this is read in a thread, not on the loop
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -97,6 +101,8 @@ def _worker_main(
                 named_graphs=req.named_graphs,
                 max_rows=req.max_rows,
             )
+            if len(out.body) > LARGE_RESULT:  # announce it: the server reads it off its loop
+                conn.send(("large", len(out.body)))
             conn.send(("ok", out))
         except PlangraphError as exc:
             conn.send(("error", type(exc), exc.message, _fields(exc)))
@@ -250,11 +256,9 @@ class QueryPool:
 
         threading.Thread(target=start, name="plangraph-query-respawn", daemon=True).start()
 
-    def run(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
-        """Run one query in a worker; blocks the calling thread (never call on the event loop)."""
-        limit = self.timeout if timeout is None else timeout
+    def _capped(self, request: QueryRequest) -> QueryRequest:
         if request.max_rows is None and self.max_rows is not None:
-            request = QueryRequest(
+            return QueryRequest(
                 request.sparql,
                 request.formats,
                 request.bindings,
@@ -262,6 +266,20 @@ class QueryPool:
                 request.named_graphs,
                 self.max_rows,
             )
+        return request
+
+    @staticmethod
+    def _answer(message: tuple) -> QueryOutput:
+        if message[0] == "ok":
+            return message[1]
+        if message[0] == "error":
+            raise message[1](message[2], **message[3])
+        raise RuntimeError(f"query worker failed: {message[1]}")
+
+    def run(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
+        """Run one query in a worker; blocks the calling thread (never call on the event loop)."""
+        limit = self.timeout if timeout is None else timeout
+        request = self._capped(request)
         try:
             w = self._idle.get(timeout=limit)
         except queue.Empty:
@@ -281,19 +299,72 @@ class QueryPool:
                     f"query stopped after the time limit of {limit:g} s", param="query"
                 )
             message = w.conn.recv()
+            if message[0] == "large":
+                message = w.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             self._replace(w)
             raise QueryBusy("the query worker died; try again", param="query") from None
         self._idle.put(w)
-        if message[0] == "ok":
-            return message[1]
-        if message[0] == "error":
-            raise message[1](message[2], **message[3])
-        raise RuntimeError(f"query worker failed: {message[1]}")
+        return self._answer(message)
 
     async def arun(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
-        """:meth:`run` from async code: waits in a worker thread, off the event loop."""
-        return await anyio.to_thread.run_sync(self.run, request, timeout)
+        """:meth:`run` from async code, without a thread hop when a worker is idle: the
+        request is sent and the answer awaited on the event loop (a reader on the worker's
+        pipe, the time limit by ``asyncio.wait_for``); a large answer is read in a thread.
+        With no idle worker it waits for one in a thread (:meth:`run`)."""
+        try:
+            w = self._idle.get_nowait()
+        except queue.Empty:
+            return await anyio.to_thread.run_sync(self.run, request, timeout)
+        limit = self.timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + limit
+        answered = False
+        try:
+            w.conn.send(self._capped(request))
+            fd = w.conn.fileno()
+            readable = loop.create_future()
+            loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+            try:
+                await asyncio.wait_for(readable, limit)
+            finally:
+                loop.remove_reader(fd)
+            message = w.conn.recv()
+            answered = True
+            if message[0] == "large":  # (the thread read is not abandoned on cancellation)
+                message = await anyio.to_thread.run_sync(w.conn.recv)
+        except TimeoutError:
+            self._replace(w)
+            raise QueryTimeout(
+                f"query stopped after the time limit of {limit:g} s", param="query"
+            ) from None
+        except (EOFError, OSError, BrokenPipeError):
+            self._replace(w)
+            raise QueryBusy("the query worker died; try again", param="query") from None
+        except asyncio.CancelledError:  # the request went away: finish (or stop) it aside
+            if answered:
+                self._idle.put(w)
+                raise
+            threading.Thread(
+                target=self._drain, args=(w, deadline), name="plangraph-query-drain", daemon=True
+            ).start()
+            raise
+        self._idle.put(w)
+        return self._answer(message)
+
+    def _drain(self, w: _Worker, deadline: float) -> None:
+        """Wait for the answer of an abandoned query, then give the worker back (or stop it
+        at the time limit)."""
+        try:
+            if not w.conn.poll(max(0.0, deadline - time.monotonic())):
+                self._replace(w)
+                return
+            if w.conn.recv()[0] == "large":
+                w.conn.recv()
+        except (EOFError, OSError):
+            self._replace(w)
+            return
+        self._idle.put(w)
 
     def close(self) -> None:
         with self._lock:
