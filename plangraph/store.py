@@ -43,6 +43,10 @@ RESULT_FORMATS = {
     "csv": (ox.QueryResultsFormat.CSV, "text/csv"),
     "tsv": (ox.QueryResultsFormat.TSV, "text/tab-separated-values"),
 }
+# Internal (not a client's format=): SELECT rows as {"columns": [...], "rows": [{var: lexical
+# value}]}, what the catalog API returns, built by the worker so the server only wraps it.
+ROWS = "plangraph-rows"
+RESULT_FORMATS[ROWS] = (ox.QueryResultsFormat.JSON, "application/json")
 GRAPH_FORMATS = {
     "turtle": (ox.RdfFormat.TURTLE, "text/turtle"),
     "ntriples": (ox.RdfFormat.N_TRIPLES, "application/n-triples"),
@@ -193,6 +197,8 @@ def _pick(kind: str, formats: Sequence[str]) -> str:
     """The first requested format name that applies to the result kind, else the default."""
     slot = 1 if kind == "graph" else 0
     for name in formats:
+        if name == ROWS and kind == "select":
+            return ROWS
         choice = FORMAT_NAMES.get(name)
         if choice is not None and choice[slot] is not None:
             return choice[slot]  # type: ignore[return-value]
@@ -251,7 +257,17 @@ def _csv_value(term: object) -> str:
 
 
 def serialize_solutions(variables: list[str], rows: list[list[object]], fmt: str) -> bytes:
-    """SPARQL 1.1 results (JSON, XML, CSV, TSV) of the given rows."""
+    """SPARQL 1.1 results (JSON, XML, CSV, TSV) of the given rows, or :data:`ROWS`."""
+    if fmt == ROWS:
+        plain = [
+            {
+                v: t.value if hasattr(t, "value") else str(t)
+                for v, t in zip(variables, row, strict=True)
+                if t is not None
+            }
+            for row in rows
+        ]
+        return json.dumps({"columns": variables, "rows": plain}, ensure_ascii=False).encode()
     if fmt == "json":
         bindings = [
             {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
@@ -304,7 +320,7 @@ def _ask_body(value: bool, fmt: str) -> bytes:
 def _check_formats(fmt: str | Sequence[str] | None) -> list[str]:
     formats = [fmt] if isinstance(fmt, str) else list(fmt or ())
     for name in formats:
-        if name not in FORMAT_NAMES:
+        if name not in FORMAT_NAMES and name != ROWS:
             known = ", ".join(sorted(FORMAT_NAMES))
             raise QueryError(f"unknown format {name!r}; one of {known}", param="format")
     return formats

@@ -23,7 +23,7 @@ from plangraph.queries import load_catalog, load_meta
 from plangraph.querypool import QueryRequest
 from plangraph.rdf import catalog_examples_graph
 from plangraph.settings import Settings
-from plangraph.store import EmbeddedStore
+from plangraph.store import ROWS, EmbeddedStore
 
 from .sparql import CORS, error_response, output_response, query_pool, requested_formats
 
@@ -80,26 +80,45 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
             as_csv = bool(formats) and formats[0] in ("csv", "tsv")
             bindings = q.bindings(values)
             out = await query_pool(request).arun(
-                QueryRequest(q.text, (formats[0],) if as_csv else ("json",), bindings)
+                QueryRequest(q.text, (formats[0],) if as_csv else (ROWS,), bindings)
             )
         except PlangraphError as exc:
             return error_response(exc)
         if as_csv:
             return output_response(out, store.build_id)
-        columns, rows = _plain_rows(out.body)
-        return JSONResponse(
-            {
-                "query": name,
-                "title": q.title,
-                "question": q.question,
-                "params": {
-                    k: getattr(v, "value", getattr(v, "lexical", v)) for k, v in bindings.items()
-                },
-                "columns": columns,
-                "rows": rows,
-                "count": len(rows),
-                "truncated": out.truncated,
+        head = {
+            "query": name,
+            "title": q.title,
+            "question": q.question,
+            "params": {
+                k: getattr(v, "value", getattr(v, "lexical", v)) for k, v in bindings.items()
             },
+        }
+        if out.kind == "select" and out.count is not None:
+            # the worker's {"columns", "rows"} spliced in: no second parse and encode here
+            body = b"".join(
+                (
+                    json.dumps(head, ensure_ascii=False).encode()[:-1],
+                    b",",
+                    out.body[1:-1],
+                    f',"count":{out.count},"truncated":{json.dumps(out.truncated)}}}'.encode(),
+                )
+            )
+        else:  # not a SELECT: SPARQL JSON
+            columns, rows = _plain_rows(out.body)
+            body = json.dumps(
+                {
+                    **head,
+                    "columns": columns,
+                    "rows": rows,
+                    "count": len(rows),
+                    "truncated": out.truncated,
+                },
+                ensure_ascii=False,
+            ).encode()
+        return Response(
+            body,
+            media_type="application/json",
             headers={
                 **CORS,
                 "X-Plangraph-Build": store.build_id,
