@@ -1,12 +1,14 @@
 """Run the fuzz targets (fuzz/fuzz_*.py) with atheris for a bounded time each.
 
-    python fuzz/run.py                      # every target, 60 s each
+    python fuzz/run.py                      # every target, 60 s each, one at a time
+    python fuzz/run.py --seconds 120 --jobs 2  # two targets at a time (make fuzz-ci)
     python fuzz/run.py --seconds 15 catalog # one target by name
 
 Each target runs in its own subprocess, seeded with fuzz/corpus/<target>/ and the real files
 the target names (``seed_files()``: the big source texts stay in data/sources). New corpus
-entries go to a temporary folder; crash inputs and the log go to fuzz/crashes/. Exits 1 when
-any target crashed.
+entries go to a temporary folder; crash inputs and the log go to fuzz/crashes/. Prints, per
+target, the executions, seconds and crash inputs saved; exits 1 when any target crashed (a
+crash input saved, or libFuzzer/atheris ended with an error).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,14 +43,14 @@ def seeds(name: str) -> list[Path]:
         sys.path.remove(str(HERE))
 
 
-def run_target(name: str, seconds: int) -> dict[str, object]:
+def run_target(name: str, seconds: int, seed_list: list[Path]) -> dict[str, object]:
     CRASHES.mkdir(exist_ok=True)
     before = set(CRASHES.glob(f"{name}-*"))
     log = CRASHES / f"{name}.log"
     with tempfile.TemporaryDirectory(prefix=f"fuzz-{name}-") as tmp:
         corpus = Path(tmp) / "corpus"
         corpus.mkdir()
-        for i, seed in enumerate(seeds(name)):
+        for i, seed in enumerate(seed_list):
             shutil.copyfile(seed, corpus / f"seed-{i}-{seed.name}")
         cmd = [
             sys.executable,
@@ -83,31 +86,47 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="*", help=f"target names (default: all of {targets()})")
     parser.add_argument("--seconds", type=int, default=60, help="fuzzing time per target")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="targets fuzzed at a time (each in its own process)"
+    )
     args = parser.parse_args(argv)
     names = args.targets or targets()
     unknown = sorted(set(names) - set(targets()))
     if unknown:
         parser.error(f"unknown targets {unknown}; known: {targets()}")
 
-    results = []
-    for name in names:
+    if not 1 <= args.jobs <= 16:
+        parser.error("--jobs must be between 1 and 16")
+
+    # the seeds are looked up here, not in the worker threads (the look-up edits sys.path)
+    seed_lists = {name: seeds(name) for name in names}
+
+    def one(name: str) -> dict[str, object]:
         print(f"fuzzing {name} for {args.seconds} s ...", flush=True)
-        result = run_target(name, args.seconds)
-        results.append(result)
+        result = run_target(name, args.seconds, seed_lists[name])
         if result["crashed"]:
             files = ", ".join(str(p.relative_to(HERE.parent)) for p in result["crashes"])
-            print(f"  CRASH (exit {result['returncode']}): {files or 'no input saved'}")
-            print(f"  log: {result['log'].relative_to(HERE.parent)}")
+            print(f"  {name}: CRASH (exit {result['returncode']}): {files or 'no input saved'}")
+            print(f"  {name}: log: {result['log'].relative_to(HERE.parent)}", flush=True)
+        return result
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(one, names))
+    total = time.monotonic() - start
 
     print("\nsummary:")
-    print(f"  {'target':<28} {'execs':>10} {'seconds':>8}  result")
+    print(f"  {'target':<28} {'execs':>10} {'seconds':>8} {'crashes':>8}  result")
     for r in results:
         execs = "?" if r["execs"] is None else r["execs"]
         status = "CRASH" if r["crashed"] else "ok"
-        print(f"  {r['target']:<28} {execs:>10} {r['seconds']:>8}  {status}")
+        crashes = len(r["crashes"])
+        print(f"  {r['target']:<28} {execs:>10} {r['seconds']:>8} {crashes:>8}  {status}")
     crashed = [r["target"] for r in results if r["crashed"]]
     print(
-        f"\n{len(crashed)} of {len(results)} targets crashed" + (f": {crashed}" if crashed else "")
+        f"\n{len(crashed)} of {len(results)} targets crashed"
+        + (f": {crashed}" if crashed else "")
+        + f" ({args.seconds} s each, {args.jobs} at a time, {total:.0f} s in all)"
     )
     return 1 if crashed else 0
 
