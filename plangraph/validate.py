@@ -1,4 +1,12 @@
-"""SHACL validation of the dataset (pyshacl). Non-conformance is a result, not an exception.
+"""SHACL validation of the dataset. Non-conformance is a result, not an exception.
+
+Two engines give the same :class:`Report`: ``"sparql"`` (the default, used by the build and
+``plangraph validate``), the shapes compiled to SPARQL and run on pyoxigraph
+(:mod:`plangraph.shacl_sparql`), and ``"pyshacl"`` (inference none), the reference that
+tests/test_shacl_sparql.py compares it with. :func:`validate_graph` is always pyshacl. When
+the shapes use a feature the SPARQL engine cannot compile (it raises
+:class:`plangraph.shacl_sparql.UnsupportedShape` naming the shape), the ``"sparql"`` engine
+logs that error and validates with pyshacl instead: no shape goes unchecked.
 
 The project rule: only sh:Violation results make a dataset non-conforming; sh:Warning and
 sh:Info results are facts about the plans (e.g. an activity for which the source names no
@@ -7,16 +15,17 @@ agency) and are reported, not refused.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyshacl import validate as pyshacl_validate
 from rdflib import RDF, Dataset, Graph, Namespace, URIRef
 
 from .turtle import parse_turtle
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
+log = logging.getLogger(__name__)
 SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
 
@@ -107,7 +116,10 @@ def _shape_of(results: Graph, node) -> str:
 
 
 def validate_graph(data: Graph, shapes: Graph) -> Report:
-    """Validate ``data`` (which must already contain the ontology) against ``shapes``."""
+    """Validate ``data`` (which must already contain the ontology) against ``shapes`` with
+    pyshacl."""
+    from pyshacl import validate as pyshacl_validate
+
     _conforms, results_graph, _text = pyshacl_validate(
         data,
         shacl_graph=shapes,
@@ -146,5 +158,39 @@ def validate_graph(data: Graph, shapes: Graph) -> Report:
     return report
 
 
-def validate_dataset(ds: Dataset, shapes_folder: Path) -> Report:
-    return validate_graph(union(ds), load_shapes(shapes_folder))
+ENGINES = ("sparql", "pyshacl")
+
+
+def validate_dataset(ds: Dataset, shapes_folder: Path, engine: str = "sparql") -> Report:
+    """Validate all graphs of ``ds`` together against the shapes in ``shapes_folder``."""
+    if engine == "sparql":
+        from .shacl_sparql import UnsupportedShape, compile_shapes, validate_rdflib
+
+        shapes = load_shapes(shapes_folder)
+        try:
+            compiled = compile_shapes(shapes)
+        except UnsupportedShape as err:
+            log.warning("%s: validating with pyshacl instead", err)
+            return validate_graph(union(ds), shapes)
+        return validate_rdflib(ds, compiled)
+    if engine == "pyshacl":
+        return validate_graph(union(ds), load_shapes(shapes_folder))
+    raise ValueError(f"unknown SHACL engine {engine!r}: one of {', '.join(ENGINES)}")
+
+
+def validate_nquads(data: bytes, shapes_folder: Path, engine: str = "sparql") -> Report:
+    """Validate N-Quads bytes (all graphs together), e.g. the built plangraph.nq."""
+    if engine == "sparql":
+        from .shacl_sparql import UnsupportedShape, compile_shapes
+        from .shacl_sparql import validate_nquads as sparql_validate_nquads
+
+        try:
+            compiled = compile_shapes(load_shapes(shapes_folder))
+        except UnsupportedShape as err:
+            log.warning("%s: validating with pyshacl instead", err)
+            engine = "pyshacl"
+        else:
+            return sparql_validate_nquads(data, compiled)
+    ds = Dataset()
+    ds.parse(data=data, format="nquads")
+    return validate_dataset(ds, shapes_folder, engine=engine)
