@@ -157,7 +157,7 @@ def build(paths: ProjectPaths) -> BuildResult:
     plans = parse_all(catalog, registry, curations)
     tagging, overlaps = analyse(paths, plans, registry)
     ds = to_dataset(plans, registry, catalog, curations, paths.ontology, tagging, overlaps)
-    report = validate_dataset(ds, paths.shapes)
+    report = validate_dataset(ds, paths.shapes, engine="sparql")
     if not report.conforms:
         raise ValidationFailed(
             "the dataset does not conform to the shapes; nothing was written\n" + report.text()
