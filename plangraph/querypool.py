@@ -21,6 +21,7 @@ since; a server that reloads gives each build a private snapshot folder, see ser
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import multiprocessing
 import queue
@@ -174,6 +175,9 @@ class QueryPool:
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(["plangraph.querypool"])
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = (
+            collections.deque()
+        )
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -236,7 +240,51 @@ class QueryPool:
     def _ready(self, w: _Worker, started: float) -> None:
         w.wait_ready(60)
         self.startup_seconds.append(time.perf_counter() - started)
-        self._idle.put(w)
+        self._release(w)
+
+    def _release(self, w: _Worker) -> None:
+        """Give a free worker to the longest-waiting async request, else make it idle."""
+        with self._lock:
+            while self._waiters:
+                loop, fut = self._waiters.popleft()
+                if not fut.done():
+                    loop.call_soon_threadsafe(self._deliver, fut, w)
+                    return
+            self._idle.put(w)
+
+    def _deliver(self, fut: asyncio.Future, w: _Worker) -> None:
+        if fut.done():  # its request gave up meanwhile: the next one gets the worker
+            self._release(w)
+        else:
+            fut.set_result(w)
+
+    async def _acquire(self, limit: float) -> _Worker:
+        """An idle worker, waiting on the event loop (at most ``limit`` seconds)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                fut: asyncio.Future[_Worker] = loop.create_future()
+                self._waiters.append((loop, fut))
+        try:
+            return await asyncio.wait_for(fut, limit)
+        except TimeoutError:
+            raise self._busy(limit) from None
+
+    @staticmethod
+    def _remaining(deadline: float, limit: float) -> float:
+        """The query's share of the time limit: what waiting for a worker left of it (the
+        limit covers both), but at least a second (or the limit) to run."""
+        return max(deadline - time.monotonic(), min(1.0, limit))
+
+    def _busy(self, limit: float) -> QueryBusy:
+        if self.start_error is not None and self._started.is_set() and not self._all:
+            return QueryBusy(f"no query worker could start: {self.start_error}", param="query")
+        return QueryBusy(
+            f"all {self.size} query workers stayed busy for {limit:g} s; try again later",
+            param="query",
+        )
 
     def _replace(self, dead: _Worker) -> None:
         """Kill a worker and start its replacement in the background."""
@@ -279,21 +327,15 @@ class QueryPool:
     def run(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
         """Run one query in a worker; blocks the calling thread (never call on the event loop)."""
         limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
         request = self._capped(request)
         try:
             w = self._idle.get(timeout=limit)
         except queue.Empty:
-            if self.start_error is not None and self._started.is_set() and not self._all:
-                raise QueryBusy(
-                    f"no query worker could start: {self.start_error}", param="query"
-                ) from None
-            raise QueryBusy(
-                f"all {self.size} query workers stayed busy for {limit:g} s; try again later",
-                param="query",
-            ) from None
+            raise self._busy(limit) from None
         try:
             w.conn.send(request)
-            if not w.conn.poll(limit):
+            if not w.conn.poll(self._remaining(deadline, limit)):
                 self._replace(w)
                 raise QueryTimeout(
                     f"query stopped after the time limit of {limit:g} s", param="query"
@@ -304,21 +346,19 @@ class QueryPool:
         except (EOFError, OSError, BrokenPipeError):
             self._replace(w)
             raise QueryBusy("the query worker died; try again", param="query") from None
-        self._idle.put(w)
+        self._release(w)
         return self._answer(message)
 
     async def arun(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
         """:meth:`run` from async code, without a thread hop when a worker is idle: the
         request is sent and the answer awaited on the event loop (a reader on the worker's
         pipe, the time limit by ``asyncio.wait_for``); a large answer is read in a thread.
-        With no idle worker it waits for one in a thread (:meth:`run`)."""
-        try:
-            w = self._idle.get_nowait()
-        except queue.Empty:
-            return await anyio.to_thread.run_sync(self.run, request, timeout)
+        With no idle worker it waits on the loop for the next one freed (first come, first
+        served), at most the time limit."""
         limit = self.timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
         deadline = time.monotonic() + limit
+        w = await self._acquire(limit)
+        loop = asyncio.get_running_loop()
         answered = False
         try:
             w.conn.send(self._capped(request))
@@ -326,7 +366,7 @@ class QueryPool:
             readable = loop.create_future()
             loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
             try:
-                await asyncio.wait_for(readable, limit)
+                await asyncio.wait_for(readable, self._remaining(deadline, limit))
             finally:
                 loop.remove_reader(fd)
             message = w.conn.recv()
@@ -343,13 +383,13 @@ class QueryPool:
             raise QueryBusy("the query worker died; try again", param="query") from None
         except asyncio.CancelledError:  # the request went away: finish (or stop) it aside
             if answered:
-                self._idle.put(w)
+                self._release(w)
                 raise
             threading.Thread(
                 target=self._drain, args=(w, deadline), name="plangraph-query-drain", daemon=True
             ).start()
             raise
-        self._idle.put(w)
+        self._release(w)
         return self._answer(message)
 
     def _drain(self, w: _Worker, deadline: float) -> None:
@@ -364,7 +404,7 @@ class QueryPool:
         except (EOFError, OSError):
             self._replace(w)
             return
-        self._idle.put(w)
+        self._release(w)
 
     def close(self) -> None:
         with self._lock:
