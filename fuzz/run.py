@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     seed_lists = {name: seeds(name) for name in names}
 
     def one(name: str) -> dict[str, object]:
-        print(f"fuzzing {name} for {args.seconds} s ...", flush=True)
+        sys.stdout.write(f"fuzzing {name} for {args.seconds} s ...\n")  # one write: threads
+        sys.stdout.flush()
         result = run_target(name, args.seconds, seed_lists[name])
         if result["crashed"]:
             files = ", ".join(str(p.relative_to(HERE.parent)) for p in result["crashes"])
