@@ -53,20 +53,36 @@ metric is deterministic: nodes and edges are added in sorted order and the seed 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import json
+import os
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from .errors import QueryError
 from .queries import load_catalog
 from .store import EmbeddedStore
+
+if TYPE_CHECKING:
+    import networkx as nx
+else:
+
+    class _Lazy:
+        """networkx, imported on first use: serving a dataset whose metrics are cached
+        never needs it (its import costs a good part of the server's start-up)."""
+
+        def __getattr__(self, name: str) -> Any:
+            import networkx
+
+            return getattr(networkx, name)
+
+    nx = _Lazy()
 
 PG = "https://w3id.org/plangraph/ontology#"
 ID = "https://w3id.org/plangraph/id/"
@@ -973,15 +989,80 @@ def metrics_rdf(data: NetworkData, filters: Filters | None = None, computed_at: 
 
 
 METRICS_GRAPH = "https://w3id.org/plangraph/graph/metrics"
+METRICS_CACHE_VERSION = "1"  # bump when the metrics or their RDF change
+_CACHE_KEPT = 4  # metrics files of this many builds are kept in the cache folder
 
 
-def add_metrics_graph(store: EmbeddedStore, folder: Path, data: NetworkData | None = None) -> bool:
+def metrics_cache_file(cache: Path, build_id: str, queries: Path) -> Path:
+    """Where the metrics graph of build ``build_id`` is cached: the name carries the build
+    id and a digest of what else the metrics depend on (the network queries, this code's
+    version), so a new build or new queries never read a stale file."""
+    h = hashlib.sha256(METRICS_CACHE_VERSION.encode())
+    for f in sorted(queries.glob("*.rq")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return cache / f"metrics-{build_id}-{h.hexdigest()[:12]}.nt"
+
+
+def _write_cache(path: Path, data: bytes) -> None:
+    """Write atomically (a reader sees the whole file or none); prune old builds' files.
+    A read-only folder is no error: the metrics are computed again next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        old = sorted(
+            (f for f in path.parent.glob("metrics-*.nt") if f != path),
+            key=lambda f: f.stat().st_mtime,
+            reverse=True,
+        )
+        for f in old[_CACHE_KEPT - 1 :]:
+            f.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def metrics_ntriples(
+    store: EmbeddedStore,
+    folder: Path,
+    data: NetworkData | None = None,
+    cache: Path | None = None,
+) -> bytes:
+    """The default agency metrics of the store's build as N-Triples: read from ``cache``
+    (a folder) when computed before for this build, else computed (and cached there)."""
+    path = metrics_cache_file(cache, store.build_id, folder) if cache is not None else None
+    if path is not None:
+        try:
+            body = path.read_bytes()
+        except OSError:
+            pass
+        else:
+            if f'"{store.build_id}"'.encode() in body:  # the file names its build
+                return body
+    body = metrics_rdf(data or load(store, folder)).serialize(format="nt", encoding="utf-8")
+    if path is not None:
+        _write_cache(path, body)
+    return body
+
+
+def add_metrics_graph(
+    store: EmbeddedStore,
+    folder: Path,
+    data: NetworkData | None = None,
+    cache: Path | None = None,
+) -> bool:
     """Compute the default agency metrics and load them into the store's metrics named graph
-    (:data:`METRICS_GRAPH`) unless it is there already; True if added."""
+    (:data:`METRICS_GRAPH`) unless it is there already; True if added. ``cache``: a folder
+    where they are kept per build (see :func:`metrics_ntriples`)."""
     if METRICS_GRAPH in store.graphs():
         return False
-    graph = metrics_rdf(data or load(store, folder))
-    return store.add_graph(METRICS_GRAPH, graph.serialize(format="nt", encoding="utf-8"))
+    return store.add_graph(METRICS_GRAPH, metrics_ntriples(store, folder, data, cache))
 
 
 def options(data: NetworkData) -> dict[str, Any]:

@@ -30,8 +30,8 @@ import pyoxigraph as ox
 from SPARQLWrapper import BASIC, DIGEST, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from .build import MANIFEST, NQUADS
 from .errors import DatasetError, QueryError, QueryTimeout
+from .layout import MANIFEST, NQUADS
 from .sparql_guard import has_dataset_clause, query_form, tokens
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

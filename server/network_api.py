@@ -1,11 +1,14 @@
 """/api/network: agency networks, their metrics and exports (thin over plangraph.network).
 
-``install_metrics(settings, store)`` computes the default agency metrics when the app is
-created and loads them into the store's metrics named graph, so SPARQL users can query them.
+``install_metrics(settings, store)`` loads the default agency metrics into the store's
+metrics named graph when the app is created, so SPARQL users can query them. They are
+computed once per build and cached in data/graph/cache/ (keyed by build id): a server
+started again on the same build reads them instead of computing them.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import Annotated, Any
 
@@ -14,10 +17,13 @@ from fastapi.responses import Response
 
 from plangraph import network as nw
 from plangraph.errors import QueryError
+from plangraph.layout import CACHE
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
 
-_DATA: dict[int, tuple[EmbeddedStore, nw.NetworkData]] = {}
+# the network rows of each store, read on first use; an old build's store (after a reload,
+# server/live.py) is forgotten with it
+_DATA: weakref.WeakKeyDictionary[EmbeddedStore, nw.NetworkData] = weakref.WeakKeyDictionary()
 _EXTENSIONS = {
     "graphml": "graphml",
     "gexf": "gexf",
@@ -30,27 +36,32 @@ _CACHE_SIZE = 64
 
 def network_data(settings: Settings, store: EmbeddedStore) -> nw.NetworkData:
     """The network rows of one store, read once."""
-    held = _DATA.get(id(store))
-    if held is None or held[0] is not store:
-        held = (store, nw.load(store, settings.paths.queries / "network"))
-        _DATA[id(store)] = held
-    return held[1]
+    data = _DATA.get(store)
+    if data is None:
+        data = nw.load(store, settings.paths.queries / "network")
+        _DATA[store] = data
+    return data
 
 
 def install_metrics(settings: Settings, store: EmbeddedStore) -> None:
-    """Load the default agency metrics into the metrics named graph (if not there yet)."""
-    nw.add_metrics_graph(store, settings.paths.queries / "network", network_data(settings, store))
+    """Load the default agency metrics into the metrics named graph (if not there yet):
+    from the cache when this build's metrics were computed before, else computed now."""
+    queries = settings.paths.queries / "network"
+    cache = settings.paths.graph / CACHE
+    data = None
+    if not nw.metrics_cache_file(cache, store.build_id, queries).exists():
+        data = network_data(settings, store)  # the rows, read before the metrics graph is in
+    nw.add_metrics_graph(store, queries, data, cache=cache)
 
 
 def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     r = APIRouter(tags=["network"])
-    data = network_data(settings, store)
     cache: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
 
     @r.get("/api/network/options")
     def network_options() -> dict[str, Any]:
         """What the network filters accept: plans, agreements, parties, themes, roles, years."""
-        return nw.options(data)
+        return nw.options(network_data(settings, store))
 
     @r.get("/api/network")
     def network(
@@ -82,6 +93,7 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
             raise QueryError(
                 f"unknown format {format!r} (one of: {', '.join(nw.FORMATS)})", param="format"
             )
+        data = network_data(settings, store)
         filters = nw.parse_filters(
             data,
             plan=plan,
