@@ -50,28 +50,39 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from functools import partial
+
     import uvicorn
 
     from server.app import create_app
+    from server.live import Build, LiveApp
 
     from .settings import SERVE_RATE_DEFAULTS
     from .store import open_store
 
     if not any(k.startswith("PLANGRAPH_RATE_") for k in os.environ):
         settings = replace(settings, **SERVE_RATE_DEFAULTS)  # type: ignore[arg-type]
-    store = open_store(
-        settings.store,
-        settings.paths.graph,
-        user=settings.remote_user,
-        password=settings.remote_password,
-        auth=settings.remote_auth,
-        timeout=settings.query_timeout,
-    )
-    app = create_app(settings, store)
+
+    make_app = partial(create_app, settings)
+    if settings.store == "embedded":
+        # a rebuild of data/graph/ is picked up while serving (server/live.py)
+        live = LiveApp.from_folder(settings, make_app, sighup=True)
+    else:  # a remote store: its data is published there (plangraph publish), nothing to watch
+        store = open_store(
+            settings.store,
+            settings.paths.graph,
+            user=settings.remote_user,
+            password=settings.remote_password,
+            auth=settings.remote_auth,
+            timeout=settings.query_timeout,
+        )
+        live = LiveApp(Build(store, make_app(store)), make_app)
+    store = live.current.store
     print(
-        f"serving {store.triples} triples (build {store.build_id}) at http://{settings.host}:{settings.port}"
+        f"serving {store.triples} triples (build {store.build_id}) at http://{settings.host}:{settings.port}",
+        flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(live, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
     return 0
 
 

@@ -1,6 +1,8 @@
 """The FastAPI app: thin routes over the library (parse request, call library, render).
 
 ``create_app(settings, store)`` composes one router per concern; nothing happens at import.
+``plangraph serve`` runs it inside :class:`server.live.LiveApp`, which swaps in a new app
+when the dataset is rebuilt.
 """
 
 from __future__ import annotations
@@ -40,8 +42,16 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         return JSONResponse(exc.to_json(), status_code=exc.http_status)
 
     @app.get("/health")
-    def health() -> dict[str, object]:
-        return {"status": "ok", "build": store.build_id, "triples": store.triples}
+    def health(request: Request) -> dict[str, object]:
+        body: dict[str, object] = {
+            "status": "ok",
+            "build": store.build_id,
+            "triples": store.triples,
+        }
+        report = getattr(request.app.state, "reload_report", None)  # set by server/live.py
+        if report is not None:
+            body.update(report())  # "reload_error": the last rebuild that was not loaded
+        return body
 
     network_api.install_metrics(settings, store)  # before the SPARQL router sees the graphs
     app.include_router(sparql.router(settings, store))

@@ -1,0 +1,397 @@
+"""Atomic publishing: a server that picks up a rebuilt dataset while it serves.
+
+:class:`LiveApp` is the ASGI application ``plangraph serve`` runs. It holds the current
+build: its store and the FastAPI app :func:`server.app.create_app` made over it. Each request
+is handed whole to the build that is current when it starts, and every response (any route,
+errors, 404s, 429s, pages) carries ``X-Plangraph-Build: <build id>`` of the build that
+answered it, so a client never sees a mixture of two builds.
+
+A watcher polls data/graph/ (the manifest and the N-Quads, every ``reload_interval``
+seconds; ``plangraph serve`` also checks at once on SIGHUP). When they change it loads the
+new build next to the old one: a private snapshot of its files (hard links, which survive
+``os.replace`` of the originals; a copy across file systems), the store (a half-written or
+inconsistent dataset is refused, and tried again when the files change), the app, its
+lifespan (the query pool, whose workers load the snapshot and refuse any other build). Only
+then is the pointer swapped; the old build finishes its in-flight requests (a bounded wait)
+and is shut down. A reload that fails leaves the last good build serving; the failure is
+logged and reported by /health as ``reload_error`` until a later reload succeeds.
+
+A build that fails validation or collapses the triple count is never written
+(:mod:`plangraph.build`), so there is nothing for the watcher to see: the build command
+reports it. With a remote store (``--store sparql+http://...``) there is no watcher: the
+remote server's data is published by ``plangraph publish``; the header carries the build id
+the remote store reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+
+from plangraph.errors import DatasetError, PlangraphError
+from plangraph.layout import MANIFEST, NQUADS
+from plangraph.settings import Settings
+from plangraph.store import EmbeddedStore, Store
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+HEADER = b"x-plangraph-build"
+SNAPSHOT_PREFIX = "plangraph-build-"
+log = logging.getLogger("plangraph.live")
+
+
+# -- snapshots: a build's files, private to the server ----------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_snapshots(tmp: Path | None = None) -> None:
+    """Remove the snapshots left by servers that are gone (killed before they cleaned up)."""
+    tmp = tmp or Path(tempfile.gettempdir())
+    for d in tmp.glob(SNAPSHOT_PREFIX + "*"):
+        pid = d.name.removeprefix(SNAPSHOT_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def snapshot(folder: Path) -> Path:
+    """A private folder with the build's N-Quads and manifest: hard links where the file
+    system allows (no copying; a later ``os.replace`` of the originals leaves them as they
+    were), else copies. The caller removes it (:func:`shutil.rmtree`)."""
+    dest = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-"))
+    try:
+        for name in (NQUADS, MANIFEST):
+            try:
+                os.link(folder / name, dest / name)
+            except FileNotFoundError as exc:
+                raise DatasetError(
+                    "no built dataset: run 'plangraph build' first", file=exc.filename
+                ) from None
+            except OSError:  # another file system, or no hard links: copy
+                shutil.copyfile(folder / name, dest / name)
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    return dest
+
+
+def load_snapshot(folder: Path) -> tuple[EmbeddedStore, Path]:
+    """The store over a fresh snapshot of ``folder`` and the snapshot (refuses a missing,
+    half-written or inconsistent dataset: :class:`DatasetError`)."""
+    snap = snapshot(folder)
+    try:
+        return EmbeddedStore.from_folder(snap), snap
+    except BaseException:
+        shutil.rmtree(snap, ignore_errors=True)
+        raise
+
+
+def signature(folder: Path) -> tuple[tuple[int, int, int] | None, ...]:
+    """What changes when a build is written (or half-written): the manifest's and the
+    N-Quads' inode, size and modification time."""
+    out = []
+    for name in (MANIFEST, NQUADS):
+        try:
+            st = os.stat(folder / name)
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+# -- one build being served ---------------------------------------------------------------------
+
+
+class Build:
+    """A store, the app over it, its lifespan and the requests it is answering."""
+
+    def __init__(self, store: Store, app: Any, snapshot: Path | None = None) -> None:
+        self.store = store
+        self.app = app
+        self.snapshot = snapshot
+        self.active = 0
+        self.idle = asyncio.Event()
+        self.state: dict[str, Any] | None = None
+        self._stack: AsyncExitStack | None = None
+
+    @property
+    def build_id(self) -> str:
+        return self.store.build_id
+
+    async def start(self, wait: bool = False) -> None:
+        """Run the app's lifespan start-up (the query pool starts in the background);
+        ``wait``: until all its workers are ready (raise if one could not start)."""
+        self._stack = AsyncExitStack()
+        state = await self._stack.enter_async_context(self.app.router.lifespan_context(self.app))
+        self.state = dict(state) if state else None
+        pool = getattr(self.app.state, "query_pool", None)
+        if wait and pool is not None:
+            await anyio.to_thread.run_sync(pool.wait_started)
+
+    async def stop(self) -> None:
+        """Run the lifespan shut-down (closes the pool), remove the snapshot."""
+        stack, self._stack = self._stack, None
+        try:
+            if stack is not None:
+                await stack.aclose()
+        finally:
+            if self.snapshot is not None:
+                shutil.rmtree(self.snapshot, ignore_errors=True)
+
+    async def drained(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until no request is in flight; True if none is."""
+        if self.active == 0:
+            return True
+        self.idle.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle.wait(), timeout)
+        return self.active == 0
+
+
+# -- the ASGI application ------------------------------------------------------------------------
+
+
+class LiveApp:
+    """The ASGI app of ``plangraph serve``: dispatches each request to the current build.
+
+    ``make_app(store)`` builds the FastAPI app over a store (:func:`server.app.create_app`);
+    ``folder`` (an embedded store's data/graph/) is watched when ``interval`` > 0 or on
+    SIGHUP (``sighup=True``: only where the event loop runs in the main thread)."""
+
+    def __init__(
+        self,
+        build: Build,
+        make_app: Callable[[Store], Any],
+        *,
+        folder: Path | None = None,
+        interval: float = 0.0,
+        drain_timeout: float = 60.0,
+        sighup: bool = False,
+        seen: tuple[Any, ...] | None = None,
+    ) -> None:
+        self.current = build
+        self.make_app = make_app
+        self.folder = folder
+        self.interval = interval
+        self.drain_timeout = drain_timeout
+        self.sighup = sighup
+        self.reload_error: dict[str, Any] | None = None
+        self.reloads = 0
+        self._seen = seen if seen is not None else (signature(folder) if folder else None)
+        self._wake: asyncio.Event | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._adopt(build)
+
+    @classmethod
+    def from_folder(
+        cls, settings: Settings, make_app: Callable[[Store], Any], *, sighup: bool = False
+    ) -> LiveApp:
+        """Serve the embedded dataset in settings.paths.graph (from a snapshot) and watch it."""
+        folder = settings.paths.graph
+        remove_stale_snapshots()
+        seen = signature(folder)  # before the snapshot: a change after it is seen later
+        store, snap = load_snapshot(folder)
+        try:
+            build = Build(store, make_app(store), snap)
+        except BaseException:
+            shutil.rmtree(snap, ignore_errors=True)
+            raise
+        return cls(
+            build,
+            make_app,
+            folder=folder,
+            interval=settings.reload_interval,
+            drain_timeout=max(30.0, 3 * settings.query_timeout),
+            sighup=sighup,
+            seen=seen,
+        )
+
+    def _adopt(self, build: Build) -> None:
+        build.app.state.reload_report = self.report
+
+    def report(self) -> dict[str, Any]:
+        """What /health adds: the last failed reload, if the last attempt failed."""
+        return {"reload_error": self.reload_error} if self.reload_error else {}
+
+    # -- requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        build = self.current
+        build.active += 1
+        header = (HEADER, build.build_id.encode("latin-1"))
+
+        async def send_with_build(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != HEADER]
+                headers.append(header)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            if build.state:
+                scope = {**scope, "state": dict(build.state)}
+            await build.app(scope, receive, send_with_build)
+        finally:
+            build.active -= 1
+            if build.active == 0:
+                build.idle.set()
+
+    # -- lifespan
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        try:
+            await self.current.start()
+            self._wake = asyncio.Event()
+            if self.folder is not None and (self.interval > 0 or self.sighup):
+                self._watcher = asyncio.create_task(self._watch(), name="plangraph-watch")
+            if self.sighup:
+                with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+                    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.wake)
+        except BaseException as exc:
+            await self._shutdown()
+            await send({"type": "lifespan.startup.failed", "message": f"{exc}"})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        await self._shutdown()
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def _shutdown(self) -> None:
+        if self.sighup:
+            with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        for task in list(self._retiring):
+            task.cancel()
+        for task in list(self._retiring):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.current.stop()
+
+    # -- reloading
+
+    def wake(self) -> None:
+        """Check the folder now (SIGHUP), and try again a build that failed."""
+        self._seen = None
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _watch(self) -> None:
+        assert self._wake is not None
+        while True:  # until cancelled at shut-down
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), self.interval if self.interval > 0 else None
+                )
+            self._wake.clear()
+            try:
+                await self.check()
+            except Exception:  # a bug: keep watching, keep serving
+                log.exception("plangraph: reload check failed")
+
+    async def check(self) -> bool:
+        """Load the folder's build if its files changed since the last attempt; True if a
+        new build is now served."""
+        assert self.folder is not None
+        seen = signature(self.folder)
+        if seen == self._seen:
+            return False
+        self._seen = seen  # one attempt per change: a refused dataset is retried when it changes
+        try:
+            return await self.reload()
+        except Exception as exc:
+            self.reload_error = {
+                "message": exc.message if isinstance(exc, PlangraphError) else f"{exc}",
+                "file": str(getattr(exc, "file", None) or self.folder),
+                "time": datetime.now(UTC).replace(microsecond=0).isoformat(),
+                "serving": self.current.build_id,
+            }
+            log.warning(
+                "plangraph: the dataset in %s was not loaded (%s); still serving build %s",
+                self.folder,
+                self.reload_error["message"],
+                self.current.build_id,
+            )
+            return False
+
+    async def reload(self) -> bool:
+        """Load the folder's build and swap it in (raise, keeping the old one, on failure)."""
+        assert self.folder is not None
+        store, snap = await anyio.to_thread.run_sync(load_snapshot, self.folder)
+        if store.build_id == self.current.build_id:  # e.g. a rebuild to the same bytes
+            shutil.rmtree(snap, ignore_errors=True)
+            self.reload_error = None
+            return False
+        try:
+            app = await anyio.to_thread.run_sync(self.make_app, store)
+        except BaseException:
+            shutil.rmtree(snap, ignore_errors=True)
+            raise
+        build = Build(store, app, snap)
+        self._adopt(build)
+        try:
+            await build.start(wait=True)  # swapped in only when it can answer at full capacity
+        except BaseException:
+            await build.stop()
+            raise
+        old, self.current = self.current, build
+        self.reload_error = None
+        self.reloads += 1
+        log.warning(
+            "plangraph: now serving build %s (%s triples), was %s",
+            build.build_id,
+            store.triples,
+            old.build_id,
+        )
+        task = asyncio.create_task(self._retire(old), name=f"plangraph-retire-{old.build_id}")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        return True
+
+    async def _retire(self, old: Build) -> None:
+        """Let the old build finish its requests (bounded), then shut it down."""
+        try:
+            if not await old.drained(self.drain_timeout):
+                log.warning(
+                    "plangraph: build %s still had %d requests after %g s; closing it",
+                    old.build_id,
+                    old.active,
+                    self.drain_timeout,
+                )
+        finally:
+            await old.stop()

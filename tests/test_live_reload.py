@@ -1,0 +1,272 @@
+"""Atomic publishing (server/live.py): the real server rebuilt under load, in a project copy.
+
+Every response carries ``X-Plangraph-Build``; what it says is consistent with that build (its
+/health triple count and SPARQL COUNT); each client sees the old build, then the new one, never
+back; a build that fails validation or collapses the triple count, or a half-written dataset,
+leaves the last good build serving. (Counts are printed, run with -s.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from plangraph import network as nw
+from plangraph.layout import CACHE, MANIFEST, NQUADS
+from plangraph.paths import ProjectPaths
+from plangraph.store import EmbeddedStore
+from tests.conftest import ROOT
+from tests.server_process import running_server
+
+pytestmark = pytest.mark.slow
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+METRICS_BUILD = (
+    "SELECT ?b WHERE { GRAPH <https://w3id.org/plangraph/graph/metrics> "
+    "{ ?a <https://w3id.org/plangraph/ontology#buildId> ?b } }"
+)
+IMPOSSIBLE_SHAPE = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix pg: <https://w3id.org/plangraph/ontology#> .
+<urn:test:ImpossibleShape> a sh:NodeShape ; sh:targetClass pg:JointPlan ;
+  sh:property [ sh:path pg:doesNotExist ; sh:minCount 1 ] .
+"""
+CLIENTS = 4
+PACE = 0.01  # seconds between two requests of a client
+
+
+def manifest(folder: Path) -> dict:
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+
+
+def run_build(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "plangraph.cli", "build"],
+        env={**os.environ, "PLANGRAPH_ROOT": str(root), **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+class Load:
+    """``CLIENTS`` threads, each with its own connection, sending a mix of requests (one
+    every ``PACE`` s) until stopped (or 20,000 each); records every response's build header
+    and what it said."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.stop = threading.Event()
+        self.sent = 0
+        self.errors: list[str] = []
+        self.sequences: list[list[str]] = [[] for _ in range(CLIENTS)]
+        self.health: dict[str, set[int]] = {}  # build -> /health triples seen
+        self.counts: dict[str, set[int]] = {}  # build -> SPARQL COUNT seen
+        self.statuses: Counter[int] = Counter()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._client, args=(i,)) for i in range(CLIENTS)]
+
+    def __enter__(self) -> Load:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for t in self._threads:
+            t.join(60)
+
+    def seen(self) -> set[str]:
+        """The builds every client has answered from last."""
+        with self._lock:
+            return {s[-1] for s in self.sequences if s}
+
+    def _note(self, i: int, r: httpx.Response, expected: int) -> str | None:
+        build = r.headers.get("x-plangraph-build")
+        with self._lock:
+            self.sent += 1
+            self.statuses[r.status_code] += 1
+            if r.status_code != expected:
+                self.errors.append(f"{r.request.url.path}: {r.status_code} {r.text[:200]}")
+            if not build:
+                self.errors.append(f"{r.request.url.path}: no X-Plangraph-Build header")
+                return None
+            seq = self.sequences[i]
+            if not seq or seq[-1] != build:
+                seq.append(build)
+        return build
+
+    def _client(self, i: int) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as c:
+            for n in range(20_000):  # bounded; paced, so the builds get the CPU they need
+                if self.stop.wait(PACE):
+                    return
+                try:
+                    kind = n % 5
+                    if kind == 0:
+                        r = c.get("/health")
+                        build = self._note(i, r, 200)
+                        if build and r.status_code == 200:
+                            body = r.json()
+                            with self._lock:
+                                if body["build"] != build:
+                                    self.errors.append(f"/health {body['build']} under {build}")
+                                self.health.setdefault(build, set()).add(body["triples"])
+                    elif kind == 1:
+                        r = c.get(
+                            "/sparql", params={"query": COUNT}, headers={"accept": "text/csv"}
+                        )
+                        build = self._note(i, r, 200)
+                        if build and r.status_code == 200:
+                            with self._lock:
+                                self.counts.setdefault(build, set()).add(int(r.text.split()[-1]))
+                    elif kind == 2:
+                        self._note(i, c.get("/api/plans"), 200)
+                    elif kind == 3:
+                        self._note(i, c.get("/"), 200)
+                    else:
+                        self._note(i, c.get("/no/such/page"), 404)
+                except httpx.HTTPError as exc:
+                    with self._lock:
+                        self.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def report(self, what: str) -> str:
+        switches = sum(len(s) - 1 for s in self.sequences)
+        return (
+            f"{what}: {self.sent} requests from {CLIENTS} clients, statuses "
+            f"{dict(sorted(self.statuses.items()))}, {switches} build switches, "
+            f"{len(self.errors)} errors"
+        )
+
+
+def wait_until(check, limit: float, step: float = 0.1) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(step)
+    return False
+
+
+@pytest.fixture
+def served_copy(project_copy: ProjectPaths) -> Iterator[tuple[ProjectPaths, str]]:
+    """The project copy with the committed dataset, served by the real server."""
+    shutil.copytree(
+        ROOT / "data" / "graph", project_copy.graph, ignore=shutil.ignore_patterns(CACHE)
+    )
+    env = {"PLANGRAPH_RELOAD_INTERVAL": "0.3", "PLANGRAPH_QUERY_WORKERS": "3"}
+    with running_server(project_copy.root, env=env) as url:
+        yield project_copy, url
+
+
+def test_answers_right_after_start_and_caches_the_metrics(
+    served_copy: tuple[ProjectPaths, str],
+) -> None:
+    paths, url = served_copy
+    with httpx.Client(base_url=url, timeout=30) as c:
+        health = c.get("/health").json()
+        r = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
+    built = manifest(paths.graph)
+    assert health == {"status": "ok", "build": built["build_id"], "triples": built["triples"]}
+    assert r.status_code == 200 and r.headers["x-plangraph-build"] == built["build_id"]
+    cached = nw.metrics_cache_file(
+        paths.graph / CACHE, built["build_id"], paths.queries / "network"
+    )
+    assert cached.exists()  # the first serve computed the metrics and kept them
+    store = EmbeddedStore.from_folder(paths.graph)
+    assert nw.add_metrics_graph(store, paths.queries / "network", cache=paths.graph / CACHE)
+    expected = store.select(COUNT)[0]["n"]
+    assert r.text.split()[-1] == expected
+
+
+def test_rebuild_under_load_is_atomic(served_copy: tuple[ProjectPaths, str]) -> None:
+    paths, url = served_copy
+    old = manifest(paths.graph)
+    old_nq = (paths.graph / NQUADS).read_bytes()
+    themes = paths.curation / "themes.yaml"
+    original_themes = themes.read_text(encoding="utf-8")
+
+    # (1) a real rebuild that changes the data: one reviewed theme less
+    start, end = original_themes.index("\nadd:\n"), original_themes.index("\nremove:")
+    themes.write_text(
+        original_themes[:start] + "\nadd: []\n" + original_themes[end:], encoding="utf-8"
+    )
+    with Load(url) as load:
+        assert wait_until(lambda: load.seen() == {old["build_id"]}, 30)
+        done = run_build(paths.root)
+        new = manifest(paths.graph)
+        switched = wait_until(lambda: load.seen() == {new["build_id"]}, 60)
+        time.sleep(1)
+    print("\n" + load.report("rebuild"))
+    assert done.returncode == 0, done.stderr
+    assert new["build_id"] != old["build_id"] and new["triples"] != old["triples"]
+    assert switched, load.sequences
+    assert load.errors == []
+    for seq in load.sequences:
+        assert seq == [old["build_id"], new["build_id"]]  # old, then new, once
+    assert load.health == {old["build_id"]: {old["triples"]}, new["build_id"]: {new["triples"]}}
+    assert set(load.counts) == {old["build_id"], new["build_id"]}
+    assert all(len(v) == 1 for v in load.counts.values()), load.counts
+    assert load.counts[old["build_id"]] != load.counts[new["build_id"]]
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.get("/sparql", params={"query": METRICS_BUILD}, headers={"accept": "text/csv"})
+        assert r.text.split()[-1] == new["build_id"]  # the metrics graph of the new build
+        assert "reload_error" not in c.get("/health").json()
+    assert nw.metrics_cache_file(
+        paths.graph / CACHE, new["build_id"], paths.queries / "network"
+    ).exists()
+
+    # (2) a build that fails validation, (3) one that collapses the triple count: nothing is
+    # written, the server keeps serving the last good build
+    (paths.shapes / "impossible.ttl").write_text(IMPOSSIBLE_SHAPE, encoding="utf-8")
+    with Load(url) as load:
+        failed = run_build(paths.root)
+        time.sleep(1.5)
+    print(load.report("failed validation"))
+    assert failed.returncode != 0 and "nothing was written" in failed.stderr
+    (paths.shapes / "impossible.ttl").unlink()
+
+    themes.write_text(original_themes, encoding="utf-8")  # a different build, and for this
+    with Load(url) as load:  # test a collapse ratio it falls below
+        collapsed = run_build(paths.root, PLANGRAPH_COLLAPSE_RATIO="1.5")
+        time.sleep(1.5)
+    print(load.report("collapsed"))
+    assert collapsed.returncode != 0 and "nothing was written" in collapsed.stderr
+    assert manifest(paths.graph) == new
+    for seq in load.sequences:
+        assert seq == [new["build_id"]]
+    assert load.errors == []
+
+    # (4) a half-written dataset (the N-Quads replaced, the manifest not): refused and
+    # reported, the last good build keeps serving; put back, the report goes away
+    good_nq = (paths.graph / NQUADS).read_bytes()
+    tmp = paths.graph / ".half-written"
+    tmp.write_bytes(old_nq)
+    os.replace(tmp, paths.graph / NQUADS)
+    with Load(url) as load, httpx.Client(base_url=url, timeout=30) as c:
+        reported = wait_until(lambda: "reload_error" in c.get("/health").json(), 15)
+        time.sleep(1)
+        health = c.get("/health").json()
+    print(load.report("half-written"))
+    assert reported
+    assert health["build"] == new["build_id"] and health["status"] == "ok"
+    assert "half-written" in health["reload_error"]["message"]
+    assert health["reload_error"]["time"]
+    for seq in load.sequences:
+        assert seq == [new["build_id"]]
+    assert load.errors == []
+    tmp.write_bytes(good_nq)
+    os.replace(tmp, paths.graph / NQUADS)
+    with httpx.Client(base_url=url, timeout=30) as c:
+        assert wait_until(lambda: "reload_error" not in c.get("/health").json(), 15)
+        assert c.get("/health").json()["build"] == new["build_id"]
