@@ -559,8 +559,13 @@ def _components(nodes: Iterable[tuple[str, str]], edges: Iterable[Pair]) -> list
 
 
 def _split(members: list, edges: list[Pair], threshold: float) -> list[list]:
+    """Connected groups of ``members`` over the edges at or above ``threshold``; a group
+    larger than MAX_GROUP is split again at a higher threshold (each with its own edges,
+    handed out in one pass: linear in the edges per level)."""
     inside = [e for e in edges if e.score >= threshold]
     out = []
+    large: dict[tuple[str, str], tuple[list, list[Pair]]] = {}
+    group_of: dict[tuple[str, str], tuple[str, str]] = {}
     for comp in _components(members, inside):
         if len(comp) < 2:
             continue
@@ -568,10 +573,16 @@ def _split(members: list, edges: list[Pair], threshold: float) -> list[list]:
         if len(plans) < 2:
             continue
         if len(comp) > MAX_GROUP:
-            sub = [e for e in inside if e.a in comp and e.b in comp]
-            out.extend(_split(comp, sub, round(threshold + SPLIT_STEP, 4)))
+            large[comp[0]] = (comp, [])
+            group_of.update((m, comp[0]) for m in comp)
         else:
             out.append(comp)
+    for e in inside:
+        g = group_of.get(e.a)
+        if g is not None and group_of.get(e.b) == g:
+            large[g][1].append(e)
+    for comp, sub in large.values():
+        out.extend(_split(comp, sub, round(threshold + SPLIT_STEP, 4)))
     return out
 
 
@@ -654,9 +665,15 @@ def detect_items(
     edges = [p for p in pairs if p.score >= threshold]
     nodes = sorted({k for e in edges for k in (e.a, e.b)})
     labels = dict(theme_labels or {})
+    components = _split(nodes, edges, threshold)
+    group_of = {m: i for i, comp in enumerate(components) for m in comp}
+    links: list[list[Pair]] = [[] for _ in components]  # each group's edges, found in one pass
+    for e in edges:
+        i = group_of.get(e.a)
+        if i is not None and group_of.get(e.b) == i:
+            links[i].append(e)
     groups = [
-        make_group(m, edges, by_key, tfidf, registry, labels)
-        for m in _split(nodes, edges, threshold)
+        make_group(m, links[i], by_key, tfidf, registry, labels) for i, m in enumerate(components)
     ]
     groups.sort(key=lambda g: (-len(g.members), -g.score, g.id))
     plans = Counter(it.plan for it in items)
