@@ -52,6 +52,11 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from functools import partial
 
+    if settings.store == "embedded":  # the query workers' fork server boots meanwhile
+        from .querypool import prestart
+
+        prestart()
+
     import uvicorn
 
     from server.app import create_app
