@@ -105,6 +105,10 @@ def load_snapshot(folder: Path) -> tuple[EmbeddedStore, Path]:
     snap = snapshot(folder)
     try:
         return EmbeddedStore.from_folder(snap), snap
+    except DatasetError as exc:  # name the file in the folder, not in the snapshot
+        shutil.rmtree(snap, ignore_errors=True)
+        name = Path(exc.file).name if exc.file else MANIFEST
+        raise DatasetError(exc.message, file=folder / name) from None
     except BaseException:
         shutil.rmtree(snap, ignore_errors=True)
         raise
@@ -335,6 +339,9 @@ class LiveApp:
         try:
             return await self.reload()
         except Exception as exc:
+            if signature(self.folder) != seen:  # caught in the middle of a write: next poll
+                self._seen = None
+                return False
             self.reload_error = {
                 "message": exc.message if isinstance(exc, PlangraphError) else f"{exc}",
                 "file": str(getattr(exc, "file", None) or self.folder),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -27,7 +28,7 @@ from plangraph.layout import CACHE, MANIFEST, NQUADS
 from plangraph.paths import ProjectPaths
 from plangraph.store import EmbeddedStore
 from tests.conftest import ROOT
-from tests.server_process import running_server
+from tests.server_process import PROCESSES, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -43,6 +44,7 @@ IMPOSSIBLE_SHAPE = """@prefix sh: <http://www.w3.org/ns/shacl#> .
 """
 CLIENTS = 4
 PACE = 0.01  # seconds between two requests of a client
+LOAD_SECONDS = 5.0  # load while a failing build runs (a failing validation takes ~1 min)
 
 
 def manifest(folder: Path) -> dict:
@@ -57,6 +59,27 @@ def run_build(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=600,
     )
+
+
+def build_under_load(
+    url: str, root: Path, **env: str
+) -> tuple[subprocess.CompletedProcess[str], tuple[Load, Load]]:
+    """Run a build while the server is under load (at most LOAD_SECONDS of it), then load
+    the server again for a second after the build has ended."""
+    args = [sys.executable, "-m", "plangraph.cli", "build"]
+    with subprocess.Popen(
+        args,
+        env={**os.environ, "PLANGRAPH_ROOT": str(root), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        with Load(url) as during:
+            wait_until(lambda: proc.poll() is not None, LOAD_SECONDS)
+        out, err = proc.communicate(timeout=600)
+    with Load(url) as after:
+        time.sleep(1)
+    return subprocess.CompletedProcess(args, proc.returncode, out, err), (during, after)
 
 
 class Load:
@@ -227,25 +250,26 @@ def test_rebuild_under_load_is_atomic(served_copy: tuple[ProjectPaths, str]) -> 
     ).exists()
 
     # (2) a build that fails validation, (3) one that collapses the triple count: nothing is
-    # written, the server keeps serving the last good build
+    # written, the server keeps serving the last good build (under load while the build
+    # runs, at most LOAD_SECONDS, and again after it ended)
     (paths.shapes / "impossible.ttl").write_text(IMPOSSIBLE_SHAPE, encoding="utf-8")
-    with Load(url) as load:
-        failed = run_build(paths.root)
-        time.sleep(1.5)
-    print(load.report("failed validation"))
+    failed, loads = build_under_load(url, paths.root)
     assert failed.returncode != 0 and "nothing was written" in failed.stderr
     (paths.shapes / "impossible.ttl").unlink()
-
-    themes.write_text(original_themes, encoding="utf-8")  # a different build, and for this
-    with Load(url) as load:  # test a collapse ratio it falls below
-        collapsed = run_build(paths.root, PLANGRAPH_COLLAPSE_RATIO="1.5")
-        time.sleep(1.5)
-    print(load.report("collapsed"))
+    # a valid build (the original inputs, 5 triples more) and a collapse ratio it falls
+    # below: no input of this project makes a valid build of half the triples
+    themes.write_text(original_themes, encoding="utf-8")
+    collapsed, more = build_under_load(url, paths.root, PLANGRAPH_COLLAPSE_RATIO="1.5")
     assert collapsed.returncode != 0 and "nothing was written" in collapsed.stderr
+    assert "triples" in collapsed.stderr
     assert manifest(paths.graph) == new
-    for seq in load.sequences:
-        assert seq == [new["build_id"]]
-    assert load.errors == []
+    for what, load in zip(("failed validation", "collapsed"), (loads, more), strict=True):
+        for part, phase in zip(load, ("during the build", "after it"), strict=True):
+            print(part.report(f"{what}, {phase}"))
+            assert part.sent > 0
+            assert part.errors == []
+            for seq in part.sequences:
+                assert seq == [new["build_id"]]
 
     # (4) a half-written dataset (the N-Quads replaced, the manifest not): refused and
     # reported, the last good build keeps serving; put back, the report goes away
@@ -261,6 +285,7 @@ def test_rebuild_under_load_is_atomic(served_copy: tuple[ProjectPaths, str]) -> 
     assert reported
     assert health["build"] == new["build_id"] and health["status"] == "ok"
     assert "half-written" in health["reload_error"]["message"]
+    assert health["reload_error"]["file"] == str(paths.graph / NQUADS)
     assert health["reload_error"]["time"]
     for seq in load.sequences:
         assert seq == [new["build_id"]]
@@ -270,3 +295,58 @@ def test_rebuild_under_load_is_atomic(served_copy: tuple[ProjectPaths, str]) -> 
     with httpx.Client(base_url=url, timeout=30) as c:
         assert wait_until(lambda: "reload_error" not in c.get("/health").json(), 15)
         assert c.get("/health").json()["build"] == new["build_id"]
+
+
+def synthetic_build(folder: Path, drop: int = 1) -> dict:
+    """Write a different, consistent dataset into ``folder`` the way a build does (N-Quads,
+    then the manifest, each replaced atomically): the committed one less ``drop`` lines."""
+    import hashlib
+
+    lines = (folder / NQUADS).read_bytes().splitlines(keepends=True)
+    nq = b"".join(lines[:-drop])
+    built = {**manifest(folder), "build_id": hashlib.sha256(nq).hexdigest()[:16]}
+    built["triples"] = len(lines) - drop
+    for name, data in ((NQUADS, nq), (MANIFEST, json.dumps(built).encode())):
+        (folder / f".{name}.tmp").write_bytes(data)
+        os.replace(folder / f".{name}.tmp", folder / name)
+    return built
+
+
+def test_sighup_reloads_when_polling_is_off(project_copy: ProjectPaths) -> None:
+    shutil.copytree(
+        ROOT / "data" / "graph", project_copy.graph, ignore=shutil.ignore_patterns(CACHE)
+    )
+    old = manifest(project_copy.graph)
+    env = {"PLANGRAPH_RELOAD_INTERVAL": "0", "PLANGRAPH_QUERY_WORKERS": "2"}
+    with (
+        running_server(project_copy.root, env=env) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        new = synthetic_build(project_copy.graph)
+        time.sleep(1.5)
+        assert c.get("/health").json()["build"] == old["build_id"]  # not watched
+        PROCESSES[url].send_signal(signal.SIGHUP)
+        assert wait_until(lambda: c.get("/health").json()["build"] == new["build_id"], 30)
+        r = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
+        assert r.headers["x-plangraph-build"] == new["build_id"]
+        assert c.get("/health").json()["triples"] == new["triples"]
+
+
+def test_metrics_cache_is_per_build(tmp_path: Path) -> None:
+    """The cached metrics graph is used for its own build only: another build id computes
+    (and caches) its own; a file that does not name its build is not trusted."""
+    graph, queries = ROOT / "data" / "graph", ROOT / "queries" / "network"
+    nq = (graph / NQUADS).read_bytes()
+    first = EmbeddedStore.from_rdf(nq, "nquads", build_id="aaaaaaaaaaaaaaaa")
+    second = EmbeddedStore.from_rdf(nq, "nquads", build_id="bbbbbbbbbbbbbbbb")
+    body = nw.metrics_ntriples(first, queries, cache=tmp_path)
+    cached = nw.metrics_cache_file(tmp_path, first.build_id, queries)
+    assert cached.read_bytes() == body and b'"aaaaaaaaaaaaaaaa"' in body
+    assert nw.metrics_ntriples(first, queries, cache=tmp_path) == body  # read, not computed
+    other = nw.metrics_ntriples(second, queries, cache=tmp_path)
+    assert b'"bbbbbbbbbbbbbbbb"' in other and b'"aaaaaaaaaaaaaaaa"' not in other
+    assert nw.metrics_cache_file(tmp_path, second.build_id, queries).exists()
+    cached.write_bytes(other)  # a file under the wrong name: computed again
+    assert b'"aaaaaaaaaaaaaaaa"' in nw.metrics_ntriples(first, queries, cache=tmp_path)
+    assert nw.add_metrics_graph(second, queries, cache=tmp_path)
+    assert nw.METRICS_GRAPH in second.graphs()
