@@ -173,3 +173,31 @@ def test_accuracy_stays_above_the_floors(accuracy: dict) -> None:
 def test_real_data_facts(accuracy: dict) -> None:
     assert accuracy["candidates"] < accuracy["all_cross_plan_pairs"] / 3  # blocking works
     assert 20 <= accuracy["groups"] <= 80
+
+
+def test_large_corpus_is_blocked_not_quadratic() -> None:
+    """Past LARGE_CORPUS items, a block of items sharing a theme or word yields only near
+    neighbours: candidates grow linearly with the items, not with all pairs."""
+    words = ("shelter", "hotline", "training", "repatriation", "border", "database", "survey")
+
+    def corpus(n: int) -> list[Item]:
+        return [
+            item(
+                f"p{i % 6}",
+                str(i),
+                f"victim support {words[i % 7]} {words[(i * 3) % 7]} number {i % 97}",
+                ["victim-protection"],
+            )
+            for i in range(n)
+        ]
+
+    few = corpus(600)
+    small = overlaps.candidate_pairs(few, overlaps.TfIdf({it.key: it.text for it in few}))
+    assert len(small) == 600 * 599 // 2 - 6 * (100 * 99 // 2)  # every cross-plan pair
+    n = overlaps.LARGE_CORPUS + 1000
+    items = corpus(n)
+    tfidf = overlaps.TfIdf({it.key: it.text for it in items})
+    blocked = overlaps.candidate_pairs(items, tfidf)
+    buckets = 1 + overlaps.TOP_TERMS  # the theme and each item's top words
+    assert 0 < len(blocked) <= n * buckets * overlaps.LARGE_WINDOW
+    assert len(blocked) < (n * n // 2) / 20
