@@ -19,11 +19,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError, QueryRefused
+from plangraph.point import MAX_DEGREE, bounded_degree, point_lookup
 from plangraph.queries import load_meta
 from plangraph.querypool import DirectRunner, QueryPool, QueryRequest
 from plangraph.settings import Settings
 from plangraph.sparql_guard import Guard, tokens
-from plangraph.store import FORMAT_NAMES, QueryOutput, RemoteStore, Store
+from plangraph.store import FORMAT_NAMES, EmbeddedStore, QueryOutput, RemoteStore, Store
 
 ACCEPT_FORMATS = {
     "application/sparql-results+json": "json",
@@ -184,15 +185,22 @@ def router(settings: Settings, store: Store) -> APIRouter:
             guard.check(query)
             guard.check_dataset(default_graphs, named_graphs)
             based = with_base(query, endpoint)
-            out = await query_pool(request).arun(
-                QueryRequest(
-                    based or query,
-                    tuple(formats),
-                    {},
-                    tuple(default_graphs),
-                    tuple(named_graphs),
+            lookup = None
+            if not (based or default_graphs or named_graphs) and isinstance(store, EmbeddedStore):
+                lookup = point_lookup(query)
+            if lookup is not None and bounded_degree(store, lookup) <= MAX_DEGREE:
+                # bounded before it runs (plangraph/point.py): answered here, no worker trip
+                out = store.query(query, formats, max_rows=settings.max_rows)
+            else:
+                out = await query_pool(request).arun(
+                    QueryRequest(
+                        based or query,
+                        tuple(formats),
+                        {},
+                        tuple(default_graphs),
+                        tuple(named_graphs),
+                    )
                 )
-            )
         except PlangraphError as exc:
             if based is not None:
                 exc = _unbased(exc, based, query)
