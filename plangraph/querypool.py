@@ -187,7 +187,9 @@ class QueryPool:
         self.max_rows = max_rows
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(PRELOAD)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        # last in, first out: at low concurrency one worker answers most queries and its
+        # caches stay warm (first in, first out went round all workers: each cold)
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = (
             collections.deque()
         )
