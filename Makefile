@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format build validate bench bench-quick fuzz fuzz-ci clean
+.PHONY: run test lint format build validate bench bench-suite bench-load bench-quick fuzz fuzz-ci clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,18 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(BENCH_STAMP)
 
-# the whole suite (< 15 min): bench/results/bench.json; wrk is used when installed
-bench: $(BENCH_STAMP)
+# the whole benchmark: the suite, then the 10-minute load run (wrk is used when installed)
+bench: bench-suite bench-load
+
+# issue 10's suite (< 15 min): bench/results/bench.json
+bench-suite: $(BENCH_STAMP)
 	$(BIN)/plangraph build --if-stale
 	$(BIN)/python bench/run.py
+
+# 50 concurrent clients on a realistic query mix for 10 minutes: bench/results/load.json
+bench-load: $(BENCH_STAMP)
+	$(BIN)/plangraph build --if-stale
+	$(BIN)/python bench/load.py --clients 50 --seconds 600
 
 # every section at tiny sizes (< 2 min): checks that the suite runs, never fails on a ratio
 bench-quick: $(BENCH_STAMP)
