@@ -6,7 +6,10 @@
 - ``/.well-known/sparql-examples``: the catalog as SHACL-SPARQL examples (RDF);
 - ``/.well-known/void``: VoID statistics, computed by ``queries/meta/void.rq``.
 
-Catalog queries run in the same worker pool as /sparql (time limit, row cap).
+Catalog queries are fixed queries with typed values, like the pages' and the REST API's: they
+run in this process (in a thread; the engine releases the GIL), with the row cap, not in the
+worker pool that guards /sparql against arbitrary queries (measured in the same server:
+activities-per-year 3.3 ms this way, 3.9 ms through a worker; plans 4.1 / 5.8 ms).
 """
 
 from __future__ import annotations
@@ -20,12 +23,11 @@ from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.queries import load_catalog, load_meta
-from plangraph.querypool import QueryRequest
 from plangraph.rdf import catalog_examples_graph
 from plangraph.settings import Settings
 from plangraph.store import ROWS, EmbeddedStore
 
-from .sparql import CORS, error_response, output_response, query_pool, requested_formats
+from .sparql import CORS, error_response, output_response, requested_formats
 
 RDFLIB_FORMATS = {
     "turtle": ("turtle", "text/turtle; charset=utf-8"),
@@ -79,8 +81,14 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
             formats = requested_formats(request, fmt)
             as_csv = bool(formats) and formats[0] in ("csv", "tsv")
             bindings = q.bindings(values)
-            out = await query_pool(request).arun(
-                QueryRequest(q.text, (formats[0],) if as_csv else (ROWS,), bindings)
+            # a fixed query with typed values, like the pages' and REST API's own: answered
+            # in this process (the engine releases the GIL), no worker round trip
+            out = await run_in_threadpool(
+                store.query,
+                q.text,
+                (formats[0],) if as_csv else (ROWS,),
+                bindings=bindings,
+                max_rows=settings.max_rows,
             )
         except PlangraphError as exc:
             return error_response(exc)
