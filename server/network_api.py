@@ -2,7 +2,7 @@
 
 ``install_metrics(settings, store)`` loads the default agency metrics into the store's
 metrics named graph when the app is created, so SPARQL users can query them. They are
-computed once per build and cached in data/graph/cache/ (keyed by build id): a server
+computed once per build and cached in data/cache/ (keyed by build id): a server
 started again on the same build reads them instead of computing them.
 """
 
@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from plangraph import network as nw
 from plangraph.errors import QueryError
-from plangraph.layout import CACHE
+from plangraph.layout import cache_folder
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
 
@@ -47,7 +47,7 @@ def install_metrics(settings: Settings, store: EmbeddedStore) -> None:
     """Load the default agency metrics into the metrics named graph (if not there yet):
     from the cache when this build's metrics were computed before, else computed now."""
     queries = settings.paths.queries / "network"
-    cache = settings.paths.graph / CACHE
+    cache = cache_folder(settings.paths.graph)
     data = None
     if not nw.metrics_cache_file(cache, store.build_id, queries).exists():
         data = network_data(settings, store)  # the rows, read before the metrics graph is in

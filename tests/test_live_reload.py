@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from plangraph import network as nw
-from plangraph.layout import CACHE, MANIFEST, NQUADS
+from plangraph.layout import MANIFEST, NQUADS, cache_folder
 from plangraph.paths import ProjectPaths
 from plangraph.store import EmbeddedStore
 from tests.conftest import ROOT
@@ -184,9 +184,7 @@ def wait_until(check, limit: float, step: float = 0.1) -> bool:
 @pytest.fixture
 def served_copy(project_copy: ProjectPaths) -> Iterator[tuple[ProjectPaths, str]]:
     """The project copy with the committed dataset, served by the real server."""
-    shutil.copytree(
-        ROOT / "data" / "graph", project_copy.graph, ignore=shutil.ignore_patterns(CACHE)
-    )
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
     env = {"PLANGRAPH_RELOAD_INTERVAL": "0.3", "PLANGRAPH_QUERY_WORKERS": "3"}
     with running_server(project_copy.root, env=env) as url:
         yield project_copy, url
@@ -203,11 +201,11 @@ def test_answers_right_after_start_and_caches_the_metrics(
     assert health == {"status": "ok", "build": built["build_id"], "triples": built["triples"]}
     assert r.status_code == 200 and r.headers["x-plangraph-build"] == built["build_id"]
     cached = nw.metrics_cache_file(
-        paths.graph / CACHE, built["build_id"], paths.queries / "network"
+        cache_folder(paths.graph), built["build_id"], paths.queries / "network"
     )
     assert cached.exists()  # the first serve computed the metrics and kept them
     store = EmbeddedStore.from_folder(paths.graph)
-    assert nw.add_metrics_graph(store, paths.queries / "network", cache=paths.graph / CACHE)
+    assert nw.add_metrics_graph(store, paths.queries / "network", cache=cache_folder(paths.graph))
     expected = store.select(COUNT)[0]["n"]
     assert r.text.split()[-1] == expected
 
@@ -246,7 +244,7 @@ def test_rebuild_under_load_is_atomic(served_copy: tuple[ProjectPaths, str]) -> 
         assert r.text.split()[-1] == new["build_id"]  # the metrics graph of the new build
         assert "reload_error" not in c.get("/health").json()
     assert nw.metrics_cache_file(
-        paths.graph / CACHE, new["build_id"], paths.queries / "network"
+        cache_folder(paths.graph), new["build_id"], paths.queries / "network"
     ).exists()
 
     # (2) a build that fails validation, (3) one that collapses the triple count: nothing is
@@ -313,9 +311,7 @@ def synthetic_build(folder: Path, drop: int = 1) -> dict:
 
 
 def test_sighup_reloads_when_polling_is_off(project_copy: ProjectPaths) -> None:
-    shutil.copytree(
-        ROOT / "data" / "graph", project_copy.graph, ignore=shutil.ignore_patterns(CACHE)
-    )
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
     old = manifest(project_copy.graph)
     env = {"PLANGRAPH_RELOAD_INTERVAL": "0", "PLANGRAPH_QUERY_WORKERS": "2"}
     with (
