@@ -78,7 +78,9 @@ def negotiate(accept: str | None) -> str:
 def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     api = pages.graph_api(settings, store)
-    graph_folder = settings.paths.graph
+    # the files of the build this store was loaded from (a reloaded server's snapshot), so a
+    # download never mixes a newer file with this build's header
+    graph_folder = store.folder if store.folder is not None else settings.paths.graph
     # Whole-dataset Turtle and JSON-LD, serialised once, on first request (not at start:
     # about 1 s of the start-up on the real dataset; bench/run.py measures start-up)
     download_formats = {

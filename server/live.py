@@ -41,7 +41,7 @@ from typing import Any
 import anyio.to_thread
 
 from plangraph.errors import DatasetError, PlangraphError
-from plangraph.layout import MANIFEST, NQUADS
+from plangraph.layout import MANIFEST, NQUADS, TRIG
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore, Store
 
@@ -79,15 +79,18 @@ def remove_stale_snapshots(tmp: Path | None = None) -> None:
 
 
 def snapshot(folder: Path) -> Path:
-    """A private folder with the build's N-Quads and manifest: hard links where the file
-    system allows (no copying; a later ``os.replace`` of the originals leaves them as they
-    were), else copies. The caller removes it (:func:`shutil.rmtree`)."""
+    """A private folder with the build's N-Quads and manifest (and its TriG, the other
+    download, when there): hard links where the file system allows (no copying; a later
+    ``os.replace`` of the originals leaves them as they were), else copies. The caller
+    removes it (:func:`shutil.rmtree`)."""
     dest = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-"))
     try:
-        for name in (NQUADS, MANIFEST):
+        for name in (NQUADS, MANIFEST, TRIG):
             try:
                 os.link(folder / name, dest / name)
             except FileNotFoundError as exc:
+                if name == TRIG:
+                    continue
                 raise DatasetError(
                     "no built dataset: run 'plangraph build' first", file=exc.filename
                 ) from None

@@ -87,16 +87,14 @@ def render(
     )
 
 
-_APIS: dict[int, tuple[EmbeddedStore, GraphApi]] = {}
-
-
 def graph_api(settings: Settings, store: EmbeddedStore) -> GraphApi:
-    """One :class:`GraphApi` per store, shared by the API, Linked Data and page routers."""
-    held = _APIS.get(id(store))
-    if held is None or held[0] is not store:
-        held = (store, GraphApi(store, settings.paths.queries / "api"))
-        _APIS[id(store)] = held
-    return held[1]
+    """One :class:`GraphApi` per store, shared by the API, Linked Data and page routers; kept
+    on the store itself, so it goes when a reloaded build's store goes."""
+    api = getattr(store, "graph_api", None)
+    if api is None:
+        api = GraphApi(store, settings.paths.queries / "api")
+        store.graph_api = api  # type: ignore[attr-defined]
+    return api
 
 
 def _sources(settings: Settings) -> list[dict[str, str]]:
