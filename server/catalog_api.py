@@ -23,7 +23,6 @@ from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.queries import load_catalog, load_meta
-from plangraph.rdf import catalog_examples_graph
 from plangraph.settings import Settings
 from plangraph.store import ROWS, EmbeddedStore
 
@@ -52,7 +51,7 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     endpoint = base + "/sparql"
     catalog = load_catalog(settings.paths.queries)
     meta = load_meta(settings.paths.queries)
-    examples = catalog_examples_graph(catalog.values(), endpoint, base)
+    examples: list = []  # the SHACL-SPARQL examples graph, built on first request
 
     def describe(name: str) -> dict[str, object]:
         q = catalog[name]
@@ -142,7 +141,11 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
             return error_response(exc)
         name = next((f for f in formats if f in RDFLIB_FORMATS), "turtle")
         rdflib_format, media = RDFLIB_FORMATS[name]
-        body = examples.serialize(format=rdflib_format, encoding="utf-8")
+        if not examples:  # (rdflib and the graph kept out of the server's start-up)
+            from plangraph.rdf import catalog_examples_graph
+
+            examples.append(catalog_examples_graph(catalog.values(), endpoint, base))
+        body = examples[0].serialize(format=rdflib_format, encoding="utf-8")
         return Response(body, headers={**CORS, "Content-Type": media, "Vary": "Accept"})
 
     @r.get("/.well-known/void")
