@@ -355,6 +355,8 @@ def load_registry(path: Path) -> Registry:
             raise RegistryError(
                 f"party id {pid!r} is not a lower-case ISO3 code", file=path, line=lines.get(pid)
             )
+        if not e.get("name"):
+            raise RegistryError(f"party {pid!r}: missing 'name'", file=path, line=lines.get(pid))
         parties[pid] = PartyEntry(
             id=pid,
             name=e["name"],

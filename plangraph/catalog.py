@@ -114,6 +114,11 @@ def load_catalog(path: Path) -> Catalog:
     if not isinstance(raw, dict):
         raise CatalogError("expected a mapping with 'documents' and 'agreements'", file=path)
 
+    for section in ("agreements", "documents"):
+        if not isinstance(raw.get(section) or [], list):
+            raise CatalogError(
+                f"'{section}' must be a list", file=path, line=_line_of(text, section)
+            )
     agreements = []
     for i, e in enumerate(raw.get("agreements") or []):
         where = f"agreements[{i}]"

@@ -87,6 +87,8 @@ def load_curations(folder: Path) -> Curations:
             ]
             if missing:
                 raise CurationError(f"entry {i}: missing {', '.join(missing)}", file=path)
+            if not isinstance(e["id"], str):
+                raise CurationError(f"entry {i}: 'id' must be a string", file=path)
             if e["id"] in entries:
                 raise CurationError(f"duplicate curation id {e['id']!r}", file=path)
             lines = e["lines"] if isinstance(e["lines"], list) else [e["lines"], e["lines"]]

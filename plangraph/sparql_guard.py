@@ -110,9 +110,23 @@ class Guard:
                 f"query is {len(query)} characters long; the limit is {self.max_length}",
                 param="query",
             )
+        toks = list(tokens(query))
+        try:
+            self._check_tokens(query, toks)
+        except ValueError as exc:  # an IRI urllib cannot join ("Invalid IPv6 URL")
+            offset = next((t.offset for t in toks if t.kind == "iri"), 0)
+            for t in toks:
+                if t.kind == "iri":
+                    try:
+                        urljoin("http://x/", t.text[1:-1])
+                    except ValueError:
+                        offset = t.offset
+                        break
+            raise self._error(QueryError, query, offset, f"malformed IRI: {exc}") from None
+
+    def _check_tokens(self, query: str, toks: list[Token]) -> None:
         prefixes: dict[str, str] = {}
         base = ""
-        toks = list(tokens(query))
         for i, tok in enumerate(toks):
             kw = tok.keyword
             if kw is None:

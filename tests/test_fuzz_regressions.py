@@ -144,3 +144,40 @@ def test_vnm_khm_agencies_continuation_without_a_cell():
         vnm_khm_jpa.parse(fuzzed, load_curations(paths.curation))
     assert (err.value.file, err.value.line) == (str(path), 5)
     assert "no agencies cell came before it" in str(err.value)
+
+
+# Crashes found by `make fuzz-ci` in the CI run of 9eb24c6 (inputs kept in fuzz/regressions/):
+# a list where a mapping's scalar was expected, a party without a name, an id that is a list,
+# and a query whose BASE and then another IRI made urllib raise ValueError (a 500 before).
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.name for p in (FUZZ / "regressions").glob("*-crash-*")),
+)
+def test_ci_fuzz_crash_replays(name):
+    from plangraph.errors import PlangraphError
+
+    target = name.split("-crash-")[0]
+    data = (FUZZ / "regressions" / name).read_bytes()
+    module = _target(target)
+    module.TestOneInput(data)  # the harness lets only PlangraphError through, quietly
+    with pytest.raises(PlangraphError):
+        _parse(target, data)
+
+
+def _parse(target: str, data: bytes) -> None:
+    from _harness import scratch_file
+
+    from plangraph.agencies import load_registry
+    from plangraph.catalog import load_catalog
+    from plangraph.curation import load_curations
+
+    if target == "sparql_guard":
+        from plangraph.sparql_guard import Guard
+
+        Guard(frozenset()).check(data.decode("utf-8", errors="replace"))
+    elif target == "catalog":
+        load_catalog(scratch_file("catalog.yaml", data))
+    elif target == "agencies":
+        load_registry(scratch_file("agencies.yaml", data))
+    else:
+        load_curations(scratch_file("curation-ci/fuzz.yaml", data).parent)
