@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import RegistryError
+from .errors import PlangraphError, RegistryError
 from .model import AgencyMention, Plan
 from .yamlfile import read_yaml
 
@@ -339,6 +339,19 @@ def _check_entry(e: object, what: str, path: Path) -> None:
 
 
 def load_registry(path: Path) -> Registry:
+    """:func:`_load_registry`; a value of the wrong type anywhere in the YAML (a list where a string
+    belongs, a number where a list does) is a RegistryError naming the file, never a crash."""
+    try:
+        return _load_registry(path)
+    except PlangraphError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        raise RegistryError(
+            f"malformed agency registry: {type(exc).__name__}: {exc}", file=path
+        ) from None
+
+
+def _load_registry(path: Path) -> Registry:
     text, raw = read_yaml(path, RegistryError, "agency registry is missing")
     if not isinstance(raw, dict):
         raise RegistryError("expected a mapping with 'parties' and 'agencies'", file=path)

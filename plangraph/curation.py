@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CurationError
+from .errors import CurationError, PlangraphError
 from .yamlfile import read_yaml
 
 
@@ -70,6 +70,20 @@ class Curations:
 
 
 def load_curations(folder: Path) -> Curations:
+    """:func:`_load_curations`; a value of the wrong type anywhere in the YAML (a list where a
+    string belongs, a number where a list does) is a CurationError naming the folder, never a
+    crash."""
+    try:
+        return _load_curations(folder)
+    except PlangraphError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        raise CurationError(
+            f"malformed curation files: {type(exc).__name__}: {exc}", file=folder
+        ) from None
+
+
+def _load_curations(folder: Path) -> Curations:
     entries: dict[str, Curation] = {}
     for path in sorted(folder.glob("*.yaml")):
         if path.name == "themes.yaml":  # theme corrections: plangraph.themes reads them
