@@ -160,6 +160,8 @@ def test_ci_fuzz_crash_replays(name):
     data = (FUZZ / "regressions" / name).read_bytes()
     module = _target(target)
     module.TestOneInput(data)  # the harness lets only PlangraphError through, quietly
+    if target.startswith("layout_"):  # a source layout: the harness's parse is the check
+        return
     with pytest.raises(PlangraphError):
         _parse(target, data)
 

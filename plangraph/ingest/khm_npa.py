@@ -1174,12 +1174,11 @@ def parse(document: Document, curations: Curations) -> Plan:
     aims, stated = p.narrative(start)
 
     # title: the cover lines up to the period
-    title_lines = [i for i in range(15) if clean(p.lines[i])]
-    cover = [
-        i
-        for i in title_lines
-        if i >= next(k for k in title_lines if p.lines[k].startswith("NATIONAL PLAN OF ACTION"))
-    ][:5]
+    title_lines = [i for i in range(min(15, len(p.lines))) if clean(p.lines[i])]
+    first = next((k for k in title_lines if p.lines[k].startswith("NATIONAL PLAN OF ACTION")), None)
+    if first is None:
+        raise p.error("no 'NATIONAL PLAN OF ACTION' title in the first 15 lines", 1)
+    cover = [i for i in title_lines if i >= first][:5]
     title = clean(" ".join(p.lines[i] for i in cover))
 
     p.parse_table(start, end)
