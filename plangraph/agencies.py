@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PlangraphError, RegistryError
+from .errors import RegistryError
 from .model import AgencyMention, Plan
-from .yamlfile import read_yaml
+from .yamlfile import read_yaml, wrong_types
 
 AGENCY_KINDS = (
     "government",
@@ -341,14 +341,8 @@ def _check_entry(e: object, what: str, path: Path) -> None:
 def load_registry(path: Path) -> Registry:
     """:func:`_load_registry`; a value of the wrong type anywhere in the YAML (a list where a string
     belongs, a number where a list does) is a RegistryError naming the file, never a crash."""
-    try:
+    with wrong_types(RegistryError, "agency registry", path):
         return _load_registry(path)
-    except PlangraphError:
-        raise
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
-        raise RegistryError(
-            f"malformed agency registry: {type(exc).__name__}: {exc}", file=path
-        ) from None
 
 
 def _load_registry(path: Path) -> Registry:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CatalogError, PlangraphError, SourceError
-from .yamlfile import read_yaml
+from .errors import CatalogError, SourceError
+from .yamlfile import read_yaml, wrong_types
 
 DOCUMENT_KINDS = ("joint plan", "national plan", "sub-regional plan", "meeting minutes")
 STATUSES = ("draft", "final")
@@ -112,12 +112,8 @@ def _req(entry: dict[str, Any], key: str, where: str, path: Path, text: str) -> 
 def load_catalog(path: Path) -> Catalog:
     """:func:`_load_catalog`; a value of the wrong type anywhere in the YAML (a list where a string
     belongs, a number where a list does) is a CatalogError naming the file, never a crash."""
-    try:
+    with wrong_types(CatalogError, "catalog", path):
         return _load_catalog(path)
-    except PlangraphError:
-        raise
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
-        raise CatalogError(f"malformed catalog: {type(exc).__name__}: {exc}", file=path) from None
 
 
 def _load_catalog(path: Path) -> Catalog:

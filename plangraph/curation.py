@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CurationError, PlangraphError
-from .yamlfile import read_yaml
+from .errors import CurationError
+from .yamlfile import read_yaml, wrong_types
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,8 @@ def load_curations(folder: Path) -> Curations:
     """:func:`_load_curations`; a value of the wrong type anywhere in the YAML (a list where a
     string belongs, a number where a list does) is a CurationError naming the folder, never a
     crash."""
-    try:
+    with wrong_types(CurationError, "curation files", folder):
         return _load_curations(folder)
-    except PlangraphError:
-        raise
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
-        raise CurationError(
-            f"malformed curation files: {type(exc).__name__}: {exc}", file=folder
-        ) from None
 
 
 def _load_curations(folder: Path) -> Curations:

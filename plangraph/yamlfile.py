@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +29,15 @@ def read_yaml(path: Path, error: type[PlangraphError], missing: str) -> tuple[st
             file=path,
             line=mark.line + 1 if mark is not None else None,
         ) from None
+
+
+@contextmanager
+def wrong_types(error: type[PlangraphError], what: str, path: Path) -> Iterator[None]:
+    """Inside: a value of the wrong type in a YAML file's structure (a list where a string
+    belongs, a number where a list does) becomes ``error`` naming ``path``, never a crash."""
+    try:
+        yield
+    except PlangraphError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        raise error(f"malformed {what}: {type(exc).__name__}: {exc}", file=path) from None
