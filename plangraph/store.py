@@ -388,6 +388,10 @@ def _from_json_term(term: dict[str, object]) -> ox.NamedNode | ox.BlankNode | ox
 
 
 MAX_RESPONSE_HEADERS = 100_000
+# The largest answer read from a remote store: a bigger one is refused (DatasetError), never
+# read whole into memory. Answers are row-capped afterwards, so the cap bounds what the remote
+# store may send before that (set a result limit on the store as well: Virtuoso ResultSetMaxRows).
+MAX_REMOTE_ANSWER = 256 * 1024 * 1024
 
 
 class RemoteStore:
@@ -451,8 +455,17 @@ class RemoteStore:
                 f"nothing published at {self.endpoint}: run 'plangraph publish' first",
                 file=self.endpoint,
             )
-        self.build_id = rows[0]["build"]
-        self.graph_counts = {r["graph"]: int(r["count"]) for r in rows}
+        try:
+            build_id = rows[0]["build"]
+            counts = {r["graph"]: int(r["count"]) for r in rows}
+        except (KeyError, ValueError) as exc:
+            raise DatasetError(
+                f"the publication record at {self.endpoint} is incomplete or malformed "
+                f"({type(exc).__name__}: {exc}): run 'plangraph publish' again",
+                file=self.endpoint,
+            ) from None
+        self.build_id = build_id
+        self.graph_counts = counts
         self.triples = sum(self.graph_counts.values())
 
     def graphs(self) -> frozenset[str]:
@@ -496,9 +509,16 @@ class RemoteStore:
                 warnings.filterwarnings("ignore", "not detected query type", RuntimeWarning)
                 response = sw.query().response
             try:
-                return response.read()
+                body = response.read(MAX_REMOTE_ANSWER + 1)
             finally:
                 response.close()
+            if len(body) > MAX_REMOTE_ANSWER:
+                raise DatasetError(
+                    f"the SPARQL store at {self.endpoint} answered with more than "
+                    f"{MAX_REMOTE_ANSWER} bytes (refused, not read)",
+                    file=self.endpoint,
+                )
+            return body
         except QueryBadFormed as exc:
             raise QueryError(
                 f"the store refused the query: {_detail(exc)}", param="query"
@@ -542,6 +562,18 @@ class RemoteStore:
             or (isinstance(results, dict) and isinstance(results.get("bindings"), list))
         ):
             raise self._unexpected(body, "SPARQL JSON results")
+        if "boolean" in doc:
+            return doc
+        head = doc.get("head", {})
+        variables = head.get("vars", []) if isinstance(head, dict) else None
+        if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
+            raise self._unexpected(body, "SPARQL JSON results (a head with a vars list)")
+        try:
+            doc["results"]["bindings"] = [
+                {str(k): _from_json_term(v) for k, v in b.items()} for b in results["bindings"]
+            ]
+        except (AttributeError, TypeError, ValueError) as exc:  # not a dict; not an IRI
+            raise self._unexpected(body, "SPARQL JSON results", exc) from None
         return doc
 
     def _select_raw(
@@ -554,9 +586,7 @@ class RemoteStore:
         doc = self._results(
             self._send(sparql, RESULT_FORMATS["json"][1], default_graphs, named_graphs, dataset)
         )
-        return [
-            {k: _from_json_term(v).value for k, v in b.items()} for b in doc["results"]["bindings"]
-        ]
+        return [{k: term.value for k, term in b.items()} for b in doc["results"]["bindings"]]
 
     def _prepare(self, sparql: str, bindings: dict[str, BindingValue] | None) -> str:
         if bindings:
@@ -595,14 +625,12 @@ class RemoteStore:
                 value = bool(doc["boolean"])
                 return QueryOutput("ask", _ask_body(value, name), RESULT_FORMATS[name][1], count=1)
             name = _pick("select", formats)
-            variables = list(doc["head"].get("vars", []))
+            variables = list(doc.get("head", {}).get("vars", []))
             bound = doc["results"]["bindings"]
             truncated = 0 <= limit < len(bound)
             if truncated:
                 bound = bound[:limit]
-            rows: list[list[object]] = [
-                [_from_json_term(b[v]) if v in b else None for v in variables] for b in bound
-            ]
+            rows: list[list[object]] = [[b.get(v) for v in variables] for b in bound]
             body = serialize_solutions(variables, rows, name)
             return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
         body = self._send(sparql, "application/n-triples", default_graphs, named_graphs)

@@ -29,7 +29,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +37,7 @@ import httpx
 import pytest
 
 from plangraph.paths import ProjectPaths
+from tests.fake_endpoint import canned_endpoint
 from tests.server_process import PROCESSES, running_server, tree_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,33 +196,10 @@ print(json.dumps(out))
 """
 
 
-class _Bomber(http.server.BaseHTTPRequestHandler):
-    payload = b""
-    media = ""
-
-    def do_POST(self) -> None:
-        self.rfile.read(min(int(self.headers.get("content-length", 0)), 1_000_000))
-        self.send_response(200)
-        self.send_header("Content-Type", self.server.media)  # type: ignore[attr-defined]
-        self.send_header("Content-Length", str(len(self.server.payload)))  # type: ignore[attr-defined]
-        self.end_headers()
-        self.wfile.write(self.server.payload)  # type: ignore[attr-defined]
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def fake_store() -> Iterator[http.server.ThreadingHTTPServer]:
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Bomber)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with canned_endpoint() as srv:
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)
 
 
 # SPARQL XML results answer the result queries; RDF/XML and TriX answer the graph query
