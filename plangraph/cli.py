@@ -52,6 +52,15 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 KEEP_ALIVE_SECONDS = 75
 
 
+def request_head_bytes(max_query_length: int) -> int:
+    """The largest request line and headers the HTTP server reads (uvicorn/h11's default is
+    16 KiB). A GET query within the length limit (characters) must reach the endpoint even
+    when every character is 4 bytes of UTF-8, percent-encoded (12 bytes), so that it is run
+    or refused with a 400 naming the limit. Beyond this, h11 answers 400 and closes the
+    connection, which a client still sending its URL sees as a reset."""
+    return 16 * max_query_length + 64 * 1024
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from functools import partial
 
@@ -100,6 +109,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level="warning",
         lifespan="on",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        h11_max_incomplete_event_size=request_head_bytes(settings.max_query_length),
     )
     return 0
 

@@ -24,7 +24,7 @@ from plangraph.reconcile import Reconciler
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
 
-from .sparql import CORS
+from .sparql import CORS, ERROR_CONTENT
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
 MAX_BODY = 1_000_000
@@ -65,6 +65,61 @@ async def _fields(request: Request) -> dict[str, str]:
     return fields
 
 
+def reconcile_openapi(post: bool) -> dict[str, object]:
+    """The parameters and answers of /reconcile for the OpenAPI description (the handler
+    reads the request itself, so FastAPI cannot infer them)."""
+    queries = {
+        "type": "string",
+        "description": "a JSON object of queries: "
+        '{"q0": {"query": "MoSVY", "type": "Agency", "limit": 3}}',
+    }
+    callback = {
+        "type": "string",
+        "pattern": _CALLBACK.pattern,
+        "description": "JSONP: wrap the answer in a call of this function",
+    }
+    params = [
+        {"name": "queries", "in": "query", "required": False, "schema": queries},
+        {"name": "callback", "in": "query", "required": False, "schema": callback},
+    ]
+    out: dict[str, object] = {
+        "parameters": params,
+        "responses": {
+            "200": {
+                "description": "the service manifest, or candidates per query",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/javascript": {"schema": {"type": "string"}},
+                },
+            },
+            "400": {
+                "description": "queries that are not valid JSON or not a batch",
+                "content": ERROR_CONTENT,
+            },
+            "429": {
+                "description": "over this client's budget (Retry-After)",
+                "content": ERROR_CONTENT,
+            },
+        },
+    }
+    if post:
+        out["requestBody"] = {
+            "required": False,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"queries": queries, "callback": callback},
+                    }
+                },
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"queries": {"type": "object"}}}
+                },
+            },
+        }
+    return out
+
+
 def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     r = APIRouter(tags=["Reconciliation"])
     reconciler = Reconciler.from_store(store, settings.paths.queries / "api")
@@ -85,19 +140,23 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
         except PlangraphError as exc:
             return _answer(exc.to_json(), callback if callback else None, exc.http_status)
 
-    r.add_api_route(
-        "/reconcile",
-        reconcile,
-        methods=["GET", "POST"],
-        summary="Reconcile agency names (W3C Entity Reconciliation API, as used by OpenRefine)",
-        description=(
-            "Without `queries`: the service manifest. With `queries` (a JSON object of "
-            '`{"q0": {"query": "MoSVY", "type": "Agency", "limit": 3, "properties": '
-            '[{"pid": "party", "v": "KHM"}]}}`, in the query string or a form body): '
-            "candidates per query, best first, scored 0-100; `match` is true only for a name "
-            "that equals a name or alias of exactly one agency."
-        ),
+    summary = "Reconcile agency names (W3C Entity Reconciliation API, as used by OpenRefine)"
+    description = (
+        "Without `queries`: the service manifest. With `queries` (a JSON object of "
+        '`{"q0": {"query": "MoSVY", "type": "Agency", "limit": 3, "properties": '
+        '[{"pid": "party", "v": "KHM"}]}}`, in the query string or a form body): '
+        "candidates per query, best first, scored 0-100; `match` is true only for a name "
+        "that equals a name or alias of exactly one agency."
     )
+    for method in ("GET", "POST"):
+        r.add_api_route(
+            "/reconcile",
+            reconcile,
+            methods=[method],
+            summary=summary,
+            description=description,
+            openapi_extra=reconcile_openapi(post=method == "POST"),
+        )
 
     @r.options("/reconcile", include_in_schema=False)
     async def reconcile_options() -> Response:

@@ -51,6 +51,120 @@ CORS = {
 }
 RDF_MEDIA = {m for m, f in ACCEPT_FORMATS.items() if FORMAT_NAMES[f][0] is None}
 
+# The shape of every error answer (PlangraphError.to_json), for the OpenAPI description.
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "param": {"type": "string"},
+        "position": {"type": "integer"},
+        "file": {"type": "string"},
+        "line": {"type": "integer"},
+    },
+}
+ERROR_CONTENT = {"application/json": {"schema": ERROR_SCHEMA}}
+_GRAPH_LIST = {"type": "array", "items": {"type": "string", "format": "uri"}}
+
+
+def protocol_openapi(max_query_length: int, post: bool) -> dict[str, object]:
+    """The SPARQL 1.1 Protocol operation as OpenAPI (the handlers read the request
+    themselves, so FastAPI cannot infer it): parameters, bodies and every answer."""
+    query = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max_query_length,
+        "description": "a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)",
+        "example": "SELECT ?plan ?label WHERE { ?plan a "
+        "<https://w3id.org/plangraph/ontology#PlanOfAction> ; "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?label }",
+    }
+    fmt = {
+        "type": "string",
+        "description": "result format by name (" + ", ".join(sorted(FORMAT_NAMES)) + ") "
+        "or media type; overrides Accept",
+    }
+    params: list[dict[str, object]] = [
+        {"name": "format", "in": "query", "required": False, "schema": fmt},
+        {
+            "name": "default-graph-uri",
+            "in": "query",
+            "required": False,
+            "schema": _GRAPH_LIST,
+            "style": "form",
+            "explode": True,
+            "description": "graphs whose union is the default graph (names in the dataset only)",
+        },
+        {
+            "name": "named-graph-uri",
+            "in": "query",
+            "required": False,
+            "schema": _GRAPH_LIST,
+            "style": "form",
+            "explode": True,
+            "description": "graphs for GRAPH patterns (names in the dataset only)",
+        },
+    ]
+    # JSON answers are SPARQL JSON results or JSON-LD (a CONSTRUCT asked for as json)
+    results: dict[str, object] = {media: {"schema": {}} for media in ACCEPT_FORMATS}
+    results["application/sparql-results+json"] = {
+        "schema": {"type": "object", "required": ["head"]}
+    }
+    responses: dict[str, object] = {
+        "200": {
+            "description": "the results (SELECT, ASK) or the graph (CONSTRUCT, DESCRIBE); "
+            "header X-Plangraph-Truncated is true when the row cap cut them"
+            + ("" if post else "; without `query`: the SPARQL Service Description"),
+            "content": results,
+        },
+        "400": {
+            "description": "a malformed query or parameter (its position named)",
+            "content": ERROR_CONTENT,
+        },
+        "403": {
+            "description": "a refused query: SPARQL Update, SERVICE, LOAD, a graph "
+            "outside the dataset",
+            "content": ERROR_CONTENT,
+        },
+        "405": {
+            "description": "SPARQL Update sent as application/sparql-update",
+            "content": ERROR_CONTENT,
+        },
+        "429": {
+            "description": "over this client's query budget (Retry-After)",
+            "content": ERROR_CONTENT,
+        },
+        "503": {
+            "description": "the query ran out of time, or no query worker was free",
+            "content": ERROR_CONTENT,
+        },
+    }
+    if not post:
+        params.insert(0, {"name": "query", "in": "query", "required": False, "schema": query})
+        return {"parameters": params, "responses": responses}
+    form = {
+        "type": "object",
+        "required": ["query"],
+        "properties": {
+            "query": query,
+            "format": fmt,
+            "default-graph-uri": _GRAPH_LIST,
+            "named-graph-uri": _GRAPH_LIST,
+        },
+    }
+    return {
+        "parameters": params,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/sparql-query": {"schema": query},
+                "application/x-www-form-urlencoded": {"schema": form},
+            },
+        },
+        "responses": responses,
+    }
+
 
 def requested_formats(request: Request, explicit: str | None) -> list[str]:
     """Format names in order of preference: ``format=`` first, then the Accept header by q."""
@@ -215,7 +329,11 @@ def router(settings: Settings, store: Store) -> APIRouter:
         )
         return output_response(out, store.build_id)
 
-    @r.get("/sparql")
+    @r.get(
+        "/sparql",
+        summary="SPARQL 1.1 query (GET)",
+        openapi_extra=protocol_openapi(settings.max_query_length, post=False),
+    )
     async def sparql_get(request: Request) -> Response:
         params = request.query_params
         if "update" in params:
@@ -241,7 +359,11 @@ def router(settings: Settings, store: Store) -> APIRouter:
             params.getlist("named-graph-uri"),
         )
 
-    @r.post("/sparql")
+    @r.post(
+        "/sparql",
+        summary="SPARQL 1.1 query (POST: application/sparql-query or a form)",
+        openapi_extra=protocol_openapi(settings.max_query_length, post=True),
+    )
     async def sparql_post(request: Request) -> Response:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         params = request.query_params
