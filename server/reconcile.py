@@ -24,7 +24,7 @@ from plangraph.reconcile import Reconciler
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
 
-from .sparql import CORS, ERROR_CONTENT
+from .sparql import CORS, ERROR_CONTENT, preflight
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
 MAX_BODY = 1_000_000
@@ -160,15 +160,6 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
 
     @r.options("/reconcile", include_in_schema=False)
     async def reconcile_options() -> Response:
-        return Response(
-            status_code=204,
-            headers={
-                **CORS,
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Accept, Content-Type",
-                "Access-Control-Max-Age": "86400",
-                "Allow": "GET, POST, OPTIONS",
-            },
-        )
+        return preflight()
 
     return r

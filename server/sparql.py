@@ -194,6 +194,21 @@ def requested_formats(request: Request, explicit: str | None) -> list[str]:
     return names
 
 
+def preflight() -> Response:
+    """The answer to a CORS preflight (OPTIONS) of a read endpoint: GET and POST from any
+    origin, without credentials."""
+    return Response(
+        status_code=204,
+        headers={
+            **CORS,
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Accept, Content-Type",
+            "Access-Control-Max-Age": "86400",
+            "Allow": "GET, POST, OPTIONS",
+        },
+    )
+
+
 def error_response(exc: PlangraphError, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         exc.to_json(), status_code=exc.http_status, headers={**CORS, **(headers or {})}
@@ -456,15 +471,6 @@ def router(settings: Settings, store: Store) -> APIRouter:
 
     @r.options("/sparql")
     async def sparql_options() -> Response:
-        return Response(
-            status_code=204,
-            headers={
-                **CORS,
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Accept, Content-Type",
-                "Access-Control-Max-Age": "86400",
-                "Allow": "GET, POST, OPTIONS",
-            },
-        )
+        return preflight()
 
     return r
