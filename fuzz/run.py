@@ -3,6 +3,7 @@
     python fuzz/run.py                      # every target, 60 s each, one at a time
     python fuzz/run.py --seconds 120 --jobs 2  # two targets at a time (make fuzz-ci)
     python fuzz/run.py --seconds 15 catalog # one target by name
+    python fuzz/run.py --seed 1             # libFuzzer seed fixed (make fuzz-ci)
 
 Each target runs in its own subprocess, seeded with fuzz/corpus/<target>/ and the real files
 the target names (``seed_files()``: the big source texts stay in data/sources). New corpus
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import shutil
 import subprocess
@@ -43,15 +45,17 @@ def seeds(name: str) -> list[Path]:
         sys.path.remove(str(HERE))
 
 
-def run_target(name: str, seconds: int, seed_list: list[Path]) -> dict[str, object]:
+def run_target(
+    name: str, seconds: int, seed_list: list[Path], seed: int | None = None
+) -> dict[str, object]:
     CRASHES.mkdir(exist_ok=True)
     before = set(CRASHES.glob(f"{name}-*"))
     log = CRASHES / f"{name}.log"
     with tempfile.TemporaryDirectory(prefix=f"fuzz-{name}-") as tmp:
         corpus = Path(tmp) / "corpus"
         corpus.mkdir()
-        for i, seed in enumerate(seed_list):
-            shutil.copyfile(seed, corpus / f"seed-{i}-{seed.name}")
+        for i, start in enumerate(seed_list):
+            shutil.copyfile(start, corpus / f"seed-{i}-{start.name}")
         cmd = [
             sys.executable,
             str(HERE / f"fuzz_{name}.py"),
@@ -60,11 +64,15 @@ def run_target(name: str, seconds: int, seed_list: list[Path]) -> dict[str, obje
             "-timeout=30",
             "-print_final_stats=1",
             f"-artifact_prefix={CRASHES}/{name}-",
+            *([f"-seed={seed}"] if seed is not None else []),
             str(corpus),
         ]
+        # a fixed seed replays the same mutations (hash order fixed too) on any machine: a run
+        # of N seconds covers a prefix of what a longer run with that seed covered
+        env = {**os.environ, "PYTHONHASHSEED": "0"} if seed is not None else None
         start = time.monotonic()
         with log.open("w") as out:
-            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
+            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False, env=env)
         elapsed = time.monotonic() - start
     text = log.read_text(errors="replace")
     m = re.search(r"stat::number_of_executed_units:\s*(\d+)", text) or re.search(
@@ -89,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=1, help="targets fuzzed at a time (each in its own process)"
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="libFuzzer's random seed (default: a new one per run); fixed in CI",
+    )
     args = parser.parse_args(argv)
     names = args.targets or targets()
     unknown = sorted(set(names) - set(targets()))
@@ -104,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     def one(name: str) -> dict[str, object]:
         sys.stdout.write(f"fuzzing {name} for {args.seconds} s ...\n")  # one write: threads
         sys.stdout.flush()
-        result = run_target(name, args.seconds, seed_lists[name])
+        result = run_target(name, args.seconds, seed_lists[name], args.seed)
         if result["crashed"]:
             files = ", ".join(str(p.relative_to(HERE.parent)) for p in result["crashes"])
             print(f"  {name}: CRASH (exit {result['returncode']}): {files or 'no input saved'}")
@@ -127,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n{len(crashed)} of {len(results)} targets crashed"
         + (f": {crashed}" if crashed else "")
-        + f" ({args.seconds} s each, {args.jobs} at a time, {total:.0f} s in all)"
+        + f" ({args.seconds} s each, {args.jobs} at a time, {total:.0f} s in all"
+        + (f", seed {args.seed})" if args.seed is not None else ")")
     )
     return 1 if crashed else 0
 
