@@ -15,6 +15,7 @@ from rdflib import Graph
 from .errors import SourceError
 
 _LINE = re.compile(r"line (\d+)")
+_PARSER = "notation3.py"  # rdflib.plugins.parsers.notation3, which reads Turtle
 
 
 def parse_turtle(graph: Graph, path: Path) -> Graph:
@@ -33,9 +34,30 @@ def parse_turtle(graph: Graph, path: Path) -> Graph:
         line = getattr(exc, "lines", None)
         if not isinstance(line, int):
             m = _LINE.search(str(exc))
-            line = int(m.group(1)) if m else None
+            line = int(m.group(1)) if m else _stopped_at(exc)
         else:
             line += 1  # BadSyntax counts lines from 0
         detail = " ".join(str(exc).split())[:300]
+        if not isinstance(exc, SyntaxError):  # an assert or index error inside the parser
+            detail = f"the parser stopped here ({type(exc).__name__}: {detail})"
         raise SourceError(f"malformed Turtle: {detail}", file=path, line=line) from None
     return graph
+
+
+def _stopped_at(exc: Exception) -> int | None:
+    """The line rdflib's Turtle parser had reached when it failed without saying where (an
+    ``assert`` or an index past the end of the input, not a BadSyntax): the position in the
+    innermost frame of its parser that holds the input (``argstr``) and a position in it."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.endswith(_PARSER):
+            text = frame.f_locals.get("argstr")
+            for name in ("j", "i"):  # j: where it was reading; i: where the term began
+                pos = frame.f_locals.get(name)
+                if isinstance(text, str) and isinstance(pos, int) and 0 <= pos <= len(text):
+                    found = text.count("\n", 0, pos) + 1
+                    break
+        tb = tb.tb_next
+    return found
