@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import RegistryError
 from .model import AgencyMention, Plan
-from .yamlfile import read_yaml, wrong_types
+from .yamlfile import Lines, read_yaml, wrong_types
 
 AGENCY_KINDS = (
     "government",
@@ -209,15 +209,6 @@ def resolve_plan(plan: Plan, registry: Registry, file: Path | str) -> None:
         mention.resolved = registry.resolve(mention, file)
 
 
-def _entry_lines(text: str) -> dict[str, int]:
-    lines: dict[str, int] = {}
-    for i, line in enumerate(text.splitlines(), 1):
-        m = re.match(r"\s*-\s*id:\s*(\S+)", line)
-        if m:
-            lines.setdefault(m.group(1).strip("'\""), i)
-    return lines
-
-
 def _list(value: object, aid: str, path: Path, line: int) -> list:
     if value is None:
         return []
@@ -326,16 +317,21 @@ def _history(value: object, aid: str, path: Path, line: int) -> HistoryEvent:
     )
 
 
-def _check_entry(e: object, what: str, path: Path) -> None:
-    """A registry entry is a mapping whose name and aliases are strings."""
+def _check_entry(e: object, what: str, path: Path, lines: Lines, at: int | None) -> None:
+    """A registry entry is a mapping whose name and aliases are strings; the error is at
+    ``at`` (where the entry is) or at the offending name or alias."""
     if not isinstance(e, dict):
-        raise RegistryError(f"a {what} entry must be a mapping, not {e!r:.60}", file=path)
-    names = [e.get("name"), *(e.get("aliases") or [])]
-    if not isinstance(e.get("aliases") or [], list) or not all(
-        isinstance(n, str) for n in names if n is not None
-    ):
-        where = e.get("id") or e.get("name")
-        raise RegistryError(f"{what} {where!r}: name and aliases must be strings", file=path)
+        raise RegistryError(f"a {what} entry must be a mapping, not {e!r:.60}", file=path, line=at)
+    where = e.get("id") or e.get("name")
+    message = f"{what} {where!r}: name and aliases must be strings"
+    if e.get("name") is not None and not isinstance(e["name"], str):
+        raise RegistryError(message, file=path, line=lines.of(e, "name"))
+    aliases = e.get("aliases") or []
+    if not isinstance(aliases, list):
+        raise RegistryError(message, file=path, line=lines.of(e, "aliases"))
+    for i, alias in enumerate(aliases):
+        if alias is not None and not isinstance(alias, str):
+            raise RegistryError(message, file=path, line=lines.of(aliases, i))
 
 
 def load_registry(path: Path) -> Registry:
@@ -346,24 +342,32 @@ def load_registry(path: Path) -> Registry:
 
 
 def _load_registry(path: Path) -> Registry:
-    text, raw = read_yaml(path, RegistryError, "agency registry is missing")
+    raw, lines = read_yaml(path, RegistryError, "agency registry is missing")
     if not isinstance(raw, dict):
-        raise RegistryError("expected a mapping with 'parties' and 'agencies'", file=path)
-    lines = _entry_lines(text)
+        raise RegistryError(
+            "expected a mapping with 'parties' and 'agencies'"
+            + (", found no content before the end of the file" if raw is None else ""),
+            file=path,
+            line=lines.root or lines.end,
+        )
     for section in ("parties", "agencies", "party_relative_aliases"):
         if not isinstance(raw.get(section) or [], list):
-            raise RegistryError(f"'{section}' must be a list", file=path)
+            raise RegistryError(
+                f"'{section}' must be a list", file=path, line=lines.of(raw, section)
+            )
 
     parties: dict[str, PartyEntry] = {}
-    for e in raw.get("parties") or []:
-        _check_entry(e, "party", path)
+    for i, e in enumerate(raw.get("parties") or []):
+        _check_entry(e, "party", path, lines, lines.of(raw["parties"], i))
         pid = str(e.get("id", ""))
         if not re.fullmatch(r"[a-z]{3}", pid):
             raise RegistryError(
-                f"party id {pid!r} is not a lower-case ISO3 code", file=path, line=lines.get(pid)
+                f"party id {pid!r} is not a lower-case ISO3 code",
+                file=path,
+                line=lines.of(e, "id"),
             )
         if not e.get("name"):
-            raise RegistryError(f"party {pid!r}: missing 'name'", file=path, line=lines.get(pid))
+            raise RegistryError(f"party {pid!r}: missing 'name'", file=path, line=lines.of(e))
         parties[pid] = PartyEntry(
             id=pid,
             name=e["name"],
@@ -372,16 +376,18 @@ def _load_registry(path: Path) -> Registry:
         )
 
     agencies: dict[str, AgencyEntry] = {}
-    for e in raw.get("agencies") or []:
-        _check_entry(e, "agency", path)
+    raw_entries: dict[str, dict] = {}  # the YAML mapping of each agency, for its lines
+    for i, e in enumerate(raw.get("agencies") or []):
+        _check_entry(e, "agency", path, lines, lines.of(raw["agencies"], i))
         aid = str(e.get("id", ""))
-        line = lines.get(aid, 0)
+        line = lines.of(e, "id") or 0
         if not re.fullmatch(r"[a-z]{3}/[a-z0-9][a-z0-9-]*", aid):
             raise RegistryError(
                 f"agency id {aid!r} is not '{{party}}/{{slug}}'", file=path, line=line or None
             )
         if aid in agencies:
             raise RegistryError(f"duplicate agency id {aid!r}", file=path, line=line or None)
+        raw_entries[aid] = e
         party = e.get("party")
         if party is not None and party not in parties:
             raise RegistryError(f"{aid}: unknown party {party!r}", file=path, line=line)
@@ -427,17 +433,22 @@ def _load_registry(path: Path) -> Registry:
                 )
     # The same alias on two entries of the same party (or two international ones) could never
     # be told apart by context: refuse it here rather than at the first mention.
+    # Named at the line of the second entry's name or alias.
     seen: dict[tuple[str, str | None], str] = {}
     for a in agencies.values():
-        for name in {normalise(n) for n in (a.name, *a.aliases)}:
-            other = seen.get((name, a.party))
+        e = raw_entries[a.id]
+        named = [(a.name, lines.of(e, "name"))]
+        named += [(n, lines.of(e["aliases"], i)) for i, n in enumerate(a.aliases)]
+        for name, line in named:
+            key = normalise(name)
+            other = seen.get((key, a.party))
             if other is not None and other != a.id:
                 raise RegistryError(
-                    f"alias {name!r} of {a.id} is also an alias of {other} (same party)",
+                    f"alias {key!r} of {a.id} is also an alias of {other} (same party)",
                     file=path,
-                    line=a.line,
+                    line=line or a.line,
                 )
-            seen[(name, a.party)] = a.id
+            seen[(key, a.party)] = a.id
     return Registry(
         path=path,
         parties=parties,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CatalogError, SourceError
-from .yamlfile import read_yaml, wrong_types
+from .yamlfile import Lines, read_yaml, wrong_types
 
 DOCUMENT_KINDS = ("joint plan", "national plan", "sub-regional plan", "meeting minutes")
 STATUSES = ("draft", "final")
@@ -96,16 +96,11 @@ class Catalog:
         return list(seen)
 
 
-def _line_of(text: str, key: str) -> int | None:
-    for i, line in enumerate(text.splitlines(), 1):
-        if line.lstrip("- ").startswith(f"{key}:"):
-            return i
-    return None
-
-
-def _req(entry: dict[str, Any], key: str, where: str, path: Path, text: str) -> Any:
+def _req(entry: Any, key: str, where: str, path: Path, lines: Lines, at: int | None) -> Any:
+    """``entry[key]``; CatalogError otherwise, at the line of the key, else of the entry
+    (``at``: where the entry is, for an entry that is not a mapping)."""
     if not isinstance(entry, dict) or key not in entry or entry[key] in (None, ""):
-        raise CatalogError(f"{where}: missing {key!r}", file=path, line=_line_of(text, key))
+        raise CatalogError(f"{where}: missing {key!r}", file=path, line=lines.of(entry, key) or at)
     return entry[key]
 
 
@@ -117,24 +112,29 @@ def load_catalog(path: Path) -> Catalog:
 
 
 def _load_catalog(path: Path) -> Catalog:
-    text, raw = read_yaml(path, CatalogError, "catalog file is missing")
+    raw, lines = read_yaml(path, CatalogError, "catalog file is missing")
     if not isinstance(raw, dict):
-        raise CatalogError("expected a mapping with 'documents' and 'agreements'", file=path)
+        raise CatalogError(
+            "expected a mapping with 'documents' and 'agreements'"
+            + (", found no content before the end of the file" if raw is None else ""),
+            file=path,
+            line=lines.root or lines.end,
+        )
 
     for section in ("agreements", "documents"):
         if not isinstance(raw.get(section) or [], list):
             raise CatalogError(
-                f"'{section}' must be a list", file=path, line=_line_of(text, section)
+                f"'{section}' must be a list", file=path, line=lines.of(raw, section)
             )
     agreements = []
     for i, e in enumerate(raw.get("agreements") or []):
-        where = f"agreements[{i}]"
+        where, at = f"agreements[{i}]", lines.of(raw["agreements"], i)
         agreements.append(
             Agreement(
-                slug=_req(e, "slug", where, path, text),
-                title=" ".join(str(_req(e, "title", where, path, text)).split()),
-                kind=_req(e, "kind", where, path, text),
-                parties=tuple(_req(e, "parties", where, path, text)),
+                slug=_req(e, "slug", where, path, lines, at),
+                title=" ".join(str(_req(e, "title", where, path, lines, at)).split()),
+                kind=_req(e, "kind", where, path, lines, at),
+                parties=tuple(_req(e, "parties", where, path, lines, at)),
                 signed=str(e["signed"]) if e.get("signed") else None,
                 source=e.get("source"),
             )
@@ -143,40 +143,57 @@ def _load_catalog(path: Path) -> Catalog:
 
     documents = []
     for i, e in enumerate(raw.get("documents") or []):
-        where = f"documents[{i}]"
-        slug = _req(e, "slug", where, path, text)
-        kind = _req(e, "kind", where, path, text)
+        where, at = f"documents[{i}]", lines.of(raw["documents"], i)
+        slug = _req(e, "slug", where, path, lines, at)
+        kind = _req(e, "kind", where, path, lines, at)
         if kind not in DOCUMENT_KINDS:
-            raise CatalogError(f"{slug}: kind {kind!r} is not one of {DOCUMENT_KINDS}", file=path)
-        p = _req(e, "plan", where, path, text)
-        status = _req(p, "status", f"{slug}.plan", path, text)
+            raise CatalogError(
+                f"{slug}: kind {kind!r} is not one of {DOCUMENT_KINDS}",
+                file=path,
+                line=lines.of(e, "kind"),
+            )
+        p = _req(e, "plan", where, path, lines, at)
+        p_at = lines.of(e, "plan")
+        status = _req(p, "status", f"{slug}.plan", path, lines, p_at)
         if status not in STATUSES:
-            raise CatalogError(f"{slug}: status {status!r} is not one of {STATUSES}", file=path)
-        period = _req(p, "period", f"{slug}.plan", path, text)
+            raise CatalogError(
+                f"{slug}: status {status!r} is not one of {STATUSES}",
+                file=path,
+                line=lines.of(p, "status"),
+            )
+        period = _req(p, "period", f"{slug}.plan", path, lines, p_at)
         if not (
             isinstance(period, list)
             and len(period) == 2
             and all(isinstance(y, int) for y in period)
         ):
-            raise CatalogError(f"{slug}: period must be [start year, end year]", file=path)
+            raise CatalogError(
+                f"{slug}: period must be [start year, end year]",
+                file=path,
+                line=lines.of(p, "period"),
+            )
         implements = p.get("implements")
         if implements is not None and implements not in agreement_slugs:
-            raise CatalogError(f"{slug}: implements unknown agreement {implements!r}", file=path)
-        file = _req(e, "file", where, path, text)
+            raise CatalogError(
+                f"{slug}: implements unknown agreement {implements!r}",
+                file=path,
+                line=lines.of(p, "implements"),
+            )
+        file = _req(e, "file", where, path, lines, at)
         documents.append(
             Document(
                 slug=slug,
                 file=file,
-                original_file=_req(e, "original_file", where, path, text),
-                sha256=str(_req(e, "sha256", where, path, text)),
-                title=" ".join(str(_req(e, "title", where, path, text)).split()),
+                original_file=_req(e, "original_file", where, path, lines, at),
+                sha256=str(_req(e, "sha256", where, path, lines, at)),
+                title=" ".join(str(_req(e, "title", where, path, lines, at)).split()),
                 kind=kind,
-                layout=_req(e, "layout", where, path, text),
+                layout=_req(e, "layout", where, path, lines, at),
                 plan=PlanMeta(
-                    slug=_req(p, "slug", f"{slug}.plan", path, text),
-                    title=_req(p, "title", f"{slug}.plan", path, text),
+                    slug=_req(p, "slug", f"{slug}.plan", path, lines, p_at),
+                    title=_req(p, "title", f"{slug}.plan", path, lines, p_at),
                     status=status,
-                    parties=tuple(_req(p, "parties", f"{slug}.plan", path, text)),
+                    parties=tuple(_req(p, "parties", f"{slug}.plan", path, lines, p_at)),
                     start_year=period[0],
                     end_year=period[1],
                     implements=implements,
@@ -184,12 +201,15 @@ def _load_catalog(path: Path) -> Catalog:
                 path=path.parent / file,
             )
         )
+    docs, agrs = raw.get("documents") or [], raw.get("agreements") or []
     for label, values in (
-        ("document", [d.slug for d in documents]),
-        ("plan", [d.plan.slug for d in documents]),
-        ("agreement", [a.slug for a in agreements]),
+        ("document", [(e["slug"], lines.of(e, "slug")) for e in docs]),
+        ("plan", [(e["plan"]["slug"], lines.of(e["plan"], "slug")) for e in docs]),
+        ("agreement", [(e["slug"], lines.of(e, "slug")) for e in agrs]),
     ):
-        dupes = sorted({v for v in values if values.count(v) > 1})
-        if dupes:
-            raise CatalogError(f"duplicate {label} slugs: {', '.join(dupes)}", file=path)
+        slugs = [slug for slug, _ in values]
+        dupes = sorted({v for v in slugs if slugs.count(v) > 1})
+        if dupes:  # named at the second occurrence of the first duplicate
+            line = next(line for i, (slug, line) in enumerate(values) if slug in slugs[:i])
+            raise CatalogError(f"duplicate {label} slugs: {', '.join(dupes)}", file=path, line=line)
     return Catalog(path=path, documents=tuple(documents), agreements=tuple(agreements))

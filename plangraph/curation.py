@@ -16,7 +16,7 @@ on its lines, so a changed source cannot silently keep an outdated decision.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class Curation:
     reason: str
     value: Any
     file: Path
+    line: int | None = field(default=None, compare=False)  # of the entry in ``file``
 
 
 class Curations:
@@ -62,6 +63,7 @@ class Curations:
                     f"curation {entry_id!r} expects {entry.expect!r} on lines "
                     f"{entry.start_line}-{entry.end_line} of {entry.document}; the text changed",
                     file=entry.file,
+                    line=entry.line,
                 )
         return entry
 
@@ -82,29 +84,36 @@ def _load_curations(folder: Path) -> Curations:
     for path in sorted(folder.glob("*.yaml")):
         if path.name == "themes.yaml":  # theme corrections: plangraph.themes reads them
             continue
-        raw = read_yaml(path, CurationError, "curation file is missing")[1] or []
+        raw, where = read_yaml(path, CurationError, "curation file is missing")
+        raw = raw or []
         if not isinstance(raw, list):
-            raise CurationError("expected a list of entries", file=path)
+            raise CurationError("expected a list of entries", file=path, line=where.root)
         for i, e in enumerate(raw):
+            at = where.of(raw, i)  # the line the entry starts on
             if not isinstance(e, dict):
-                raise CurationError(f"entry {i}: expected a mapping, not {e!r}", file=path)
+                raise CurationError(f"entry {i}: expected a mapping, not {e!r}", file=path, line=at)
             missing = [
                 k
                 for k in ("id", "document", "lines", "expect", "decision", "reason")
                 if not e.get(k)
             ]
             if missing:
-                raise CurationError(f"entry {i}: missing {', '.join(missing)}", file=path)
+                raise CurationError(f"entry {i}: missing {', '.join(missing)}", file=path, line=at)
             if not isinstance(e["id"], str):
-                raise CurationError(f"entry {i}: 'id' must be a string", file=path)
+                raise CurationError(
+                    f"entry {i}: 'id' must be a string", file=path, line=where.of(e, "id")
+                )
             if e["id"] in entries:
-                raise CurationError(f"duplicate curation id {e['id']!r}", file=path)
+                raise CurationError(
+                    f"duplicate curation id {e['id']!r}", file=path, line=where.of(e, "id")
+                )
             lines = e["lines"] if isinstance(e["lines"], list) else [e["lines"], e["lines"]]
             if not lines or not all(isinstance(n, int) and n >= 1 for n in lines):
                 raise CurationError(
                     f"entry {i} ({e['id']}): lines must be a line number or [first, last], "
                     f"not {e['lines']!r}",
                     file=path,
+                    line=where.of(e, "lines"),
                 )
             entries[e["id"]] = Curation(
                 id=e["id"],
@@ -116,5 +125,6 @@ def _load_curations(folder: Path) -> Curations:
                 reason=str(e["reason"]),
                 value=e.get("value"),
                 file=path,
+                line=at,
             )
     return Curations(entries)

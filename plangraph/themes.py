@@ -476,16 +476,21 @@ def load_curations(path: Path) -> ThemeCurations:
     ``unthemed`` (activity, reason); an activity is ``plan-slug/number``."""
     if not path.exists():
         return ThemeCurations()
-    raw = read_yaml(path, CurationError, "theme curation file is missing")[1] or {}
+    raw, lines = read_yaml(path, CurationError, "theme curation file is missing")
+    raw = raw or {}
     if not isinstance(raw, dict) or set(raw) - {"add", "remove", "unthemed"}:
-        raise CurationError("expected a mapping with add, remove, unthemed", file=path)
+        raise CurationError(
+            "expected a mapping with add, remove, unthemed", file=path, line=lines.root
+        )
 
     def activity(entry: dict, i: int, key: str) -> tuple[str, str]:
         ref = str(entry.get("activity", ""))
         plan, _, number = ref.partition("/")
         if not plan or not number or not str(entry.get("reason", "")).strip():
             raise CurationError(
-                f"{key} entry {i}: needs activity (plan/number) and reason", file=path
+                f"{key} entry {i}: needs activity (plan/number) and reason",
+                file=path,
+                line=lines.of(raw[key], i),
             )
         return plan, number
 
@@ -494,7 +499,9 @@ def load_curations(path: Path) -> ThemeCurations:
         for i, e in enumerate(raw.get(key) or []):
             plan, number = activity(e, i, key)
             if not e.get("theme"):
-                raise CurationError(f"{key} entry {i}: needs a theme", file=path)
+                raise CurationError(
+                    f"{key} entry {i}: needs a theme", file=path, line=lines.of(raw[key], i)
+                )
             out[key].append((plan, number, str(e["theme"]), " ".join(str(e["reason"]).split())))
     for i, e in enumerate(raw.get("unthemed") or []):
         plan, number = activity(e, i, "unthemed")

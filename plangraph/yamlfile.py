@@ -12,23 +12,90 @@ import yaml
 from .errors import PlangraphError
 
 
-def read_yaml(path: Path, error: type[PlangraphError], missing: str) -> tuple[str, Any]:
-    """(text, parsed value) of a YAML file; ``error`` naming the file (and line) otherwise."""
+class Lines:
+    """Where the mappings and lists of one YAML document are: 1-based lines of the file.
+
+    ``of(obj)`` is the line a mapping or list starts on, ``of(obj, key)`` the line of one of
+    its keys (mapping) or items (list), falling back to the line the mapping or list starts
+    on when it has no such key or item; ``root`` is the line the document's value starts on
+    (None for a file of only comments), ``end`` the file's last line (None for an empty file).
+    """
+
+    def __init__(self, end: int | None = None) -> None:
+        self.root: int | None = None
+        self.end = end
+        # id(obj) -> (obj, start line, line of each key / item); obj kept so ids stay unique
+        self._at: dict[int, tuple[object, int, dict[object, int]]] = {}
+
+    def record(self, obj: object, line: int, parts: dict[object, int]) -> None:
+        self._at[id(obj)] = (obj, line, parts)
+
+    def of(self, obj: object, part: object = None) -> int | None:
+        found = self._at.get(id(obj))
+        if found is None or found[0] is not obj:
+            return None
+        if part is None:
+            return found[1]
+        try:
+            return found[2].get(part, found[1])
+        except TypeError:  # an unhashable key
+            return found[1]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that records in ``self.lines`` where each mapping and list starts."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.lines = Lines(end=len(stream.splitlines()) or None)
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self.lines.root = node.start_mark.line + 1
+        return super().construct_document(node)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        obj = super().construct_object(node, deep=deep)
+        if isinstance(node, yaml.MappingNode) and isinstance(obj, dict):
+            parts: dict[object, int] = {}
+            for key, _value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    parts.setdefault(key.value, key.start_mark.line + 1)
+            self.lines.record(obj, node.start_mark.line + 1, parts)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(obj, list):
+            items = {i: item.start_mark.line + 1 for i, item in enumerate(node.value)}
+            self.lines.record(obj, node.start_mark.line + 1, dict(items))
+        return obj
+
+
+def read_yaml(path: Path, error: type[PlangraphError], missing: str) -> tuple[Any, Lines]:
+    """(parsed value, where its mappings and lists are) of a YAML file; ``error`` naming the
+    file and line otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise error(missing, file=path) from None
-    except UnicodeDecodeError as exc:
-        raise error(f"not valid UTF-8 ({exc.reason})", file=path) from None
     try:
-        return text, yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(f"not valid UTF-8 ({exc.reason})", file=path, line=line) from None
+    loader = _LineLoader(text)
+    try:
+        return loader.get_single_data(), loader.lines
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
         raise error(
-            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+            f"not valid YAML: {exc.problem or exc}",
             file=path,
             line=mark.line + 1 if mark is not None else None,
         ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        raise error(f"not valid YAML: {exc}", file=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise error(f"not valid YAML: {exc}", file=path) from None
+    finally:
+        loader.dispose()
 
 
 @contextmanager
