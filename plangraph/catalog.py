@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,9 @@ class Document:
     layout: str
     plan: PlanMeta
     path: Path
+    # the catalog that lists the document, and the line of its sha256 there
+    catalog: Path | None = field(default=None, compare=False)
+    sha256_line: int | None = field(default=None, compare=False)
 
     def read_lines(self) -> list[str]:
         """The document's lines (index 0 is line 1), after checking its checksum."""
@@ -45,9 +48,11 @@ class Document:
             raise SourceError("source file is missing", file=self.path) from None
         digest = hashlib.sha256(data).hexdigest()
         if digest != self.sha256:
+            # named where the expected digest is written: the document's sha256 line
             raise SourceError(
-                f"SHA-256 is {digest}, catalog.yaml says {self.sha256}: the file changed",
-                file=self.path,
+                f"SHA-256 of {self.file} is {digest}, catalog.yaml says {self.sha256}: "
+                "the file changed",
+                **self._in_catalog(self.sha256_line),
             )
         try:
             text = data.decode("utf-8")
@@ -57,6 +62,13 @@ class Document:
                 f"not valid UTF-8 ({exc.reason})", file=self.path, line=line
             ) from None
         return text.split("\n")
+
+    def _in_catalog(self, line: int | None) -> dict[str, Any]:
+        """file= and line= of an error about this entry of the catalog (the document's own file
+        for a Document made without a catalog)."""
+        if self.catalog is None:
+            return {"file": self.path}
+        return {"file": self.catalog, "line": line}
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,8 @@ def _load_catalog(path: Path) -> Catalog:
                     implements=implements,
                 ),
                 path=path.parent / file,
+                catalog=path,
+                sha256_line=lines.of(e, "sha256"),
             )
         )
     docs, agrs = raw.get("documents") or [], raw.get("agreements") or []

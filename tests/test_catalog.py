@@ -35,14 +35,17 @@ def test_every_plan_implements_a_catalogued_agreement(catalog: Catalog) -> None:
     }
 
 
-def test_changed_source_is_refused_with_its_file(project_copy: ProjectPaths) -> None:
+def test_changed_source_is_refused_at_its_catalog_entry(project_copy: ProjectPaths) -> None:
     catalog = load_catalog(project_copy.catalog)
     doc = catalog.document("vnm-khm-jpa-2020-2022")
     doc.path.write_text(doc.path.read_text(encoding="utf-8") + "extra\n", encoding="utf-8")
     with pytest.raises(SourceError) as err:
         doc.read_lines()
-    assert err.value.file == str(doc.path)
-    assert "SHA-256" in str(err.value)
+    # named at the document's sha256 line in the catalog, the file named in the message
+    sha256_line = project_copy.catalog.read_text(encoding="utf-8").splitlines()[err.value.line - 1]
+    assert err.value.file == str(project_copy.catalog)
+    assert sha256_line.strip() == f"sha256: {doc.sha256}"
+    assert "SHA-256" in str(err.value) and doc.file in str(err.value)
 
 
 def test_missing_field_names_file_and_line(project_copy: ProjectPaths) -> None:
