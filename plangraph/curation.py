@@ -48,11 +48,25 @@ class Curations:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, entry_id: str, lines: list[str] | None = None) -> Curation:
-        """The entry; with the document's lines, also check its ``expect`` text is there."""
+    def get(
+        self,
+        entry_id: str,
+        lines: list[str] | None = None,
+        needed_at: tuple[Path, int] | None = None,
+    ) -> Curation:
+        """The entry; with the document's lines, also check its ``expect`` text is there.
+
+        ``needed_at``: the source file and line the parser needs the entry for, where a
+        missing entry is reported (no curation file has a line for it)."""
         try:
             entry = self._entries[entry_id]
         except KeyError:
+            if needed_at is not None:
+                raise CurationError(
+                    f"curation entry {entry_id!r}, needed here, is in no file of data/curation/",
+                    file=needed_at[0],
+                    line=needed_at[1],
+                ) from None
             raise CurationError(
                 f"no curation entry {entry_id!r} in any file", file="data/curation/"
             ) from None

@@ -400,9 +400,10 @@ class _Parser:
         return people
 
     def attendance(self, start: int, end: int) -> list[Participant]:
-        entry = self.curations.get("khm-tha-attendance-parties", self.lines)
+        at = (self.doc.path, start)  # the attendance list needs these entries
+        entry = self.curations.get("khm-tha-attendance-parties", self.lines, needed_at=at)
         blocks = entry.value  # {"khm": [first no., last no.], "tha": [...]}
-        org23 = self.curations.get("khm-tha-attendance-23-organisation", self.lines)
+        org23 = self.curations.get("khm-tha-attendance-23-organisation", self.lines, needed_at=at)
         out = []
         for n in range(start + 1, end + 1):
             row = self.line(n).strip()
@@ -706,7 +707,9 @@ class _Parser:
         self, text: str, line: int, flags: list[str]
     ) -> list[tuple[AgencyMention, str | None]]:
         """One mention per body in an agency cell, with the cell group it came from."""
-        parties = self.curations.get("khm-tha-annex3-agency-parties", self.lines).value
+        parties = self.curations.get(
+            "khm-tha-annex3-agency-parties", self.lines, needed_at=(self.doc.path, line)
+        ).value
         if text.startswith("*"):
             flags.append(f"stray-mark:line-{line}:*")
             text = text.lstrip("* ")

@@ -211,7 +211,9 @@ def parse(document: Document, curations: Curations) -> Plan:
     if not rows:
         raise SourceError("no activities found in the table", file=path, line=header)
 
-    merged = curations.get("vnm-khm-4.2-agencies", lines)
+    # needed for the rows of objective 4.2 (the table, where it has none)
+    at = next((r.line for r in rows if r.objective == "objective-4.2"), header)
+    merged = curations.get("vnm-khm-4.2-agencies", lines, needed_at=(document.path, at))
     for i, row in enumerate(rows):
         if row.agencies.text:
             continue
