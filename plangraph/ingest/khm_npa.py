@@ -255,7 +255,7 @@ class _Parser:
     def span(self, start: int, end: int | None = None) -> SourceSpan:
         return SourceSpan(self.doc.slug, start, end if end is not None else start)
 
-    def error(self, message: str, line: int | None) -> SourceError:
+    def error(self, message: str, line: int) -> SourceError:
         return SourceError(message, file=self.doc.path, line=line)
 
     def curation(self, entry_id: str) -> Curation:
@@ -1125,8 +1125,10 @@ def _instruments(p: _Parser, end: int) -> list[LegalInstrument]:
             if m:
                 found = (m.group(0), idx + 1)
                 break
-        if found is None:
-            raise p.error(f"the plan no longer cites {title_re[:60]!r}", None)
+        if found is None:  # named at the last line searched
+            raise p.error(
+                f"the plan no longer cites {title_re[:60]!r}: not found in lines 1-{end}", end
+            )
         out.append(
             LegalInstrument(
                 key=key,
@@ -1161,11 +1163,13 @@ def _cites(activity: Activity, extra: list[str]) -> list[str]:
 
 
 def _find(p: _Parser, phrase: str, before: int | None = None) -> tuple[str, int]:
-    for idx in range(before if before is not None else len(p.lines)):
+    last = before if before is not None else len(p.lines)
+    for idx in range(last):
         text = clean(p.lines[idx].replace("*", ""))
         if phrase in text:
             return phrase, idx + 1
-    raise p.error(f"expected text {phrase!r} is missing", None)
+    # named at the last line searched
+    raise p.error(f"expected text {phrase!r} is missing: not found in lines 1-{last}", max(last, 1))
 
 
 def parse(document: Document, curations: Curations) -> Plan:
