@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import RegistryError
 from .model import AgencyMention, Plan
-from .yamlfile import Lines, read_yaml, wrong_types
+from .yamlfile import Lines, Reading, read_yaml, wrong_types
 
 AGENCY_KINDS = (
     "government",
@@ -337,11 +337,11 @@ def _check_entry(e: object, what: str, path: Path, lines: Lines, at: int | None)
 def load_registry(path: Path) -> Registry:
     """:func:`_load_registry`; a value of the wrong type anywhere in the YAML (a list where a string
     belongs, a number where a list does) is a RegistryError naming the file, never a crash."""
-    with wrong_types(RegistryError, "agency registry", path):
-        return _load_registry(path)
+    with wrong_types(RegistryError, "agency registry", path) as reading:
+        return _load_registry(path, reading)
 
 
-def _load_registry(path: Path) -> Registry:
+def _load_registry(path: Path, reading: Reading) -> Registry:
     raw, lines = read_yaml(path, RegistryError, "agency registry is missing")
     if not isinstance(raw, dict):
         raise RegistryError(
@@ -358,7 +358,8 @@ def _load_registry(path: Path) -> Registry:
 
     parties: dict[str, PartyEntry] = {}
     for i, e in enumerate(raw.get("parties") or []):
-        _check_entry(e, "party", path, lines, lines.of(raw["parties"], i))
+        reading.entry(lines.of(raw["parties"], i))
+        _check_entry(e, "party", path, lines, reading.line)
         pid = str(e.get("id", ""))
         if not re.fullmatch(r"[a-z]{3}", pid):
             raise RegistryError(
@@ -378,7 +379,8 @@ def _load_registry(path: Path) -> Registry:
     agencies: dict[str, AgencyEntry] = {}
     raw_entries: dict[str, dict] = {}  # the YAML mapping of each agency, for its lines
     for i, e in enumerate(raw.get("agencies") or []):
-        _check_entry(e, "agency", path, lines, lines.of(raw["agencies"], i))
+        reading.entry(lines.of(raw["agencies"], i))
+        _check_entry(e, "agency", path, lines, reading.line)
         aid = str(e.get("id", ""))
         line = lines.of(e, "id") or 0
         if not re.fullmatch(r"[a-z]{3}/[a-z0-9][a-z0-9-]*", aid):
@@ -418,6 +420,7 @@ def _load_registry(path: Path) -> Registry:
             ),
         )
     for a in agencies.values():
+        reading.entry(a.line or None)
         if a.parent is not None and a.parent not in agencies:
             raise RegistryError(f"{a.id}: unknown parent {a.parent!r}", file=path, line=a.line)
         if a.led_by is not None and a.led_by.agency not in agencies:
@@ -436,6 +439,7 @@ def _load_registry(path: Path) -> Registry:
     # Named at the line of the second entry's name or alias.
     seen: dict[tuple[str, str | None], str] = {}
     for a in agencies.values():
+        reading.entry(a.line or None)
         e = raw_entries[a.id]
         named = [(a.name, lines.of(e, "name"))]
         named += [(n, lines.of(e["aliases"], i)) for i, n in enumerate(a.aliases)]

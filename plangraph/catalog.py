@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CatalogError, SourceError
-from .yamlfile import Lines, read_yaml, wrong_types
+from .yamlfile import Lines, Reading, read_yaml, wrong_types
 
 DOCUMENT_KINDS = ("joint plan", "national plan", "sub-regional plan", "meeting minutes")
 STATUSES = ("draft", "final")
@@ -119,11 +119,11 @@ def _req(entry: Any, key: str, where: str, path: Path, lines: Lines, at: int | N
 def load_catalog(path: Path) -> Catalog:
     """:func:`_load_catalog`; a value of the wrong type anywhere in the YAML (a list where a string
     belongs, a number where a list does) is a CatalogError naming the file, never a crash."""
-    with wrong_types(CatalogError, "catalog", path):
-        return _load_catalog(path)
+    with wrong_types(CatalogError, "catalog", path) as reading:
+        return _load_catalog(path, reading)
 
 
-def _load_catalog(path: Path) -> Catalog:
+def _load_catalog(path: Path, reading: Reading) -> Catalog:
     raw, lines = read_yaml(path, CatalogError, "catalog file is missing")
     if not isinstance(raw, dict):
         raise CatalogError(
@@ -141,6 +141,7 @@ def _load_catalog(path: Path) -> Catalog:
     agreements = []
     for i, e in enumerate(raw.get("agreements") or []):
         where, at = f"agreements[{i}]", lines.of(raw["agreements"], i)
+        reading.entry(at)
         agreements.append(
             Agreement(
                 slug=_req(e, "slug", where, path, lines, at),
@@ -156,6 +157,7 @@ def _load_catalog(path: Path) -> Catalog:
     documents = []
     for i, e in enumerate(raw.get("documents") or []):
         where, at = f"documents[{i}]", lines.of(raw["documents"], i)
+        reading.entry(at)
         slug = _req(e, "slug", where, path, lines, at)
         kind = _req(e, "kind", where, path, lines, at)
         if kind not in DOCUMENT_KINDS:
@@ -215,6 +217,7 @@ def _load_catalog(path: Path) -> Catalog:
                 sha256_line=lines.of(e, "sha256"),
             )
         )
+    reading.entry(None)
     docs, agrs = raw.get("documents") or [], raw.get("agreements") or []
     for label, values in (
         ("document", [(e["slug"], lines.of(e, "slug")) for e in docs]),

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CurationError
-from .yamlfile import read_yaml, wrong_types
+from .yamlfile import Reading, read_yaml, wrong_types
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,11 @@ def load_curations(folder: Path) -> Curations:
     """:func:`_load_curations`; a value of the wrong type anywhere in the YAML (a list where a
     string belongs, a number where a list does) is a CurationError naming the folder, never a
     crash."""
-    with wrong_types(CurationError, "curation files", folder):
-        return _load_curations(folder)
+    with wrong_types(CurationError, "curation files", folder) as reading:
+        return _load_curations(folder, reading)
 
 
-def _load_curations(folder: Path) -> Curations:
+def _load_curations(folder: Path, reading: Reading) -> Curations:
     entries: dict[str, Curation] = {}
     for path in sorted(folder.glob("*.yaml")):
         if path.name == "themes.yaml":  # theme corrections: plangraph.themes reads them
@@ -104,6 +104,7 @@ def _load_curations(folder: Path) -> Curations:
             raise CurationError("expected a list of entries", file=path, line=where.root)
         for i, e in enumerate(raw):
             at = where.of(raw, i)  # the line the entry starts on
+            reading.entry(at, path)
             if not isinstance(e, dict):
                 raise CurationError(f"entry {i}: expected a mapping, not {e!r}", file=path, line=at)
             missing = [

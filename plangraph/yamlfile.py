@@ -98,13 +98,34 @@ def read_yaml(path: Path, error: type[PlangraphError], missing: str) -> tuple[An
         loader.dispose()
 
 
+class Reading:
+    """Where a YAML loader is: the file and the line of the entry it is reading, set by the
+    loader as it goes, for :func:`wrong_types` to name."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.line: int | None = None
+
+    def entry(self, line: int | None, file: Path | None = None) -> None:
+        if file is not None:
+            self.file = file
+        self.line = line
+
+
 @contextmanager
-def wrong_types(error: type[PlangraphError], what: str, path: Path) -> Iterator[None]:
+def wrong_types(error: type[PlangraphError], what: str, path: Path) -> Iterator[Reading]:
     """Inside: a value of the wrong type in a YAML file's structure (a list where a string
-    belongs, a number where a list does) becomes ``error`` naming ``path``, never a crash."""
+    belongs, a number where a list does) becomes ``error`` naming ``path``, never a crash; at
+    the line of the entry being read, where the loader says which (``Reading.entry``)."""
+    reading = Reading(path)
     try:
-        yield
+        yield reading
     except PlangraphError:
         raise
     except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
-        raise error(f"malformed {what}: {type(exc).__name__}: {exc}", file=path) from None
+        where = " (in the entry at this line)" if reading.line is not None else ""
+        raise error(
+            f"malformed {what}{where}: {type(exc).__name__}: {exc}",
+            file=reading.file,
+            line=reading.line,
+        ) from None
