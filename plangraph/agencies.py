@@ -453,9 +453,17 @@ def _load_registry(path: Path, reading: Reading) -> Registry:
                     line=line or a.line,
                 )
             seen[(key, a.party)] = a.id
+    relative = raw.get("party_relative_aliases") or []
+    for i, alias in enumerate(relative):
+        if not isinstance(alias, str):
+            raise RegistryError(
+                f"party_relative_aliases: {alias!r} is not a string",
+                file=path,
+                line=lines.of(relative, i),
+            )
     return Registry(
         path=path,
         parties=parties,
         agencies=agencies,
-        party_relative_aliases=tuple(raw.get("party_relative_aliases") or ()),
+        party_relative_aliases=tuple(relative),
     )
