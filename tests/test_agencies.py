@@ -90,6 +90,19 @@ def test_duplicate_alias_within_a_party_is_refused(project_copy: ProjectPaths) -
     with pytest.raises(RegistryError) as err:
         load_registry(project_copy.agencies)
     assert "mosvy" in str(err.value) and err.value.line is not None
+    # named at the second occurrence: the line the alias was added to
+    assert "aliases: [MoWA, MoSVY]" in text.splitlines()[err.value.line - 1]
+
+
+def test_party_relative_alias_not_a_string_is_refused_at_its_line(
+    project_copy: ProjectPaths,
+) -> None:
+    text = project_copy.agencies.read_text(encoding="utf-8")
+    text = text.replace("  - The two parties\n", "  - The two parties\n  - [3]\n", 1)
+    project_copy.agencies.write_text(text, encoding="utf-8")
+    with pytest.raises(RegistryError, match="is not a string") as err:
+        load_registry(project_copy.agencies)
+    assert text.splitlines()[err.value.line - 1] == "  - [3]"
 
 
 def test_unknown_parent_is_refused(project_copy: ProjectPaths) -> None:

@@ -8,7 +8,8 @@ Each must end either in success or in a PlangraphError naming the file and a lin
 empty file has no line to name), never another exception. To keep the run bounded, a case
 stops after the parse stage (:func:`parse_stage`: catalog, registry, curations, every
 parser, agency resolution, the ontology / themes / shapes loaders): the SHACL step (~30 s)
-runs for a few cases only (``test_failed_build_writes_nothing``), through the real ``plangraph build``.
+runs for a few cases only (``test_failed_build_writes_nothing``), through the real
+``plangraph build``.
 """
 
 from __future__ import annotations
@@ -247,6 +248,24 @@ def test_malformed_inputs(pristine: Path, tmp_path: Path) -> None:
     print(f"\n{len(CASES)} malformed inputs: {dict(sorted(outcomes.items()))}")
     assert not failures, "\n".join(failures[:30])
     assert outcomes["rejected-without-line"] == 0, "\n".join(without_line)
+
+
+def test_turtle_parser_failure_names_the_line(tmp_path: Path) -> None:
+    """rdflib's parser fails on some inputs with an assert or an IndexError, not a BadSyntax:
+    the line is where it stopped (the unterminated string, the end of the input)."""
+    from plangraph.errors import SourceError
+    from plangraph.turtle import parse_turtle
+
+    for text, line in [
+        ("# a broken file\n\n" + BAD_TURTLE[14] + "\n", 3),  # "x"^^ : IndexError
+        ('@prefix : <http://a.example/> .\n:s :p :o ;\n  :q "unterminated', 3),  # assert
+        ("@prefix : <http://a.example/> .\n:s :p :o ;\n  :q <http://a.example/x>", 3),
+    ]:
+        path = tmp_path / "bad.ttl"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(SourceError, match="malformed Turtle") as err:
+            parse_turtle(Graph(), path)
+        assert (err.value.file, err.value.line) == (str(path), line), str(err.value)
 
 
 @pytest.mark.slow

@@ -55,3 +55,26 @@ def test_missing_field_names_file_and_line(project_copy: ProjectPaths) -> None:
         load_catalog(project_copy.catalog)
     assert err.value.file == str(project_copy.catalog)
     assert "missing 'layout'" in str(err.value)
+    # at the line the document's entry starts on
+    lines = project_copy.catalog.read_text(encoding="utf-8").splitlines()
+    assert lines[err.value.line - 1] == "  - slug: chn-khm-jpa-2017-2019"
+
+
+def test_invalid_utf8_names_its_line(project_copy: ProjectPaths) -> None:
+    data = project_copy.catalog.read_bytes()
+    at = data.index(b"documents:")
+    project_copy.catalog.write_bytes(data[:at] + b"\xff" + data[at:])
+    with pytest.raises(CatalogError, match="not valid UTF-8") as err:
+        load_catalog(project_copy.catalog)
+    assert err.value.line == data[:at].count(b"\n") + 1
+
+
+def test_wrong_type_names_the_entry_line(project_copy: ProjectPaths) -> None:
+    text = project_copy.catalog.read_text(encoding="utf-8")
+    text = text.replace(
+        "    parties: [vnm, khm]\n    signed: null", "    parties: 3\n    signed: null"
+    )
+    project_copy.catalog.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogError, match="in the entry at this line") as err:
+        load_catalog(project_copy.catalog)
+    assert text.splitlines()[err.value.line - 1] == "  - slug: vnm-khm-tip-agreement"
