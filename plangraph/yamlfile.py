@@ -79,8 +79,9 @@ def read_yaml(path: Path, error: type[PlangraphError], missing: str) -> tuple[An
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise error(f"not valid UTF-8 ({exc.reason})", file=path, line=line) from None
-    loader = _LineLoader(text)
+    loader: _LineLoader | None = None
     try:
+        loader = _LineLoader(text)  # refuses a character YAML does not allow, at once
         return loader.get_single_data(), loader.lines
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -95,7 +96,8 @@ def read_yaml(path: Path, error: type[PlangraphError], missing: str) -> tuple[An
     except yaml.YAMLError as exc:
         raise error(f"not valid YAML: {exc}", file=path) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 class Reading:
