@@ -72,6 +72,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.limits import make_limiter
     from server.live import Build, LiveApp
 
     from .settings import SERVE_RATE_DEFAULTS
@@ -80,7 +81,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if not any(k.startswith("PLANGRAPH_RATE_") for k in os.environ):
         settings = replace(settings, **SERVE_RATE_DEFAULTS)  # type: ignore[arg-type]
 
-    make_app = partial(create_app, settings)
+    # one limiter for the apps of every build served: a reload keeps each client's budget
+    make_app = partial(create_app, settings, limiter=make_limiter(settings))
     if settings.store == "embedded":
         # a rebuild of data/graph/ is picked up while serving (server/live.py)
         live = LiveApp.from_folder(settings, make_app, sighup=True)

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from plangraph.errors import PlangraphError
+from plangraph.ratelimit import RateLimiter
 from plangraph.settings import Settings
 from plangraph.store import Store
 
@@ -29,7 +30,9 @@ from . import (
 )
 
 
-def create_app(settings: Settings, store: Store) -> FastAPI:
+def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = None) -> FastAPI:
+    """The app over one store (one build). ``limiter``: the per-client budgets to use (shared
+    by the apps of successive builds); a new one from ``settings`` if None."""
     app = FastAPI(
         title="plangraph",
         description="Plans of action against human trafficking as linked data",
@@ -56,7 +59,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     network_api.install_metrics(settings, store)  # before the SPARQL router sees the graphs
     app.include_router(sparql.router(settings, store))
     app.include_router(catalog_api.router(settings, store))
-    limits.install(app, settings)  # inside pages' middleware: its 429s get the headers too
+    limits.install(app, settings, limiter)  # inside pages' middleware: its 429s get the headers too
     pages.install(app)
     app.include_router(pages.router(settings, store))
     app.include_router(api.router(settings, store))

@@ -50,8 +50,14 @@ class RateLimit:
             self.limiter.release(client)
 
 
-def install(app: FastAPI, settings: Settings) -> RateLimiter:
-    limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst, settings.rate_concurrency)
+def make_limiter(settings: Settings) -> RateLimiter:
+    return RateLimiter(settings.rate_per_minute, settings.rate_burst, settings.rate_concurrency)
+
+
+def install(app: FastAPI, settings: Settings, limiter: RateLimiter | None = None) -> RateLimiter:
+    """``limiter``: the one to share across apps (``plangraph serve`` makes one app per build
+    and keeps one limiter, so a reload does not give every client a fresh budget)."""
+    limiter = limiter if limiter is not None else make_limiter(settings)
     app.state.rate_limiter = limiter
     if limiter.enabled:
         app.add_middleware(RateLimit, limiter=limiter)

@@ -346,3 +346,27 @@ def test_metrics_cache_is_per_build(tmp_path: Path) -> None:
     assert b'"aaaaaaaaaaaaaaaa"' in nw.metrics_ntriples(first, queries, cache=tmp_path)
     assert nw.add_metrics_graph(second, queries, cache=tmp_path)
     assert nw.METRICS_GRAPH in second.graphs()
+
+
+def test_reload_keeps_rate_limit_budgets(project_copy: ProjectPaths) -> None:
+    """Every build gets its own app, but one limiter: a client over budget before a reload
+    is still over budget after it (a reload is not a way around the limit)."""
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
+    env = {
+        "PLANGRAPH_RELOAD_INTERVAL": "0",
+        "PLANGRAPH_QUERY_WORKERS": "2",
+        "PLANGRAPH_RATE_PER_MINUTE": "1",  # a token a minute: none comes back meanwhile
+        "PLANGRAPH_RATE_BURST": "3",
+    }
+    ask = {"query": "ASK {}"}
+    with (
+        running_server(project_copy.root, env=env) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        assert [c.get("/sparql", params=ask).status_code for _ in range(4)] == [200] * 3 + [429]
+        new = synthetic_build(project_copy.graph)
+        PROCESSES[url].send_signal(signal.SIGHUP)
+        assert wait_until(lambda: c.get("/health").json()["build"] == new["build_id"], 30)
+        r = c.get("/sparql", params=ask)
+        assert r.status_code == 429, r.text
+        assert r.headers["x-plangraph-build"] == new["build_id"]  # the new build's app said it
