@@ -1,5 +1,5 @@
-"""No outbound request, ever: every way a SPARQL request (or a file the build loads) could
-make plangraph fetch a URL, against loopback listeners that count connections and a
+"""No outbound request, ever: every way a SPARQL request (or a file the build loads, or a
+JSON-LD document with a remote @context) could make plangraph fetch a URL, against loopback listeners that count connections and a
 file:// canary. Every attempt must be refused (4xx) or return no canary bytes, and the
 listeners must see 0 connections. A positive control (pyoxigraph without our guard
 connects to the same listener) proves the listeners would notice."""
@@ -7,6 +7,7 @@ connects to the same listener) proves the listeners would notice."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -62,6 +63,14 @@ VECTORS: dict[str, Vector] = {
         {
             "content": f"LOAD SILENT <{t}> INTO GRAPH <urn:x>",
             "headers": {"content-type": "application/sparql-update"},
+        },
+    ),
+    # a JSON-LD document whose @context is the target (a Graph Store write: never read)
+    "jsonld-context": lambda t: (
+        "POST",
+        {
+            "content": json.dumps({"@context": t, "@id": "urn:x", "p": "v"}),
+            "headers": {"content-type": "application/ld+json"},
         },
     ),
     "default-graph-uri": lambda t: (
@@ -139,3 +148,29 @@ def test_positive_control_listener_sees_an_unguarded_engine(tmp_path: Path) -> N
         with contextlib.suppress(OSError, SyntaxError, ValueError):
             list(ox.Store().query(query))  # type: ignore[arg-type]
         assert COUNTER.connections > before
+
+
+def test_remote_store_does_not_follow_jsonld_contexts(tmp_path: Path) -> None:
+    """A remote store answering with JSON-LD whose @context is a target (instead of SPARQL
+    JSON results or N-Triples): refused as the store's error, the context never fetched."""
+    from plangraph.errors import DatasetError
+    from plangraph.store import RemoteStore
+    from tests.fake_endpoint import canned_endpoint
+
+    with targets(tmp_path) as t, canned_endpoint() as fake:
+        before = COUNTER.connections
+        store = RemoteStore(f"http://127.0.0.1:{fake.server_address[1]}/sparql", load=False)
+        store.graph_counts = {"urn:g": 1}
+        fake.media = "application/ld+json"
+        attempts = 0
+        for target in t.all():
+            fake.payload = json.dumps({"@context": target, "@id": "urn:x", "p": "v"}).encode()
+            for call in (
+                lambda: store.query("SELECT * WHERE { ?s ?p ?o }"),
+                lambda: store.query("CONSTRUCT WHERE { ?s ?p ?o }", "jsonld"),
+            ):
+                with pytest.raises(DatasetError):
+                    call()
+                attempts += 1
+        assert attempts == 2 * len(t.all())
+        assert COUNTER.connections == before, COUNTER.peers
