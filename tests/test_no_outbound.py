@@ -1,8 +1,9 @@
 """No outbound request, ever: every way a SPARQL request (or a file the build loads, or a
-JSON-LD document with a remote @context) could make plangraph fetch a URL, against loopback listeners that count connections and a
-file:// canary. Every attempt must be refused (4xx) or return no canary bytes, and the
-listeners must see 0 connections. A positive control (pyoxigraph without our guard
-connects to the same listener) proves the listeners would notice."""
+JSON-LD document with a remote @context) could make plangraph fetch a URL, against loopback
+listeners that count connections and a file:// canary. Every attempt must be refused (4xx) or
+return no canary bytes, and the listeners must see 0 connections. A positive control
+(pyoxigraph without our guard connects to the same listener) proves the listeners would
+notice."""
 
 from __future__ import annotations
 
