@@ -149,8 +149,9 @@ def test_vnm_khm_agencies_continuation_without_a_cell():
 # Crashes found by `make fuzz-ci` in the CI run of 9eb24c6 and later by `make fuzz-seeded`
 # (inputs kept in fuzz/regressions/): a list where a mapping's scalar was expected, a party
 # without a name, an id that is a list, a query whose BASE and then another IRI made urllib
-# raise ValueError (a 500 before), and a curation file with NUL characters (PyYAML's reader
-# refuses them as the loader is made, before parsing).
+# raise ValueError (a 500 before), a curation file with NUL characters (PyYAML's reader
+# refuses them as the loader is made, before parsing), and a khm_npa row packing activities
+# without the responsible and timeframe cells after them (an IndexError before).
 @pytest.mark.parametrize(
     "name",
     sorted(p.name for p in (FUZZ / "regressions").glob("*-crash-*")),

@@ -688,6 +688,12 @@ class _Parser:
         """Several activities packed into one row as parallel ``<p>`` lists."""
         acts = _PACKED.findall(cells[0])
         columns = [re.findall(r"<p>(.*?)</p>", c) for c in cells[1:3]]
+        if len(columns) < 2:
+            raise self.error(
+                f"a row packs {len(acts)} activities but has no responsible and timeframe "
+                f"cells after them ({len(cells)} cells)",
+                i,
+            )
         if any(len(col) != len(acts) for col in columns):
             raise self.error(
                 f"a row packs {len(acts)} activities but its responsible/timeframe cells "
