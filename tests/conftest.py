@@ -53,6 +53,16 @@ def browser() -> Iterator[object]:
         yield b
 
 
+@pytest.fixture(scope="session")
+def server_url(paths: ProjectPaths) -> Iterator[str]:
+    """One ``plangraph serve`` on the default dataset (or PLANGRAPH_TEST_GRAPH), shared by every
+    test that only reads it; tests that need their own settings start their own server."""
+    from tests.server_process import dataset_folder, running_server
+
+    with running_server(paths.root, graph=dataset_folder()) as url:
+        yield url
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> ProjectPaths:
     return copy_project(tmp_path)

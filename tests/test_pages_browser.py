@@ -96,3 +96,25 @@ def test_agency_page_shows_hierarchy_and_history(page) -> None:
     assert "2009-09-25" in history  # established by Sub-decree No. 162
     shot(page, "agency-history")
     assert not page.problems, page.problems
+
+
+NAV = ["Plans", "Agencies", "Themes", "Search", "Overlaps", "Network", "Query", "API", "Downloads"]
+
+
+def test_every_page_carries_the_same_navigation(page) -> None:
+    for path, current in (("/", "Plans"), ("/agencies", "Agencies"), ("/overlaps", "Overlaps")):
+        page.goto(path)
+        links = page.locator("nav.site-nav a")
+        assert links.all_inner_texts() == NAV
+        assert page.locator('nav.site-nav a[aria-current="page"]').inner_text() == current
+
+
+def test_home_page_opens_one_door_per_user(page) -> None:
+    page.goto("/")
+    doors = page.locator("#doors .door")
+    assert doors.count() == 3
+    # the analyst's worked example is one click away and lands on a page that answers
+    page.locator("#example-analyst").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/id/agency/khm/mosvy")
+    assert "Ministry of Social Affairs" in page.locator("h1").inner_text()
