@@ -8,9 +8,7 @@ when the dataset is rebuilt.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
-from plangraph.errors import PlangraphError
 from plangraph.ratelimit import RateLimiter
 from plangraph.settings import Settings
 from plangraph.store import Store
@@ -18,6 +16,7 @@ from plangraph.store import Store
 from . import (
     api,
     catalog_api,
+    edges,
     ld,
     limits,
     network_api,
@@ -39,10 +38,6 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
         docs_url=None,  # /docs is served by server/pages.py from vendored Swagger UI (no CDN)
         redoc_url=None,
     )
-
-    @app.exception_handler(PlangraphError)
-    async def _user_error(_request: Request, exc: PlangraphError) -> JSONResponse:
-        return JSONResponse(exc.to_json(), status_code=exc.http_status)
 
     @app.get("/health")
     def health(request: Request) -> dict[str, object]:
@@ -69,4 +64,5 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
     app.include_router(reconcile.router(settings, store))
     app.include_router(network_api.router(settings, store))
     app.include_router(network_page.router(settings, store))
+    edges.install(app, settings, store.build_id)  # last: compression outermost
     return app

@@ -457,7 +457,6 @@ def router(settings: Settings, store: Store) -> APIRouter:
             )
         )
 
-    @r.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"])
     async def sparql_write(request: Request) -> Response:
         return JSONResponse(
             {
@@ -467,6 +466,11 @@ def router(settings: Settings, store: Store) -> APIRouter:
             },
             status_code=405,
             headers={**CORS, "Allow": "GET, POST, OPTIONS"},
+        )
+
+    for method in ("PUT", "DELETE", "PATCH"):  # one operation id each (OpenAPI needs them unique)
+        r.add_api_route(
+            "/sparql", sparql_write, methods=[method], operation_id=f"sparql_{method.lower()}"
         )
 
     @r.options("/sparql")
