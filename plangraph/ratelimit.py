@@ -5,7 +5,7 @@ bucket of ``burst`` tokens refilled at ``per_minute / 60`` tokens a second; each
 request takes one. It may also hold at most ``concurrency`` expensive requests in flight at
 once. Over either budget the answer is 429 with ``Retry-After`` (whole seconds), and other
 clients are unaffected: a single client cannot occupy every query worker, so a cheap
-query from someone else always finds one free (see README, Safety).
+query from someone else always finds one free (see docs/operators.md, Safety).
 
 The limiter is plain Python (no framework); :mod:`server.app` wraps it in a thin
 middleware. ``per_minute = 0`` switches the bucket off, ``concurrency = 0`` the in-flight

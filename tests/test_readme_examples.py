@@ -1,4 +1,4 @@
-"""The README's worked examples, run as a reader would run them, against the real server.
+"""The worked examples of the README and docs/, run as a reader would, against the real server.
 
 An example is a fenced ``python`` or ``sh`` block preceded by a marker line
 ``<!-- example: NAME expect="TEXT" -->``; it must exit 0 and print TEXT. The README's
@@ -11,37 +11,39 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from plangraph.paths import ProjectPaths
-from tests.server_process import running_server
-
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _EXAMPLE = re.compile(
     r'<!-- example: (?P<name>[\w-]+) expect="(?P<expect>[^"]+)" -->\s*\n'
     r"```(?P<lang>python|sh)\n(?P<code>.*?)\n```",
     re.DOTALL,
 )
-EXAMPLES = [m.groupdict() for m in _EXAMPLE.finditer(README.read_text(encoding="utf-8"))]
+EXAMPLES = [
+    {**m.groupdict(), "file": doc.name}
+    for doc in DOCUMENTS
+    for m in _EXAMPLE.finditer(doc.read_text(encoding="utf-8"))
+]
 
 
 def test_the_readme_has_examples_for_each_kind_of_user() -> None:
     names = {e["name"].split("-")[0] for e in EXAMPLES}
     assert {"researcher", "donor", "analyst"} <= names, names
+    readme = {e["name"].split("-")[0] for e in EXAMPLES if e["file"] == "README.md"}
+    assert {"researcher", "donor", "analyst"} <= readme, readme  # one quick start each
 
 
-@pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root) as u:
-        yield u
+def test_example_names_are_unique() -> None:
+    names = [e["name"] for e in EXAMPLES]
+    assert len(names) == len(set(names)), names
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e["name"] for e in EXAMPLES])
-def test_example(example: dict[str, str], url: str, tmp_path: Path) -> None:
-    code = example["code"].replace("http://127.0.0.1:8000", url)
+def test_example(example: dict[str, str], server_url: str, tmp_path: Path) -> None:
+    code = example["code"].replace("http://127.0.0.1:8000", server_url)
     if example["lang"] == "python":
         cmd = [sys.executable, "-c", code]
     else:
