@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format build validate bench bench-suite bench-load bench-quick fuzz fuzz-ci fuzz-seeded clean
+.PHONY: run test lint format build validate bench bench-suite bench-load bench-quick lighthouse fuzz fuzz-ci fuzz-seeded clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ bench-load: $(BENCH_STAMP)
 # every section at tiny sizes (< 2 min): checks that the suite runs, never fails on a ratio
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --quick
+
+# Lighthouse scores of every kind of page, desktop and mobile (npm ci in bench/lighthouse,
+# Debian's Chromium): bench/results/lighthouse.json; page weight with and without gzip
+lighthouse: $(STAMP)
+	cd bench/lighthouse && npm ci --no-audit --no-fund
+	$(BIN)/python bench/lighthouse.py
+	$(BIN)/python bench/page_weight.py
 
 FUZZ_STAMP := $(VENV)/.installed-fuzz
 $(FUZZ_STAMP): $(STAMP) pyproject.toml
