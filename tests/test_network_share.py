@@ -380,3 +380,29 @@ def test_on_a_phone(browser, server_url: str) -> None:
         assert query(pg)["selected"] == [top.removeprefix("https://w3id.org/plangraph/id/")]
         no_sideways_scroll(pg)
         _shot(pg, "network-phone.png")
+
+
+def test_kinds_keep_their_colours(page) -> None:
+    def kind_colours() -> dict[str, str]:
+        legend = page.evaluate(
+            """() => Object.fromEntries(
+                 [...document.querySelectorAll('#network-legend li[data-key]')].map(li =>
+                   [li.dataset.key,
+                    getComputedStyle(li.querySelector('.swatch')).backgroundColor]))"""
+        )
+        nodes = page.evaluate(
+            """() => Object.fromEntries(window.plangraphCy.nodes()
+                 .map(n => ['kind:' + n.data('kind'), n.data('colour')]))"""
+        )
+        assert {k: rgb_to_hex(v) for k, v in legend.items()} == nodes  # legend = nodes
+        return nodes
+
+    page.goto("/network?colour=kind&generic=true")
+    wait_drawn(page)
+    everything = kind_colours()
+    page.goto("/network?colour=kind&party=tha&plan=khm-tha-2023-2025")
+    wait_drawn(page)
+    some = kind_colours()
+    assert 0 < len(some) < len(everything)
+    assert some == {k: everything[k] for k in some}
+    assert len(set(everything.values())) == len(everything)  # one colour per kind
