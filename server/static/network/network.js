@@ -570,7 +570,11 @@
     showNotes();
     syncUrl();
     filterSummary();
-    reload(false);
+    reload(false).catch(failed);
+  }
+
+  function failed(err) {
+    $("network-status").textContent = "could not load the network: " + err;
   }
 
   function fill(select, items) {
@@ -597,6 +601,7 @@
     const asked = applyQuery(location.search);
     notes = asked.notes;
     selectedId = asked.selected;
+    showNotes();
     syncUrl();
     filterSummary();
     // the filters fold on a phone, and are open on a wider screen
@@ -645,6 +650,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    init().catch((err) => { $("network-status").textContent = "could not load the network: " + err; });
+    init().catch(failed);
   });
 })();
