@@ -7,22 +7,20 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import httpx
 import networkx as nx
 import pytest
 
-from plangraph.paths import ProjectPaths
-from tests.server_process import assert_error, dataset_folder, running_server
+from tests.server_process import assert_error
 
 METRICS = "https://w3id.org/plangraph/graph/metrics"
 
 
 @pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root, graph=dataset_folder()) as u:
-        yield u
+def url(server_url: str) -> str:
+    """The session's server on the default dataset (tests/conftest.py)."""
+    return server_url
 
 
 def get(url: str, **params) -> httpx.Response:

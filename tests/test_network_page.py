@@ -11,18 +11,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from plangraph.paths import ProjectPaths
 from tests.browser import require_chromium, watched_page
 from tests.browser import shot as _shot
-from tests.server_process import dataset_folder, running_server
 
 sync_api = require_chromium()
 
 
 @pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root, graph=dataset_folder()) as u:
-        yield u
+def url(server_url: str) -> str:
+    """The session's server on the default dataset (tests/conftest.py)."""
+    return server_url
 
 
 @pytest.fixture
