@@ -22,6 +22,7 @@ PAGES = {
     "home": "/",
     "agencies": "/agencies",
     "overlaps": "/overlaps",
+    "network": "/network",
     "source": "/sources/vnm-khm-jpa-2020-2022?lines=12-16",
 }
 WIDTHS = {"desktop": 1366, "phone": 390}
