@@ -22,7 +22,7 @@ from .agency_profile import role_key
 from .api import ID_BASE, GraphApi, local_path, tail
 from .errors import NotFound
 
-_YEAR = re.compile(r"^\d{4}$")
+_YEAR = re.compile(r"^[0-9]{4}$")  # ASCII digits only
 _PARTY = re.compile(r"^[a-z]{3}$")
 TOP_AGENCIES = 10
 
