@@ -1,4 +1,6 @@
-"""HTML pages for people: home, plans, activities, agencies, any resource, the query page.
+"""HTML pages for people: home, plans, steps, agencies, the hub pages of themes (/themes,
+/id/theme/{slug}), parties (/id/party/{iso3}) and years (/years, /years/{yyyy}), any other
+resource, the query page.
 
 Rendering only: the data comes from :class:`plangraph.api.GraphApi`. Every page is a
 Jinja2 template extending ``base.html``; scripts and styles are static files, so the
