@@ -6,8 +6,10 @@ public catalog), loaded by :mod:`plangraph.queries` and run with bound parameter
 identifiers (plan slugs, agency ids, party codes, themes) are checked against the graph's
 own identifiers first; an unknown one raises :class:`NotFound`.
 
-The served dataset does not change while a server runs, so the lists (plans, activities,
-agencies) are read once when :class:`GraphApi` is created and filtered in memory.
+The served dataset does not change while a server runs, so the lists (plans, steps,
+agencies, the theme scheme) are read once when :class:`GraphApi` is created and filtered in
+memory; every agency's commitments and profile rows are read once, on the first request that
+needs them, and indexed by agency.
 """
 
 from __future__ import annotations
@@ -15,20 +17,25 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from . import ids
 from .agency_profile import QUERIES as PROFILE_QUERIES
-from .agency_profile import agency_profile
+from .agency_profile import STEP_KINDS, AgencyProfiles
 from .catalog import Catalog
 from .errors import NotFound, QueryError
 from .queries import CatalogQuery, load_catalog
 from .store import EmbeddedStore, bind_values
+
+if TYPE_CHECKING:
+    from .hubs import Hubs
 
 ID_BASE = str(ids.ID)
 PG = str(ids.PG)
@@ -60,6 +67,16 @@ RDF_FORMATS = {
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 
+# The pillars of the theme scheme in the order of the "4 Ps" (the scheme lists them unordered).
+PILLAR_ORDER = ("prevention", "protection", "prosecution", "partnership")
+MATCH_LABELS = {
+    "http://www.w3.org/2004/02/skos/core#exactMatch": "exact match",
+    "http://www.w3.org/2004/02/skos/core#closeMatch": "close match",
+    "http://www.w3.org/2004/02/skos/core#broadMatch": "broader match",
+    "http://www.w3.org/2004/02/skos/core#narrowMatch": "narrower match",
+    "http://www.w3.org/2004/02/skos/core#relatedMatch": "related match",
+}
+
 _SPAN = re.compile(r"^source/([A-Za-z0-9][A-Za-z0-9.\-]*)/lines/(\d+)-(\d+)$")
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 _YEAR = re.compile(r"^\d{4}$")
@@ -85,6 +102,17 @@ def tail(iri: str, prefix: str) -> str:
 
 def _split(value: str | None) -> list[str]:
     return sorted(v for v in (value or "").split("|") if v)
+
+
+_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z(]|$)", re.S)
+
+
+def first_sentence(text: str | None) -> str | None:
+    """The first sentence of ``text`` (all of it if it has one sentence)."""
+    if not text:
+        return text
+    m = _SENTENCE.match(text.strip())
+    return m.group(1) if m else text.strip()
 
 
 def _int(value: str | None) -> int | None:
@@ -271,16 +299,21 @@ class GraphApi:
         self.catalog = catalog
         self.q: dict[str, CatalogQuery] = load_catalog(queries)
         self._profile_queries = {name: self.q[name] for name in PROFILE_QUERIES}
+        self._lock = threading.Lock()  # the lazily read indexes are built once
+        self._lazy: dict[str, Any] = {}
         self._agents = {r["agency"]: self._agent(r) for r in self._select("agents")}
         self._plans = [self._plan(r) for r in self._select("plans")]
         self._plans.sort(key=lambda p: (p["startYear"] or 0, p["label"]))
         self._plan_by_slug = {p["id"]: p for p in self._plans}
         self._plan_by_iri = {p["uri"]: p for p in self._plans}
+        self.theme_scheme = self._theme_scheme()
         order = {p["uri"]: i for i, p in enumerate(self._plans)}
-        rows = [self._activity(r) for r in self._select("activities")]
+        rows = [self._activity(r) for r in self._select("steps")]
         rows.sort(key=lambda a: (order.get(a["planUri"], 99), number_key(a["number"])))
-        self._activities = rows
-        self._themes = {t for a in rows for t in a["themes"]}
+        self._steps = rows
+        self._step_by_iri = {a["uri"]: a for a in rows}
+        self._activities = [a for a in rows if a["kind"] == "activity"]
+        self._themes = {t for a in self._activities for t in a["themes"]}
         self._parties = {
             a["party"]["id"]: a["party"] for a in self._agents.values() if a["party"]
         } | {
@@ -392,17 +425,86 @@ class GraphApi:
         return {
             "uri": iri,
             "url": local_path(iri),
+            "kind": STEP_KINDS.get(r.get("kind", ""), "step"),
             "plan": tail(plan_iri, "plan/"),
             "planUri": plan_iri,
             "number": r.get("number"),
             "printedNumber": r.get("printedNumber"),
             "description": r.get("description"),
             "section": r.get("section"),
+            "parent": r.get("parent"),
             "years": sorted(int(y) for y in _split(r.get("years")) if y.isdigit()),
             "themes": _split(r.get("themes")),
             "agencies": sorted(agencies, key=lambda a: a["label"]),
             "sources": [s.to_json() for s in spans(r.get("spans"))],
         }
+
+    # -- the theme scheme -------------------------------------------------------
+
+    def _theme_scheme(self) -> dict[str, Any]:
+        """The action themes (ontology/themes.ttl): pillars in PILLAR_ORDER, each with its
+        themes by label; every concept by IRI and by slug, with its alignments."""
+        concepts: dict[str, dict[str, Any]] = {}
+        for r in self._select("themes"):
+            iri = r["theme"]
+            concepts[iri] = {
+                "uri": iri,
+                "url": local_path(iri),
+                "id": r["slug"],
+                "label": r["label"],
+                "definition": r.get("definition"),
+                "summary": first_sentence(r.get("definition")),
+                "pillar": r.get("pillar"),
+                "alignments": [],
+                "themes": [],
+            }
+        for r in self._select("theme-alignments"):
+            concept = concepts.get(r["theme"])
+            if concept is None:
+                continue
+            target = r["target"]
+            concept["alignments"].append(
+                {
+                    "relation": curie(r["relation"]),
+                    "relationLabel": MATCH_LABELS.get(r["relation"], curie(r["relation"])),
+                    "uri": target,
+                    "href": local_path(target) or target,
+                    "label": r.get("targetLabel") or target,
+                    "notation": r.get("notation"),
+                    "scheme": "SDG target" if "/sdg/" in target else "OECD DAC purpose code",
+                }
+            )
+        for c in concepts.values():
+            c["alignments"].sort(key=lambda a: (a["scheme"] != "SDG target", a["notation"] or ""))
+            if c["pillar"] in concepts:
+                parent = concepts[c["pillar"]]
+                c["pillar"] = {k: parent[k] for k in ("uri", "url", "id", "label")}
+                parent["themes"].append(c)
+            else:
+                c["pillar"] = None
+        pillars = [c for c in concepts.values() if c["pillar"] is None]
+        pillars.sort(
+            key=lambda c: (
+                PILLAR_ORDER.index(c["id"]) if c["id"] in PILLAR_ORDER else 99,
+                c["label"],
+            )
+        )
+        for c in pillars:
+            c["themes"].sort(key=lambda x: x["label"])
+        return {
+            "pillars": pillars,
+            "themes": [t for c in pillars for t in c["themes"]],
+            "by_iri": concepts,
+            "by_slug": {c["id"]: c for c in concepts.values()},
+        }
+
+    def theme_ref(self, iri: str) -> dict[str, Any]:
+        """A theme's id, label and page (its IRI's last segment if the scheme lacks it)."""
+        c = self.theme_scheme["by_iri"].get(iri)
+        if c is None:
+            slug = iri.rstrip("/").rsplit("/", 1)[-1]
+            return {"uri": iri, "url": local_path(iri), "id": slug, "label": slug}
+        return {k: c[k] for k in ("uri", "url", "id", "label")}
 
     # -- plans ------------------------------------------------------------------
 
@@ -523,12 +625,18 @@ class GraphApi:
         return out
 
     def activity(self, iri: str) -> dict[str, Any] | None:
-        for a in self._activities:
-            if a["uri"] == iri:
-                return a
-        return None
+        """A step of any kind (activity, work item, sub-activity, quarterly activity)."""
+        return self._step_by_iri.get(iri)
+
+    def steps(self) -> list[dict[str, Any]]:
+        """Every step of every plan, of every kind, in plan order then by number."""
+        return list(self._steps)
 
     # -- agencies -----------------------------------------------------------------
+
+    def agent(self, iri: str) -> dict[str, Any] | None:
+        """An agency or party (as listed by :meth:`agencies`), or None."""
+        return self._agents.get(iri)
 
     def agencies(self) -> list[dict[str, Any]]:
         items = [a for a in self._agents.values() if a["type"] == "agency"]
@@ -540,72 +648,117 @@ class GraphApi:
             raise NotFound(f"no agency {agency_id!r}", param=param)
         return iri
 
+    def _commitment(self, r: dict[str, str]) -> dict[str, Any]:
+        step = r.get("step")
+        plan = r.get("plan")
+        return {
+            "uri": r["commitment"],
+            "url": local_path(r["commitment"]),
+            "role": r.get("roleLabel") or tail(r.get("role", ""), "role/"),
+            "activity": (
+                {
+                    "uri": step,
+                    "url": local_path(step),
+                    "number": r.get("stepNumber"),
+                    "description": r.get("stepDescription"),
+                    "kind": STEP_KINDS.get(r.get("stepKind", ""), "step"),
+                }
+                if step
+                else None
+            ),
+            "section": (
+                {
+                    "uri": r["section"],
+                    "url": local_path(r["section"]),
+                    "label": r.get("sectionLabel"),
+                }
+                if r.get("section")
+                else None
+            ),
+            "plan": (
+                {
+                    "id": tail(plan, "plan/"),
+                    "uri": plan,
+                    "url": local_path(plan),
+                    "label": r.get("planLabel") or plan,
+                }
+                if plan
+                else None
+            ),
+            "onBehalfOf": self._party_ref(r.get("onBehalfOf")),
+            "mention": r.get("mention"),
+            "uncertain": r.get("uncertain") == "true",
+            "years": sorted({int(y) for y in _split(r.get("years")) if y.isdigit()}),
+            "sources": [s.to_json() for s in spans(r.get("spans"))],
+        }
+
+    def once(self, name: str, build: Callable[[], Any]) -> Any:
+        """``build()``, computed on first use and kept: the dataset of a store never changes
+        (one lock, so concurrent first requests compute it once)."""
+        with self._lock:
+            if name not in self._lazy:
+                self._lazy[name] = build()
+            return self._lazy[name]
+
+    def _read_commitments(self) -> dict[str, list[dict[str, Any]]]:
+        by_agent: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in self._select("commitments"):  # ?agency unbound: every agency's
+            c = self._commitment(r)
+            c["roleId"] = tail(r.get("role", ""), "role/")
+            by_agent[r["agency"]].append(c)
+        plan_order = {p["uri"]: i for i, p in enumerate(self._plans)}
+        for items in by_agent.values():
+            items.sort(
+                key=lambda c: (
+                    plan_order.get(c["plan"]["uri"] if c["plan"] else "", 99),
+                    number_key(c["activity"]["number"] if c["activity"] else ""),
+                    c["role"],
+                    c["uri"],
+                )
+            )
+        return dict(by_agent)
+
+    def all_commitments(self) -> dict[str, list[dict[str, Any]]]:
+        """Agency or party IRI -> its commitments (each with ``roleId``, the role's slug),
+        sorted by plan, step number and role; read once. Shared: do not modify."""
+        return self.once("commitments", self._read_commitments)
+
+    def commitments_of(self, iri: str) -> list[dict[str, Any]]:
+        """The commitments of one agency or party (its IRI), copies from the index."""
+        return [
+            {k: v for k, v in c.items() if k != "roleId"}
+            for c in self.all_commitments().get(iri, ())
+        ]
+
+    def hubs(self) -> Hubs:
+        """The hub pages' data (themes, coverage, parties, years), built once."""
+        from .hubs import Hubs
+
+        return self.once("hubs", lambda: Hubs(self))
+
+    def profiles(self) -> AgencyProfiles:
+        """Every agency's profile rows, read once."""
+        return self.once("profiles", lambda: AgencyProfiles(self.store, self._profile_queries))
+
     def agency(self, agency_id: str) -> dict[str, Any]:
         iri = self.agency_iri(agency_id)
-        commitments = []
-        for r in self._select("commitments", agency=iri):
-            step = r.get("step")
-            plan = r.get("plan")
-            commitments.append(
-                {
-                    "uri": r["commitment"],
-                    "url": local_path(r["commitment"]),
-                    "role": r.get("roleLabel") or tail(r.get("role", ""), "role/"),
-                    "activity": (
-                        {
-                            "uri": step,
-                            "url": local_path(step),
-                            "number": r.get("stepNumber"),
-                            "description": r.get("stepDescription"),
-                        }
-                        if step
-                        else None
-                    ),
-                    "section": (
-                        {
-                            "uri": r["section"],
-                            "url": local_path(r["section"]),
-                            "label": r.get("sectionLabel"),
-                        }
-                        if r.get("section")
-                        else None
-                    ),
-                    "plan": (
-                        {
-                            "id": tail(plan, "plan/"),
-                            "uri": plan,
-                            "url": local_path(plan),
-                            "label": r.get("planLabel") or plan,
-                        }
-                        if plan
-                        else None
-                    ),
-                    "onBehalfOf": self._party_ref(r.get("onBehalfOf")),
-                    "mention": r.get("mention"),
-                    "uncertain": r.get("uncertain") == "true",
-                    "years": sorted(int(y) for y in _split(r.get("years")) if y.isdigit()),
-                    "sources": [s.to_json() for s in spans(r.get("spans"))],
-                }
-            )
-        plan_order = {p["uri"]: i for i, p in enumerate(self._plans)}
-        commitments.sort(
-            key=lambda c: (
-                plan_order.get(c["plan"]["uri"] if c["plan"] else "", 99),
-                number_key(c["activity"]["number"] if c["activity"] else ""),
-                c["role"],
-            )
-        )
+        commitments = self.commitments_of(iri)
         agent = self._agents[iri]
         if agent.get("type") == "party":
             return {**agent, "commitments": commitments}
-        profile = agency_profile(self.store, self._profile_queries, agency_id)
+        profile = self.profiles().profile(agency_id)
         relations = {
             key: profile[key]
             for key in ("children", "leadership", "leads", "coordinatorOf", "history", "plans")
         }
         for item in [*relations["children"], *relations["leads"]]:
             item["url"] = local_path(item["uri"])
-        return {**agent, **relations, "commitments": commitments}
+        rollup = profile["rollup"]
+        for unit in rollup["subUnits"]:
+            unit["url"] = local_path(unit["uri"])
+            unit["parent"]["url"] = local_path(unit["parent"]["uri"])
+            unit["commitments"] = self.commitments_of(unit["uri"])
+        return {**agent, **relations, "rollup": rollup, "commitments": commitments}
 
     # -- any resource -------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 ``https://w3id.org/plangraph/id/X`` is served at ``{base}/id/X``: an HTML page for browsers;
 Turtle, JSON-LD or N-Triples for clients (``Accept`` header, or a ``.ttl`` / ``.jsonld`` /
-``.nt`` suffix). The RDF is the resource's own triples and those of its parts.
+``.nt`` suffix). The RDF is the resource's own triples and those of its parts. The page of
+a plan, step, agency, theme or party is its hub page (server/pages.py); of anything else, the
+generic list of its statements.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ _PLAN = re.compile(r"^plan/([^/]+)$")
 _ACTIVITY = re.compile(r"^plan/([^/]+)/activity/([^/]+)$")
 _AGENCY = re.compile(r"^agency/([^/]+/[^/]+)$")
 _SOURCE = re.compile(r"^source/([^/]+)$")
+_THEME = re.compile(r"^theme/([^/]+)$")
+_PARTY = re.compile(r"^party/([a-z]{3})$")
 
 
 def negotiate(accept: str | None) -> str:
@@ -161,6 +165,12 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
             return pages.activity_page(request, api, activity)
         if m := _AGENCY.match(path):
             return pages.agency_page(request, api, tail(iri, "agency/"))
+        if (m := _THEME.match(path)) and m.group(1) in api.theme_scheme["by_slug"]:
+            return pages.theme_page(request, api, m.group(1))
+        if path == "theme":  # the theme scheme itself: the themes index
+            return pages.themes_page(request, api)
+        if (m := _PARTY.match(path)) and (agent := api.agent(iri)) and agent["type"] == "party":
+            return pages.party_page(request, api, m.group(1))
         return pages.resource_page(request, api, iri)
 
     return r

@@ -1,4 +1,6 @@
-"""HTML pages for people: home, plans, activities, agencies, any resource, the query page.
+"""HTML pages for people: home, plans, steps, agencies, the hub pages of themes (/themes,
+/id/theme/{slug}), parties (/id/party/{iso3}) and years (/years, /years/{yyyy}), any other
+resource, the query page.
 
 Rendering only: the data comes from :class:`plangraph.api.GraphApi`. Every page is a
 Jinja2 template extending ``base.html``; scripts and styles are static files, so the
@@ -121,6 +123,18 @@ def plan_page(request: Request, api: GraphApi, slug: str) -> HTMLResponse:
         children.setdefault(s["parent"], []).append(s)
     known = {s["uri"] for s in plan["sections"]}
     roots = [s for s in plan["sections"] if s["parent"] not in known]
+    counts: dict[str, int] = {}  # activities in a section and the sections inside it
+
+    def count(uri: str, seen: frozenset[str] = frozenset()) -> int:
+        if uri not in counts:
+            inner = [c for c in children.get(uri, []) if c["uri"] not in seen]
+            counts[uri] = len(by_section.get(uri, [])) + sum(
+                count(c["uri"], seen | {uri}) for c in inner
+            )
+        return counts[uri]
+
+    for s in plan["sections"]:
+        count(s["uri"])
     return render(
         request,
         "plan.html",
@@ -129,6 +143,7 @@ def plan_page(request: Request, api: GraphApi, slug: str) -> HTMLResponse:
             "roots": roots,
             "children": children,
             "by_section": by_section,
+            "counts": counts,
             "unsectioned": [a for a in plan["activities"] if a["section"] not in known],
         },
     )
@@ -142,6 +157,8 @@ def activity_page(request: Request, api: GraphApi, activity: dict[str, Any]) -> 
         {
             "activity": activity,
             "plan": plan,
+            "parent": api.activity(activity["parent"]) if activity.get("parent") else None,
+            "themes": [api.theme_ref(t) for t in activity["themes"]],
             "commitments": api.activity_commitments(activity["uri"]),
             "statements": api.statements(activity["uri"]),
         },
@@ -150,6 +167,32 @@ def activity_page(request: Request, api: GraphApi, activity: dict[str, Any]) -> 
 
 def agency_page(request: Request, api: GraphApi, agency_id: str) -> HTMLResponse:
     return render(request, "agency.html", {"agency": api.agency(agency_id)})
+
+
+def theme_page(request: Request, api: GraphApi, slug: str) -> HTMLResponse:
+    theme = api.hubs().theme(slug)
+    extra = {"plans": theme["plans"], "themes": theme["themes"]} if theme["isPillar"] else {}
+    return render(
+        request,
+        "theme.html",
+        {"theme": theme, "statements": api.statements(theme["uri"]), **extra},
+    )
+
+
+def themes_page(request: Request, api: GraphApi) -> HTMLResponse:
+    hubs = api.hubs()
+    return render(
+        request,
+        "themes.html",
+        {"coverage": hubs.coverage(), "theme_count": len(hubs.themes)},
+    )
+
+
+def party_page(request: Request, api: GraphApi, code: str) -> HTMLResponse:
+    party = api.hubs().party(code)
+    return render(
+        request, "party.html", {"party": party, "statements": api.statements(party["uri"])}
+    )
 
 
 def resource_page(request: Request, api: GraphApi, iri: str) -> HTMLResponse:
@@ -210,6 +253,18 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     @r.get("/agencies", response_class=HTMLResponse)
     def agencies(request: Request) -> HTMLResponse:
         return render(request, "agencies.html", {"agencies": api.agencies()})
+
+    @r.get("/themes", response_class=HTMLResponse)
+    def themes(request: Request) -> HTMLResponse:
+        return themes_page(request, api)
+
+    @r.get("/years", response_class=HTMLResponse)
+    def years(request: Request) -> HTMLResponse:
+        return render(request, "years.html", {"index": api.hubs().years()})
+
+    @r.get("/years/{year}", response_class=HTMLResponse)
+    def year(request: Request, year: str) -> HTMLResponse:
+        return render(request, "year.html", {"year": api.hubs().year(year)})
 
     @r.get("/query", response_class=HTMLResponse)
     def query(request: Request) -> HTMLResponse:
