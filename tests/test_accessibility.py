@@ -20,7 +20,14 @@ sync_api = require_chromium()
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core"
 PAGES = {
     "home": "/",
+    "plan": "/id/plan/khm-npa-2011-2013",
+    "activity": "/id/plan/vnm-khm-2020-2022/activity/4.1.1",
+    "agency": "/id/agency/khm/mosvy",
     "agencies": "/agencies",
+    "theme": "/id/theme/victim-identification",
+    "themes": "/themes",
+    "party": "/id/party/khm",
+    "year": "/years/2021",
     "overlaps": "/overlaps",
     "network": "/network",
     "source": "/sources/vnm-khm-jpa-2020-2022?lines=12-16",
