@@ -18,6 +18,7 @@ from plangraph.store import Store
 from . import (
     api,
     catalog_api,
+    labels_api,
     ld,
     limits,
     network_api,
@@ -62,6 +63,7 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
     limits.install(app, settings, limiter)  # inside pages' middleware: its 429s get the headers too
     pages.install(app)
     app.include_router(pages.router(settings, store))
+    app.include_router(labels_api.router(settings, store))
     app.include_router(api.router(settings, store))
     app.include_router(ld.router(settings, store))
     app.include_router(overlaps_api.router(settings, store))
