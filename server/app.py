@@ -26,6 +26,7 @@ from . import (
     overlaps_api,
     overlaps_page,
     pages,
+    query_page,
     reconcile,
     sparql,
 )
@@ -63,6 +64,7 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
     limits.install(app, settings, limiter)  # inside pages' middleware: its 429s get the headers too
     pages.install(app)
     app.include_router(pages.router(settings, store))
+    app.include_router(query_page.router(settings, store))
     app.include_router(labels_api.router(settings, store))
     app.include_router(api.router(settings, store))
     app.include_router(ld.router(settings, store))

@@ -1,4 +1,4 @@
-"""HTML pages for people: home, plans, activities, agencies, any resource, the query page.
+"""HTML pages for people: home, plans, activities, agencies, any resource.
 
 Rendering only: the data comes from :class:`plangraph.api.GraphApi`. Every page is a
 Jinja2 template extending ``base.html``; scripts and styles are static files, so the
@@ -7,7 +7,6 @@ Content-Security-Policy allows no inline script.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from fastapi.templating import Jinja2Templates
 from plangraph.api import GraphApi, parse_span, spans
 from plangraph.catalog import load_catalog as load_sources
 from plangraph.errors import PlangraphError
-from plangraph.queries import load_catalog
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
 
@@ -182,12 +180,6 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     api = graph_api(settings, store)
     sources = _sources(settings)
-    catalog = load_catalog(settings.paths.queries)
-    examples = [
-        {"name": q.name, "title": q.title, "question": q.question, "query": q.text}
-        for q in catalog.values()
-    ]
-    examples_json = json.dumps(examples, ensure_ascii=False).replace("</", "<\\/")
 
     @r.get("/docs", response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:
@@ -210,10 +202,6 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     @r.get("/agencies", response_class=HTMLResponse)
     def agencies(request: Request) -> HTMLResponse:
         return render(request, "agencies.html", {"agencies": api.agencies()})
-
-    @r.get("/query", response_class=HTMLResponse)
-    def query(request: Request) -> HTMLResponse:
-        return render(request, "query.html", {"examples": examples, "examples_json": examples_json})
 
     return r
 
