@@ -162,6 +162,9 @@ LIMIT 10
     autocompleters: ["variables", "plangraph-prefixes"],
     resizeable: true,
     editorHeight: "18rem",
+    // the editable element inside the scrolled area (screen readers, phones; and the
+    // scrolled area then holds focusable content)
+    inputStyle: "contenteditable",
     requestConfig: { endpoint: new URL("/sparql", window.location.href).href },
     extraKeys: {
       "Ctrl-Enter": () => run(),
