@@ -1,10 +1,10 @@
 """/api/labels: the label of each of a batch of IRIs, for result tables (the query page).
 
-``GET /api/labels?iri=...&iri=...`` or ``POST /api/labels`` with ``{"iris": [...]}`` (for
-the hundreds of IRIs of a result, too many for a URL) answers ``{"labels": {iri: label}}``
-for the IRIs that have one: ``skos:prefLabel``, else ``rdfs:label``, else ``dcterms:title``
-(English or untagged). Thin over :class:`plangraph.query_page.QueryPageData`, which reads
-every label once, through SPARQL.
+``GET /api/labels?iri=...&iri=...`` (up to 200) or ``POST /api/labels`` with
+``{"iris": [...]}`` (up to 10,000: the IRIs of a result, too many for a URL) answer
+``{"labels": {iri: label}}`` for the IRIs that have one: ``skos:prefLabel``, else
+``rdfs:label``, else ``dcterms:title`` (English or untagged). Thin over
+:class:`plangraph.query_page.QueryPageData`, which reads every label once, through SPARQL.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from plangraph.store import Store
 
 from .sparql import CORS, ERROR_CONTENT, error_response, preflight
 
-MAX_IRIS = 10_000
+MAX_IRIS = 10_000  # in a POST body
+MAX_GET_IRIS = 200  # in a URL (a server refuses request lines past some 16 KB)
 MAX_IRI_LENGTH = 4096
 MAX_BODY = 2_000_000
 
@@ -31,6 +32,9 @@ _IRI_LIST = {
     "items": {"type": "string", "maxLength": MAX_IRI_LENGTH},
     "maxItems": MAX_IRIS,
 }
+# No length limit declared on a URL's IRIs (checked all the same): a generated client would
+# otherwise try request lines longer than any HTTP server reads.
+_GET_IRI_LIST = {"type": "array", "items": {"type": "string"}, "maxItems": MAX_GET_IRIS}
 _ANSWERS = {
     "200": {
         "description": "the label of each IRI that has one (the others are left out)",
@@ -50,13 +54,14 @@ _ANSWERS = {
 }
 
 
-def _checked(iris: object) -> list[str]:
+def _checked(iris: object, param: str = "iris", most: int = MAX_IRIS) -> list[str]:
     if not isinstance(iris, list) or not all(isinstance(i, str) for i in iris):
-        raise QueryError("expected a list of IRIs (strings)", param="iris")
-    if len(iris) > MAX_IRIS:
-        raise QueryError(f"more than {MAX_IRIS} IRIs", param="iris")
+        raise QueryError("expected a list of IRIs (strings)", param=param)
+    if len(iris) > most:
+        more = " (POST them as JSON)" if most < MAX_IRIS else ""
+        raise QueryError(f"more than {most} IRIs{more}", param=param)
     if any(len(i) > MAX_IRI_LENGTH for i in iris):
-        raise QueryError(f"an IRI longer than {MAX_IRI_LENGTH} characters", param="iris")
+        raise QueryError(f"an IRI longer than {MAX_IRI_LENGTH} characters", param=param)
     return iris
 
 
@@ -65,16 +70,22 @@ async def _requested(request: Request) -> list[str]:
         for name in request.query_params:
             if name != "iri":
                 raise QueryError("unknown parameter (the only one is 'iri')", param=name)
-        return _checked(request.query_params.getlist("iri"))
+        return _checked(request.query_params.getlist("iri"), "iri", MAX_GET_IRIS)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         raise QueryError(
             f'send application/json ({{"iris": [...]}}), not {media or "no content type"!r}',
             param="content-type",
         )
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # keep no more than the limit; read to the end,
+        size += len(chunk)  # so that the client gets the answer, not a reset connection
+        if size <= MAX_BODY:
+            parts.append(chunk)
+    if size > MAX_BODY:
         raise QueryError(f"request body longer than {MAX_BODY} bytes", param="iris")
+    raw = b"".join(parts)
     try:
         doc = json.loads(raw)
     except ValueError as exc:
@@ -103,15 +114,16 @@ def router(settings: Settings, store: Store) -> APIRouter:
         labels,
         methods=["GET"],
         summary="Labels of IRIs",
-        description="The label of each `iri` (repeat the parameter): skos:prefLabel, else "
-        "rdfs:label, else dcterms:title, in English or without a language.",
+        description=f"The label of each `iri` (repeat the parameter, at most {MAX_GET_IRIS} "
+        "times): skos:prefLabel, else rdfs:label, else dcterms:title, in English or without "
+        "a language.",
         openapi_extra={
             "parameters": [
                 {
                     "name": "iri",
                     "in": "query",
                     "required": False,
-                    "schema": _IRI_LIST,
+                    "schema": _GET_IRI_LIST,
                     "style": "form",
                     "explode": True,
                 }
@@ -124,7 +136,8 @@ def router(settings: Settings, store: Store) -> APIRouter:
         labels,
         methods=["POST"],
         summary="Labels of many IRIs",
-        description='As `GET /api/labels`, for a batch too long for a URL: `{"iris": [...]}`.',
+        description=f"As `GET /api/labels`, for a batch too long for a URL (at most {MAX_IRIS}): "
+        '`{"iris": [...]}`.',
         openapi_extra={
             "requestBody": {
                 "required": True,

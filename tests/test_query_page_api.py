@@ -158,6 +158,8 @@ def test_labels_of_every_agency_of_a_result(client: httpx.Client) -> None:
     ("method", "kwargs", "param"),
     [
         ("GET", {"params": {"uri": MOSVY}}, "uri"),
+        ("GET", {"params": [("iri", MOSVY)] * 201}, "iri"),
+        ("GET", {"params": {"iri": "https://x/" + "a" * 5000}}, "iri"),
         ("POST", {"json": {"iris": "not a list"}}, "iris"),
         ("POST", {"json": {"iris": [1, 2]}}, "iris"),
         ("POST", {"json": {"iri": [MOSVY]}}, "iris"),
@@ -169,6 +171,14 @@ def test_labels_of_every_agency_of_a_result(client: httpx.Client) -> None:
             "iris",
         ),
         ("POST", {"data": {"iris": MOSVY}}, "content-type"),
+        (
+            "POST",
+            {
+                "content": b'{"iris": ["' + b"a" * 2_000_001 + b'"]}',
+                "headers": {"content-type": "application/json"},
+            },
+            "iris",
+        ),
     ],
 )
 def test_bad_label_requests_are_400s_naming_the_parameter(
