@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .errors import QueryError
 from .sparql_guard import query_form
-from .store import BindingValue, Iri, TypedLiteral
+from .store import BindingValue, Iri, TypedLiteral, bind_values
 
 _HEADER = re.compile(r"^#\s*(title|question|param|tags)\s*:\s*(.*)$")
 _PARAM = re.compile(r"^(\w+)\s+\((\w+)(?:\s*,\s*(optional|default=[^)]*))?\)\s*(.*)$")
@@ -122,6 +122,17 @@ class CatalogQuery:
                     continue
             out[p.name] = parse_value(p, raw)
         return out
+
+    def bound_text(self, values: Mapping[str, str], *, first_in_where: bool = False) -> str:
+        """The query text with the request values bound, exactly as a store runs it.
+
+        The values are checked by :meth:`bindings` (the same errors, naming the parameter)
+        and bound by :func:`plangraph.store.bind_values`: a trailing VALUES clause, as the
+        embedded store binds them, or with ``first_in_where`` a VALUES block first in the
+        WHERE clause, as :class:`plangraph.store.RemoteStore` binds them. The text runs on
+        any SPARQL 1.1 endpoint and answers the rows ``/api/queries/{name}`` answers.
+        """
+        return bind_values(self.text, self.bindings(values), first_in_where=first_in_where)
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -17,6 +17,7 @@ from . import (
     api,
     catalog_api,
     edges,
+    labels_api,
     ld,
     limits,
     network_api,
@@ -24,6 +25,7 @@ from . import (
     overlaps_api,
     overlaps_page,
     pages,
+    query_page,
     reconcile,
     sparql,
 )
@@ -57,6 +59,8 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
     limits.install(app, settings, limiter)  # inside pages' middleware: its 429s get the headers too
     pages.install(app)
     app.include_router(pages.router(settings, store))
+    app.include_router(query_page.router(settings, store))
+    app.include_router(labels_api.router(settings, store))
     app.include_router(api.router(settings, store))
     app.include_router(ld.router(settings, store))
     app.include_router(overlaps_api.router(settings, store))

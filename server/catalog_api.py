@@ -3,6 +3,9 @@
 - ``/api/queries``: every catalog query (name, title, question, params, tags, links);
 - ``/api/queries/{name}?param=...``: its rows as JSON, or CSV (``format=csv`` or
   ``Accept: text/csv``); parameters are checked by type and bound, never pasted;
+- ``/api/queries/{name}/text?param=...``: the text that runs for those values (the query
+  with its VALUES clause), as ``application/sparql-query``: what the query page shows and
+  sends to /sparql, so its rows are the rows of ``/api/queries/{name}``;
 - ``/.well-known/sparql-examples``: the catalog as SHACL-SPARQL examples (RDF);
 - ``/.well-known/void``: VoID statistics, computed by ``queries/meta/void.rq``.
 
@@ -24,9 +27,9 @@ from starlette.concurrency import run_in_threadpool
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.queries import load_catalog, load_meta
 from plangraph.settings import Settings
-from plangraph.store import ROWS, EmbeddedStore
+from plangraph.store import ROWS, EmbeddedStore, RemoteStore
 
-from .sparql import CORS, error_response, output_response, requested_formats
+from .sparql import CORS, ERROR_CONTENT, error_response, output_response, requested_formats
 
 RDFLIB_FORMATS = {
     "turtle": ("turtle", "text/turtle; charset=utf-8"),
@@ -131,6 +134,47 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
                 "X-Plangraph-Build": store.build_id,
                 "X-Plangraph-Truncated": "true" if out.truncated else "false",
             },
+        )
+
+    @r.get(
+        "/api/queries/{name}/text",
+        summary="The text of a catalog query with its parameters bound",
+        description="The query with the given values bound by a VALUES clause, exactly as "
+        "`/api/queries/{name}` runs it: send it to `/sparql` for the same rows. Takes the "
+        "parameters of the query (`GET /api/queries` lists them), checked the same way.",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "the SPARQL text",
+                "content": {"application/sparql-query": {"schema": {"type": "string"}}},
+            },
+            400: {
+                "description": "a missing, unknown or malformed parameter (named in `param`)",
+                "content": ERROR_CONTENT,
+            },
+            404: {"description": "no query of that name", "content": ERROR_CONTENT},
+            429: {
+                "description": "over this client's budget (Retry-After)",
+                "content": ERROR_CONTENT,
+            },
+        },
+    )
+    def query_text(name: str, request: Request) -> Response:
+        if name not in catalog:
+            exc = QueryError(f"no query named {name!r} in the catalog", param="name")
+            return JSONResponse(exc.to_json(), status_code=404, headers=CORS)
+        try:
+            # bound where the store binds it (a remote store: first in the WHERE clause)
+            text = catalog[name].bound_text(
+                dict(request.query_params.items()),
+                first_in_where=isinstance(store, RemoteStore),
+            )
+        except PlangraphError as exc:
+            return error_response(exc)
+        return Response(
+            text,
+            media_type="application/sparql-query; charset=utf-8",
+            headers={**CORS, "X-Plangraph-Build": store.build_id},
         )
 
     @r.get("/.well-known/sparql-examples")

@@ -1,6 +1,6 @@
 """HTML pages for people: home, plans, steps, agencies, the hub pages of themes (/themes,
 /id/theme/{slug}), parties (/id/party/{iso3}) and years (/years, /years/{yyyy}), any other
-resource, the query page.
+resource (the query page is server/query_page.py).
 
 Rendering only: the data comes from :class:`plangraph.api.GraphApi`. Every page is a
 Jinja2 template extending ``base.html``; scripts and styles are static files, so the
@@ -9,7 +9,6 @@ Content-Security-Policy allows no inline script.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from fastapi.templating import Jinja2Templates
 from plangraph.api import GraphApi, parse_span, spans
 from plangraph.catalog import load_catalog as load_sources
 from plangraph.errors import PlangraphError
-from plangraph.queries import load_catalog
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
 
@@ -225,12 +223,6 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     api = graph_api(settings, store)
     sources = _sources(settings)
-    catalog = load_catalog(settings.paths.queries)
-    examples = [
-        {"name": q.name, "title": q.title, "question": q.question, "query": q.text}
-        for q in catalog.values()
-    ]
-    examples_json = json.dumps(examples, ensure_ascii=False).replace("</", "<\\/")
 
     @r.get("/docs", response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:
@@ -265,10 +257,6 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
     @r.get("/years/{year}", response_class=HTMLResponse)
     def year(request: Request, year: str) -> HTMLResponse:
         return render(request, "year.html", {"year": api.hubs().year(year)})
-
-    @r.get("/query", response_class=HTMLResponse)
-    def query(request: Request) -> HTMLResponse:
-        return render(request, "query.html", {"examples": examples, "examples_json": examples_json})
 
     return r
 

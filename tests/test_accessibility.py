@@ -30,6 +30,7 @@ PAGES = {
     "year": "/years/2021",
     "overlaps": "/overlaps",
     "network": "/network",
+    "query": "/query",
     "source": "/sources/vnm-khm-jpa-2020-2022?lines=12-16",
 }
 WIDTHS = {"desktop": 1366, "phone": 390}

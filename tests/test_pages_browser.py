@@ -44,11 +44,12 @@ def test_home_page_shows_the_plans_table(page) -> None:
 def test_query_page_runs_a_catalog_query(page) -> None:
     page.goto("/query")
     sync_api.expect(page.locator(".yasqe .CodeMirror")).to_be_visible(timeout=15_000)
-    page.locator('#examples button[data-name="plans"]').click()
-    rows = page.locator(".yasr table tbody tr")
+    page.get_by_label("Example query").select_option("plans")
+    page.get_by_role("button", name="Load and run").click()
+    rows = page.locator("#results table tbody tr")
     sync_api.expect(rows.first).to_be_visible(timeout=15_000)
     assert rows.count() >= 2
-    results = page.locator(".yasr").inner_text()
+    results = page.locator("#results").inner_text()
     assert "Viet Nam–Cambodia 2020-2022" in results
     assert "China–Cambodia 2017-2019" in results
     shot(page, "query")
