@@ -26,6 +26,7 @@ from . import (
     overlaps_page,
     pages,
     reconcile,
+    search,
     sparql,
 )
 
@@ -69,4 +70,5 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
     app.include_router(reconcile.router(settings, store))
     app.include_router(network_api.router(settings, store))
     app.include_router(network_page.router(settings, store))
+    app.include_router(search.router(settings, store))
     return app

@@ -1,0 +1,48 @@
+"""Quality of the full-text search on the real dataset: recall against grep, and the top 10.
+
+For each query of :data:`tests.test_search.RECALL_QUERIES` it prints how many steps a grep
+finds (every word's stem, as a regular expression over the step's full text: number, text,
+section title, outputs, indicators, targets, notes; read through SPARQL, not from the
+index), how many the search returns, the recall (the share of the grep's steps the search
+returns) and the search's top 10 (number and the first 100 characters), so a person can
+judge the precision of the top 10. Run:
+
+    .venv/bin/python bench/search_quality.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from plangraph.search import build_index  # noqa: E402
+from plangraph.store import EmbeddedStore  # noqa: E402
+from tests.test_search import RECALL_QUERIES, grep_steps, step_texts  # noqa: E402
+
+
+def main() -> int:
+    store = EmbeddedStore.from_folder(ROOT / "data" / "graph")
+    index = build_index(store, ROOT / "queries" / "search")
+    texts = step_texts(store)
+    print(f"build {store.build_id}: {len(texts)} steps")
+    for query, patterns in RECALL_QUERIES.items():
+        expected = grep_steps(texts, patterns)
+        hits = index.all_hits(query)
+        found = {h["uri"] for h in hits}
+        recall = len(expected & found) / len(expected) if expected else 1.0
+        print()
+        print(f"== {query!r}: grep {len(expected)}, hits {len(hits)}, recall {recall:.2f}")
+        print(f"   grep: {' AND '.join(patterns)}; search: {index.parse(query).expression}")
+        for missed in sorted(expected - found):
+            print(f"   MISSED {missed}")
+        for h in hits[:10]:
+            text = " ".join(h["text"].split())
+            print(f"   {h['rank']:>2}. {h['plan']} {h['number']}: {text[:100]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
