@@ -146,7 +146,8 @@ class Step:
     text: str
     section: str
     parent: str | None
-    fields: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # field -> (item IRI, text): outputs, indicators, targets, notes
+    fields: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     spans: list[tuple[str, str, int, int]] = field(default_factory=list)
     facets: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
@@ -215,7 +216,7 @@ def read_graph(store: Store, folder: Path) -> Graph:
         )
     for r in _select(store, q, "step-texts"):
         if (s := steps.get(r["step"])) is not None:
-            s.fields[r["field"]].append(_clean(r["text"]))
+            s.fields[r["field"]].append((r["item"], _clean(r["text"])))
     for r in _select(store, q, "step-spans"):
         if (s := steps.get(r["step"])) is not None:
             doc = tail(r["document"], "source/") or r["document"]
@@ -245,6 +246,8 @@ def read_graph(store: Store, folder: Path) -> Graph:
         alias = _clean(r.get("altLabel"))
         if alias and alias not in a.aliases and alias != a.label:
             a.aliases.append(alias)
+    for a in agents.values():  # in one order whatever order the store answers in
+        a.aliases.sort()
     for r in _select(store, q, "step-commitments"):
         if (s := steps.get(r["step"])) is not None:
             s.facets["agency"].add(r["agency"])
@@ -350,8 +353,10 @@ def build_database(graph: Graph, build_id: str) -> sqlite3.Connection:
             "number": " ".join(x for x in (s.number, s.printed_number) if x),
             "text": s.text,
             "section": s.section,
-            **{name: "\n".join(s.fields.get(name, [])) for name in ("outputs", "indicators")},
-            **{name: "\n".join(s.fields.get(name, [])) for name in ("targets", "notes")},
+            **{
+                name: "\n".join(text for _, text in sorted(s.fields.get(name, [])))
+                for name in ("outputs", "indicators", "targets", "notes")
+            },
         }
         fts_rows.append((sid, *(cells[name] for name, _ in STEP_COLUMNS)))
         texts.extend(cells.values())
