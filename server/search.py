@@ -455,7 +455,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
                 "next_href": page(result.next_offset),
                 "previous_href": page(result.previous_offset),
                 "csv_href": _url("/api/search.csv", state),
-                "json_href": _url("/api/search", state),
+                "json_href": _url("/api/search", state_query(q, selection, limit=MAX_LIMIT)),
                 "clear_href": _url("/search", state_query(q, Selection())),
                 "rollup_href": _url("/search", state_query(q, rollup_state)),
                 "any_selected": any(selection.chosen(f) for f in FACETS),

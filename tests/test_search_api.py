@@ -5,10 +5,15 @@ index is cached per build and read again by a restarted server."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
+import json
+import os
 import re
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -16,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from plangraph.paths import ProjectPaths
 from tests.server_process import assert_error, dataset_folder, root_with_graph, running_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,3 +239,43 @@ def test_a_restarted_server_reads_the_cached_index() -> None:
         assert files[0].stat().st_ino == first.st_ino  # opened, not written again
         assert files[0].stat().st_mtime_ns == first.st_mtime_ns
         assert again["build"] in files[0].name
+
+
+NEW_STEP = """\
+<https://w3id.org/plangraph/id/plan/khm-npa-2011-2013/activity/9.9.9> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/plangraph/ontology#Step> <https://w3id.org/plangraph/graph/test> .
+<https://w3id.org/plangraph/id/plan/khm-npa-2011-2013/activity/9.9.9> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/plangraph/ontology#Activity> <https://w3id.org/plangraph/graph/test> .
+<https://w3id.org/plangraph/id/plan/khm-npa-2011-2013/activity/9.9.9> <https://w3id.org/plangraph/ontology#plan> <https://w3id.org/plangraph/id/plan/khm-npa-2011-2013> <https://w3id.org/plangraph/graph/test> .
+<https://w3id.org/plangraph/id/plan/khm-npa-2011-2013/activity/9.9.9> <https://w3id.org/plangraph/ontology#number> "9.9.9" <https://w3id.org/plangraph/graph/test> .
+<https://w3id.org/plangraph/id/plan/khm-npa-2011-2013/activity/9.9.9> <http://purl.org/dc/terms/description> "Patrol every zebracrossing near schools." <https://w3id.org/plangraph/graph/test> .
+"""  # noqa: E501
+
+
+def test_a_rebuilt_dataset_gets_its_own_index(project_copy: ProjectPaths) -> None:
+    """A server that picks up a new build (server/live.py) searches the new build with an
+    index of its own, cached beside the old one's."""
+    graph = project_copy.graph
+    shutil.copytree(dataset_folder() or ROOT / "data" / "graph", graph)
+    env = {"PLANGRAPH_RELOAD_INTERVAL": "0.2", "PLANGRAPH_QUERY_WORKERS": "2"}
+    with (
+        running_server(project_copy.root, env=env) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        old = c.get("/health").json()["build"]
+        assert c.get("/api/search", params={"q": "zebracrossing"}).json()["total"] == 0
+        nq = (graph / "plangraph.nq").read_bytes() + NEW_STEP.encode()
+        manifest = json.loads((graph / "build.json").read_text(encoding="utf-8"))
+        new = hashlib.sha256(nq).hexdigest()[:16]
+        manifest.update(build_id=new, triples=manifest["triples"] + NEW_STEP.count("\n"))
+        for name, data in (("plangraph.nq", nq), ("build.json", json.dumps(manifest).encode())):
+            (graph / f".{name}.tmp").write_bytes(data)
+            os.replace(graph / f".{name}.tmp", graph / name)
+        deadline = time.monotonic() + 60
+        while c.get("/health").json()["build"] != new:
+            assert time.monotonic() < deadline, "the new build was not loaded"
+            time.sleep(0.2)
+        r = c.get("/api/search", params={"q": "zebracrossing"})
+        assert r.headers["x-plangraph-build"] == new and r.json()["build"] == new
+        assert [h["number"] for h in r.json()["items"]] == ["9.9.9"]
+        assert "<mark>zebracrossing</mark>" in r.json()["items"][0]["snippet"]
+    names = sorted(p.name for p in (project_copy.root / "data" / "cache").glob("search-*"))
+    assert len(names) == 2 and any(old in n for n in names) and any(new in n for n in names)
