@@ -6,7 +6,8 @@ section title, outputs, indicators, targets, notes; read through SPARQL, not fro
 index), how many the search returns, the recall (the share of the grep's steps the search
 returns) and the search's top 10 (number and the first 100 characters), so a person can
 judge the precision of the top 10; then the time to build the index and to answer each query
-(in process, the median of 20 runs of one page of 20 hits with facets). Run:
+(in process: a page of 20 hits with facets, the median of 20 runs, and a page of 1000 hits,
+the median of 5). Run:
 
     .venv/bin/python bench/search_quality.py
 """
@@ -25,6 +26,16 @@ from plangraph.search import build_index  # noqa: E402
 from plangraph.search.build import build_database, read_graph  # noqa: E402
 from plangraph.store import EmbeddedStore  # noqa: E402
 from tests.test_search import RECALL_QUERIES, grep_steps, step_texts  # noqa: E402
+
+# a costly query: 32 three-letter prefixes of common words, OR'd
+STRESS = [
+    f"{w}*"
+    for w in (
+        *("vic", "tra", "pol", "bor", "pla", "dev", "nat", "sup", "wom", "chi", "coo"),
+        *("inf", "cap", "off", "law", "imp", "wor", "reg", "dat", "rep", "gov", "age", "ser"),
+        *("rev", "min", "awa", "com", "pre", "pro", "par", "mon", "eva"),
+    )
+]
 
 
 def main() -> int:
@@ -56,13 +67,18 @@ def main() -> int:
         f"index: read through SPARQL {read:.3f} s, written {built:.3f} s, "
         f"{len(db.serialize()) / 1e6:.1f} MB ({len(graph.steps)} steps, {len(graph.agents)} agents)"
     )
-    for query in [*RECALL_QUERIES, None, "t*"]:
-        times = []
-        for _ in range(20):
-            started = time.perf_counter()
-            index.search(query, limit=20)
-            times.append(time.perf_counter() - started)
-        print(f"search {query!r}: {statistics.median(times) * 1000:.1f} ms (median of 20)")
+    for query in [*RECALL_QUERIES, None, "tra*", " OR ".join(STRESS)]:
+        for limit in (20, 1000):
+            times = []
+            for _ in range(20 if limit == 20 else 5):
+                started = time.perf_counter()
+                index.search(query, limit=limit)
+                times.append(time.perf_counter() - started)
+            shown = query if query is None or len(query) < 40 else query[:37] + "..."
+            print(
+                f"search {shown!r}, {limit} hits a page: "
+                f"{statistics.median(times) * 1000:.1f} ms (median of {len(times)})"
+            )
     return 0
 
 

@@ -300,7 +300,8 @@ def search_openapi(index: SearchIndex, csv_only: bool) -> dict[str, object]:
             "in": "query",
             "required": False,
             "description": 'words (all must match, stemmed), "quoted phrases", OR, NOT or '
-            "-word, a trailing * for a prefix; empty: browse the steps the facets keep",
+            "-word, a trailing * for a prefix of three letters or more; empty: browse the steps "
+            "the facets keep",
             "schema": {"type": "string", "maxLength": MAX_LENGTH},
         }
     ]

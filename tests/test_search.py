@@ -299,12 +299,19 @@ def test_limits_of_a_query() -> None:
     with pytest.raises(QueryError) as negative:
         parse("-shelter")
     assert "excluded" in negative.value.message
+    for short in ("t*", "shelter OR tr*", '"victim i"*'):
+        with pytest.raises(QueryError) as prefix:
+            parse(short)
+        assert prefix.value.param == "q" and "prefix" in prefix.value.message
+    assert parse("tra*") is not None
 
 
 def test_every_term_is_quoted() -> None:
-    parsed = parse('text:x NEAR(a b) "c d"* e* -f OR', {"x"})
+    parsed = parse('text:x NEAR(a b) "c dee"* eee* -f OR', {"x"})
     assert parsed is not None
-    assert parsed.expression == '("text x" AND "near a" AND "b" AND "c d" * AND "e" *) NOT ("f")'
+    assert parsed.expression == (
+        '("text x" AND "near a" AND "b" AND "c dee" * AND "eee" *) NOT ("f")'
+    )
     parsed = parse("Labour OR hotline", {"labor", "hot", "line"})
     assert parsed is not None
     assert parsed.expression == (

@@ -14,7 +14,7 @@ What a user may type (``q``):
 - ``OR`` between two terms: either (``shelter OR hotline training`` is
   ``(shelter OR hotline) AND training``);
 - ``NOT`` or ``-`` before a term: steps without it;
-- a trailing ``*``: a prefix (``traffick*``, ``"victim ident"*``).
+- a trailing ``*``: a prefix of at least three letters (``traffick*``, ``"victim ident"*``).
 
 Everything else is text: parentheses, colons (``text:``), ``NEAR``, ``^`` and lone ``*`` are
 never FTS5 syntax, because every term is reduced to its words (runs of letters and digits)
@@ -36,6 +36,7 @@ PARAM = "q"
 MAX_LENGTH = 1000  # characters of q
 MAX_TERMS = 32  # terms (words, phrases) in q
 PREFIX_MIN = 4  # a plain word this long also matches longer words starting with its stem
+EXPLICIT_PREFIX_MIN = 3  # letters before a typed * (t* would expand to most of the index)
 COMPOUND_PART_MIN = 3  # each half of a compound split ("hot" + "line")
 
 _WORD = re.compile(r"[^\W_]+")
@@ -214,7 +215,9 @@ def parse(q: str, vocabulary: Collection[str] = frozenset()) -> ParsedQuery | No
 
     ``vocabulary``: the folded words the index holds (for spelling variants and compounds).
     Raises :class:`QueryError` (param ``q``) for a query with nothing to search for, longer
-    than :data:`MAX_LENGTH` characters or with more than :data:`MAX_TERMS` terms.
+    than :data:`MAX_LENGTH` characters, with more than :data:`MAX_TERMS` terms or with a
+    prefix shorter than :data:`EXPLICIT_PREFIX_MIN` (what limits the cost of a search: the
+    worst is a few hundred milliseconds for a page of 1000 hits).
     """
     if len(q) > MAX_LENGTH:
         raise QueryError(f"longer than {MAX_LENGTH} characters", param=PARAM)
@@ -225,6 +228,13 @@ def parse(q: str, vocabulary: Collection[str] = frozenset()) -> ParsedQuery | No
     if sum(1 for t in items if isinstance(t, Term)) > MAX_TERMS:
         raise QueryError(f"more than {MAX_TERMS} terms", param=PARAM)
     usable = [t for t in items if not isinstance(t, Term) or t.words]
+    for t in usable:
+        if isinstance(t, Term) and t.prefix and len(t.words[-1]) < EXPLICIT_PREFIX_MIN:
+            raise QueryError(
+                f"a prefix needs at least {EXPLICIT_PREFIX_MIN} letters before the * "
+                f"({t.words[-1]}*)",
+                param=PARAM,
+            )
     positive_words = [t.plain_word for t in usable if isinstance(t, Term) and not t.negated]
     only_stop = all(w in STOP_WORDS for w in positive_words if w is not None) and all(
         w is not None for w in positive_words
