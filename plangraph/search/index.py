@@ -2,7 +2,9 @@
 
 Ranking is SQLite FTS5's ``bm25()`` with the column weights of
 :data:`plangraph.search.build.STEP_COLUMNS` (a step's own text weighs most, then its number,
-outputs, indicators and targets, then its section title and notes); snippets and highlights
+outputs, indicators and targets, then its section title and notes), the hits of the query's
+own words first and those found only through a longer word of a stem after them
+(:mod:`plangraph.search.query`, ``exact`` on each hit); snippets and highlights
 are FTS5's ``snippet()`` / ``highlight()``. Facets are plain SQL over ``step_facet``: a facet's
 counts are taken over the steps that match the query and every *other* facet's selection (so
 a facet never counts away its own alternatives), the usual faceted-search rule. Several

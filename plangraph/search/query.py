@@ -5,10 +5,12 @@ What a user may type (``q``):
 - plain words: every word must match (stemmed by the index's Porter tokenizer, so
   *repatriate* finds *repatriation*); a word of four letters or more also matches the longer
   words that start with its stem (*identification* -> stem *identif* -> *identify*,
-  *identified*), which rank below the word's own stem through BM25; a British or American
-  spelling finds the other where the index holds it (*labour* / *labor*, *programme* /
-  *program*, *centre* / *center*, *organisation* / *organization*); a compound finds its two
-  halves written apart (*hotline* -> "hot line") and two words find their compound;
+  *identified*), listed after the steps found by the words themselves (``strict``); the
+  price: *police* (stem *polic*) also finds *policy* (*polici*) there. A British or
+  American spelling finds the other where the index holds it (*labour* / *labor*,
+  *programme* / *program*, *centre* / *center*, *organisation* / *organization*); a compound
+  finds its two halves written apart (*hotline* -> "hot line") and two words find their
+  compound;
   common English words (*of*, *the*, *for*...) are left out unless they are all there is;
 - ``"quoted phrases"``: the words in this order, next to each other;
 - ``OR`` between two terms: either (``shelter OR hotline training`` is
@@ -19,7 +21,8 @@ What a user may type (``q``):
 Everything else is text: parentheses, colons (``text:``), ``NEAR``, ``^`` and lone ``*`` are
 never FTS5 syntax, because every term is reduced to its words (runs of letters and digits)
 and put in double quotes. Control characters (NUL...) are removed. A query that still cannot
-be searched (no words at all, too long, too many terms) is a :class:`QueryError` naming
+be searched (no words at all, too long, too many terms, a prefix of fewer than three letters)
+is a :class:`QueryError` naming
 ``q``; the caller also turns an FTS5 error into one, so a user never causes a 500.
 """
 
