@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plangraph.paths import ProjectPaths
 from tests.server_process import assert_error, dataset_folder, root_with_graph, running_server
@@ -279,3 +281,44 @@ def test_a_rebuilt_dataset_gets_its_own_index(project_copy: ProjectPaths) -> Non
         assert "<mark>zebracrossing</mark>" in r.json()["items"][0]["snippet"]
     names = sorted(p.name for p in (project_copy.root / "data" / "cache").glob("search-*"))
     assert len(names) == 2 and any(old in n for n in names) and any(new in n for n in names)
+
+
+KNOWN = {
+    "plan": ["khm-npa-2011-2013", "commit-srpa-2005-2007", "vnm-khm-2020-2022"],
+    "kind": ["activity", "work-item", "sub-activity", "quarterly-activity"],
+    "year": ["2006", "2012", "2021", "2024"],
+    "theme": ["victim-identification", "shelters-and-services"],
+}
+
+VALUES = [v for vs in KNOWN.values() for v in vs]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    q=st.text(max_size=40) | st.sampled_from(["shelter", "victims OR police", '"cross border"']),
+    chosen=st.dictionaries(
+        st.sampled_from(sorted(KNOWN)),
+        st.lists(st.sampled_from(VALUES) | st.text(max_size=8), max_size=3),
+        max_size=3,
+    ),
+)
+def test_any_request_is_answered_and_a_200_holds_only_what_was_asked(
+    server_url: str, q: str, chosen: dict[str, list[str]]
+) -> None:
+    params = [("q", q), *((k, v) for k, vs in chosen.items() for v in vs), ("limit", "1000")]
+    r = httpx.get(f"{server_url}/api/search", params=params, timeout=30)
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 400:
+        assert r.json()["param"] in ("q", *KNOWN)
+        return
+    wanted = {k: {v.strip() for v in vs} - {""} for k, vs in chosen.items()}
+    for hit in r.json()["items"]:
+        carried = {
+            "plan": {hit["plan"]},
+            "kind": {hit["kind"]},
+            "year": {str(y) for y in hit["years"]},
+            "theme": set(hit["themes"]),
+        }
+        for facet, values in wanted.items():
+            if values:
+                assert carried[facet] & values, (facet, values, hit["uri"])
