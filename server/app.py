@@ -27,6 +27,7 @@ from . import (
     pages,
     query_page,
     reconcile,
+    search,
     sparql,
 )
 
@@ -68,5 +69,6 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
     app.include_router(reconcile.router(settings, store))
     app.include_router(network_api.router(settings, store))
     app.include_router(network_page.router(settings, store))
+    app.include_router(search.router(settings, store))
     edges.install(app, settings, store.build_id)  # last: compression outermost
     return app

@@ -28,6 +28,8 @@ PAGES = {
     "themes": "/themes",
     "party": "/id/party/khm",
     "year": "/years/2021",
+    "search": "/search?q=repatriation",
+    "search-facets": "/search?q=training&plan=khm-npa-2011-2013&rollup=true",
     "overlaps": "/overlaps",
     "network": "/network",
     "query": "/query",

@@ -58,6 +58,8 @@ OPERATIONS = [
     "POST /reconcile",
     "GET /api/network/options",
     "GET /api/network",
+    "GET /api/search",
+    "GET /api/search.csv",
 ]
 
 # "METHOD /path" -> why it fails (each is xfail(strict=True): fixing it makes the test fail
