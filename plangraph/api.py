@@ -521,7 +521,8 @@ class GraphApi:
         return dict(self._plan_by_iri[self.plan_iri(slug)])
 
     def plan(self, slug: str) -> dict[str, Any]:
-        """A plan with its sections (flat, each naming its parent) and its activities."""
+        """A plan with its sections (flat, each naming its parent), its activities and its
+        steps of every kind (activities, sub-activities, work items, quarterly activities)."""
         iri = self.plan_iri(slug)
         sections = []
         seen: set[str] = set()
@@ -546,7 +547,13 @@ class GraphApi:
             key=lambda s: (s["order"] if s["order"] is not None else 10**6, number_key(s["number"]))
         )
         activities = [a for a in self._activities if a["planUri"] == iri]
-        return {**self._plan_by_iri[iri], "sections": sections, "activities": activities}
+        steps = [a for a in self._steps if a["planUri"] == iri]
+        return {
+            **self._plan_by_iri[iri],
+            "sections": sections,
+            "activities": activities,
+            "steps": steps,
+        }
 
     # -- activities -------------------------------------------------------------
 

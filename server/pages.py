@@ -111,10 +111,37 @@ def _sources(settings: Settings) -> list[dict[str, str]]:
 # -- page builders used by the Linked Data router -----------------------------------------
 
 
+def _printed_order(step: dict[str, Any]) -> tuple[int, int]:
+    """Where a step is printed in its plan's source (steps without a span last)."""
+    lines = [s["startLine"] for s in step.get("sources", [])]
+    return (0, min(lines)) if lines else (1, 0)
+
+
+def _parents_first(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Steps in their order, each sub-step right after its parent (marked ``depth`` 1)."""
+    listed = {a["uri"] for a in steps}
+    below: dict[str, list[dict[str, Any]]] = {}
+    for a in steps:
+        if a.get("parent") in listed:
+            below.setdefault(a["parent"], []).append(a)
+    out: list[dict[str, Any]] = []
+
+    def add(a: dict[str, Any], depth: int) -> None:
+        out.append({**a, "depth": depth})
+        for child in below.get(a["uri"], []):
+            add(child, depth + 1)
+
+    for a in steps:
+        if a.get("parent") not in listed:
+            add(a, 0)
+    return out
+
+
 def plan_page(request: Request, api: GraphApi, slug: str) -> HTMLResponse:
     plan = api.plan(slug)
     by_section: dict[str | None, list[dict[str, Any]]] = {}
-    for a in plan["activities"]:
+    steps = _parents_first(sorted(plan["steps"], key=_printed_order))
+    for a in steps:
         by_section.setdefault(a["section"], []).append(a)
     children: dict[str | None, list[dict[str, Any]]] = {}
     for s in plan["sections"]:
@@ -142,7 +169,7 @@ def plan_page(request: Request, api: GraphApi, slug: str) -> HTMLResponse:
             "children": children,
             "by_section": by_section,
             "counts": counts,
-            "unsectioned": [a for a in plan["activities"] if a["section"] not in known],
+            "unsectioned": [a for a in steps if a["section"] not in known],
         },
     )
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM, require_chromium, shot
+from tests.browser import require_chromium, shot
 
-sync_api = require_chromium()
+require_chromium()
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core"
 PAGES = {
@@ -50,21 +50,13 @@ def axe_source() -> str:
     return _axe_source()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.mark.parametrize("width_name", WIDTHS)
 @pytest.mark.parametrize("name", PAGES)
 def test_page_has_no_serious_accessibility_violation(
-    chromium, axe_source: str, server_url: str, name: str, width_name: str
+    browser, axe_source: str, server_url: str, name: str, width_name: str
 ) -> None:
     width = WIDTHS[width_name]
-    context = chromium.new_context(
+    context = browser.new_context(
         base_url=server_url, viewport={"width": width, "height": 900}, bypass_csp=True
     )
     try:

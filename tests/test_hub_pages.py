@@ -480,22 +480,31 @@ def test_activity_pages_link_every_theme_to_its_page(
 # -- the plan page --------------------------------------------------------------------------
 
 
-def test_plan_csv_and_page_hold_every_activity(client: httpx.Client, plans: dict[str, str]) -> None:
+def test_plan_csv_and_page_hold_every_step(client: httpx.Client, plans: dict[str, str]) -> None:
     for plan in plans:
         rows = sparql(
             client,
-            f"SELECT ?a WHERE {{ ?a a pg:Activity ; pg:plan <{ID}plan/{plan}> }}",
+            f"SELECT ?a ?parent WHERE {{ ?a a pg:Step ; pg:plan <{ID}plan/{plan}> "
+            "OPTIONAL { ?a pg:subActivityOf ?parent } }",
         )
         expected = {r["a"] for r in rows}
         doc = page(client, f"/id/plan/{plan}")
         href = doc.by_id("csv-link").attrs["href"]
-        assert href == f"/api/activities.csv?plan={plan}&limit=1000"
+        assert href == f"/api/search.csv?plan={plan}"
         r = client.get(href)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         csv_rows = list(csv.DictReader(io.StringIO(r.text)))
         assert {row["uri"] for row in csv_rows} == expected and len(csv_rows) == len(expected)
-        on_page = {tr.find("a").attrs["href"] for tr in doc.find_all("tr", cls="step-row")}
-        assert on_page == {local(a) for a in expected}, plan
+        trs = list(doc.find_all("tr", cls="step-row"))
+        on_page = [tr.find("a").attrs["href"] for tr in trs]
+        assert sorted(on_page) == sorted(local(a) for a in expected), plan
+        # a sub-activity is listed right after its parent (or after its parent's other
+        # sub-activities), indented
+        parent_of = {local(r["a"]): local(r["parent"]) for r in rows if r.get("parent")}
+        for i, href in enumerate(on_page):
+            if href in parent_of:
+                assert parent_of[href] in on_page[:i], (plan, href)
+                assert "sub-step" in trs[i].attrs.get("class", ""), (plan, href)
 
 
 def test_plan_contents_link_every_section(client: httpx.Client) -> None:

@@ -1,5 +1,5 @@
-// The plan page's filter box: hides the activities (table rows) that do not contain every
-// word typed, and the sections left with no visible activity. Without this script the box
+// The plan page's filter box: hides the steps (table rows) that do not contain every
+// word typed, and the sections left with no visible step. Without this script the box
 // stays hidden and the page lists everything.
 (function () {
   "use strict";
@@ -12,7 +12,7 @@
   const texts = rows.map((r) => r.textContent.toLowerCase().replace(/\s+/g, " "));
   const sections = Array.from(document.querySelectorAll("section.plan-section"));
   const total = rows.length;
-  const noun = (n) => (n === 1 ? "activity" : "activities");
+  const noun = (n) => (n === 1 ? "step" : "steps");
 
   function apply() {
     const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
