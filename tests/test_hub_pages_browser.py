@@ -6,6 +6,8 @@ to another origin fails a test (tests/browser.py)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -40,7 +42,9 @@ def sparql(server_url: str, query: str) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
 
 
-def test_donor_path_home_theme_overlap_group_and_gaps(page, server_url: str) -> None:
+def test_journey_donor_home_theme_overlap_group_gaps_csv(page, server_url: str) -> None:
+    """Issue 16's donor journey: home page -> the victim-identification theme -> an overlap
+    group -> the gaps of that theme -> its steps exported as CSV."""
     theme = "victim-identification"
     page.goto("/")
     page.locator("#example-donor").click()
@@ -90,6 +94,14 @@ def test_donor_path_home_theme_overlap_group_and_gaps(page, server_url: str) -> 
         row.nth(i).get_attribute("data-plan"): int(row.nth(i).get_attribute("data-count"))
         for i in range(row.count())
     } == counts
+    # export: the theme's steps as CSV, as many rows as the page counts, all carrying it
+    with page.expect_download() as download:
+        page.locator("#steps-csv").click()
+    text = download.value.path().read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == int(page.locator("#step-count").inner_text()) == sum(counts.values())
+    assert all(theme in r["themes"].split("; ") for r in rows)
+    assert {r["plan"] for r in rows} == {p for p, n in counts.items() if n}
     # and a theme with a gap says it in words
     page.goto("/id/theme/repatriation-reintegration")
     expect(page.locator("#gaps")).to_contain_text("No step of the Plan of Action Cambodia–Thailand")

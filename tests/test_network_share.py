@@ -121,7 +121,9 @@ def export_counts(base: str, href: str, fmt: str, tmp_path) -> tuple[Any, int | 
     return r.json()["agencies"], None
 
 
-def test_analyst_filters_shares_and_downloads(page, server_url: str, tmp_path) -> None:
+def test_journey_analyst_filters_shares_and_downloads(page, server_url: str, tmp_path) -> None:
+    """Issue 16's analyst journey: the network from the navigation, Cambodia + a theme with
+    roll-up, the permalink reloaded to the same view, the GEXF with the same node count."""
     # from the navigation to the network
     page.goto("/")
     page.locator("nav.site-nav a[data-nav=network]").click()

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from plangraph.paths import ProjectPaths
 from tests.browser import require_chromium, shot, watched_page
-from tests.server_process import dataset_folder, running_server
 
 sync_api = require_chromium()
 expect = sync_api.expect
@@ -21,9 +18,8 @@ PLANS = ("khm-npa-2011-2013", "commit-srpa-2005-2007")
 
 
 @pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root, graph=dataset_folder()) as u:
-        yield u
+def url(server_url: str) -> str:
+    return server_url
 
 
 def hits(page) -> list[str]:
@@ -38,7 +34,9 @@ def query(page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
-def test_a_researcher_searches_narrows_checks_and_downloads(browser, url: str) -> None:
+def test_journey_researcher_searches_narrows_checks_and_downloads(browser, url: str) -> None:
+    """Issue 16's researcher journey: search "repatriation", narrow to two plans with the
+    facets, open an activity, follow its source lines, download the result CSV."""
     with watched_page(browser, url) as page:
         page.goto("/")
         box = page.locator("#site-search-q")
