@@ -44,9 +44,11 @@ def copy_project(dest: Path) -> ProjectPaths:
     return ProjectPaths(dest)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for all browser tests (skips without it outside CI)."""
+    """One headless Chromium per test module (skips without it outside CI). Per module, not
+    per session: Playwright's sync API keeps an event loop running in the main thread while
+    it is open, and later tests that call ``asyncio.run`` must not find one."""
     from tests.browser import launched
 
     with launched() as b:
