@@ -36,11 +36,13 @@ bench-load: $(BENCH_STAMP)
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --quick
 
-# Lighthouse scores of every kind of page, desktop and mobile (npm ci in bench/lighthouse,
-# Debian's Chromium): bench/results/lighthouse.json; page weight with and without gzip
+# the pages as a browser sees them: Lighthouse scores desktop and mobile (npm ci in
+# bench/lighthouse, Debian's Chromium), axe-core violations by impact, page weight with and
+# without gzip: bench/results/{lighthouse,axe,page-weight}.json
 lighthouse: $(STAMP)
 	cd bench/lighthouse && npm ci --no-audit --no-fund
 	$(BIN)/python bench/lighthouse.py
+	$(BIN)/python bench/axe.py
 	$(BIN)/python bench/page_weight.py
 
 FUZZ_STAMP := $(VENV)/.installed-fuzz
