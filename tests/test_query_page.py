@@ -149,6 +149,14 @@ def test_a_shared_example_link_runs_it(page: Any, api: httpx.Client) -> None:
     expect(page.locator(ROWS)).to_have_count(expected["count"])
 
 
+def test_a_shared_link_may_name_an_agency_as_other_pages_do(page: Any, api: httpx.Client) -> None:
+    open_query_page(page, "/query?example=agency-commitments&agency=khm/mosvy")
+    iri = "https://w3id.org/plangraph/id/agency/khm/mosvy"
+    expect(page.get_by_label("agency (iri)")).to_have_value(iri)
+    expected = api.get("/api/queries/agency-commitments", params={"agency": iri}).json()
+    expect(page.locator("#status")).to_contain_text(f"{expected['count']} results", timeout=15_000)
+
+
 def test_long_results_are_drawn_on_demand(page: Any, api: httpx.Client) -> None:
     open_query_page(page, "/query?example=activities-in-year")  # every year
     expected = api.get("/api/queries/activities-in-year").json()["count"]

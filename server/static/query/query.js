@@ -245,7 +245,12 @@ LIMIT 10
         }
         parent.append(el("option", { value: choice.value, text: choice.label }));
       }
-      const wanted = value !== undefined ? value : param.default || "";
+      let wanted = value !== undefined ? value : param.default || "";
+      if (wanted && !choices.some((c) => c.value === wanted)) {
+        // a link may name a value as the site's other pages do (khm/mosvy, khm, a slug)
+        const short = choices.filter((c) => c.value.endsWith(`/${wanted}`));
+        if (short.length === 1) wanted = short[0].value;
+      }
       if (wanted && !choices.some((c) => c.value === wanted)) {
         control.prepend(el("option", { value: wanted, text: wanted })); // from a link: checked on run
       }
