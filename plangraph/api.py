@@ -543,8 +543,14 @@ class GraphApi:
                     "sources": [s.to_json() for s in spans(r.get("spans"))],
                 }
             )
-        sections.sort(
-            key=lambda s: (s["order"] if s["order"] is not None else 10**6, number_key(s["number"]))
+        sections.sort(  # ties (no order, no number) by where the source prints them: the
+            # same order whatever order the store returns rows in
+            key=lambda s: (
+                s["order"] if s["order"] is not None else 10**6,
+                number_key(s["number"]),
+                min((x["startLine"] for x in s["sources"]), default=10**9),
+                s["uri"],
+            )
         )
         activities = [a for a in self._activities if a["planUri"] == iri]
         steps = [a for a in self._steps if a["planUri"] == iri]

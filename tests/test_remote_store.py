@@ -13,6 +13,7 @@ canonical ("true"/"false") in the store's results (Virtuoso answers "1"/"0";
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -257,6 +258,21 @@ def test_rest_api_and_sparql_over_virtuoso(published: RemoteStore, virtuoso: Vir
             a, b = client.get(local + path), client.get(remote + path)
             assert a.status_code == b.status_code == 200, (path, b.text)
             assert canonical(a.json(), local) == canonical(b.json(), remote), path
+        # the pages read through SPARQL too: the same page from either store
+        for path in (
+            "/themes",
+            "/id/theme/victim-identification",
+            "/id/party/khm",
+            "/years/2012",
+            "/id/agency/khm/mosvy",
+            "/id/plan/commit-srpa-2005-2007",
+            "/search?q=repatriation&plan=khm-npa-2011-2013",
+            "/api/search.csv?theme=victim-identification",
+        ):
+            a, b = client.get(local + path), client.get(remote + path)
+            assert a.status_code == b.status_code == 200, (path, b.text)
+            diff = list(difflib.unified_diff(a.text.splitlines(), b.text.splitlines(), n=0))
+            assert not diff, (path, "\n".join(diff[:40]))
         rows = client.get(f"{remote}/api/queries/agencies-most-commitments").json()
         assert rows["count"] > 10
         # the SPARQL endpoint over Virtuoso: same safety rules, same formats, same row cap
