@@ -12,8 +12,10 @@ list their countries and may fall inside the work lists.
 
 Records: the 7 Areas (sections ``area-N``) with their sub-points (``area-5.1``), the 18
 framework Activities (``number`` "1".."18", section = the area printed above them; Activity 18
-has no area and belongs to ``ppc-12``), the PPCs (sections ``ppc-N``: description =
-objectives, expected results, participating countries as ``participant`` commitments), and
+has no area and belongs to ``ppc-12``; the three bullets that complete its sentence "... develop
+the following for finalization at SOM 3:" are its sub-steps ``18.1``..``18.3``), the PPCs
+(sections ``ppc-N``: description = objectives, expected results, participating countries as
+``participant`` commitments), and
 their work items (``ppc-N.pre.I``, ``ppc-N.core.I``, ``ppc-N.follow.I``; sub-bullets are
 ``sub-activity`` records ``ppc-N.core.I.J``), each serving the PPC's framework activities.
 Commitments are read only where an item's wording assigns the work (see ``_ACTORS``).
@@ -179,6 +181,7 @@ class _Parser:
         self.sections: list[Section] = []
         self.activities: list[Activity] = []
         self.framework: dict[str, Activity] = {}
+        self.framework_subs: dict[str, list[Activity]] = {}  # sub-steps of framework activities
 
     def span(self, start: int, end: int | None = None) -> SourceSpan:
         return SourceSpan(self.doc.slug, start, end if end is not None else start)
@@ -230,7 +233,10 @@ class _Parser:
         areas = sorted(
             self.areas.values(), key=lambda s: [int(x) for x in (s.number or "0").split(".")]
         )
-        activities = sorted(self.framework.values(), key=lambda a: int(a.number))
+        activities = []
+        for a in sorted(self.framework.values(), key=lambda a: int(a.number)):
+            activities.append(a)
+            activities.extend(self.framework_subs.get(a.number, []))
         plan = Plan(
             slug=self.doc.plan.slug,
             title=self.doc.plan.title,
@@ -331,8 +337,7 @@ class _Parser:
                 elif _OBJECTIVES.match(stripped):
                     mode = "objectives"
                 elif stripped.startswith("- ") and last_framework is not None:
-                    last_framework.outputs.append(Output(clean(text[2:]), self.span(n)))
-                    last_framework.spans.append(self.span(n))
+                    self.framework_item(last_framework, clean(text[2:]), n, notes)
                 else:
                     raise self.error(f"unexpected line in the head of {key}: {stripped[:50]!r}", n)
                 continue
@@ -500,6 +505,30 @@ class _Parser:
         self.actors(activity)
         self.framework[number] = activity
         return activity
+
+    def framework_item(self, activity: Activity, text: str, line: int, notes: list[Note]) -> None:
+        """A bullet under a framework activity. Where the activity's sentence ends with ":"
+        ("... to develop the following for finalization at SOM 3:"), the bullets complete it:
+        each is a sub-step ``{number}.{position}`` of the activity, as the bullets under a
+        work item's lead-in are. Otherwise the bullet is an output of the activity."""
+        activity.spans.append(self.span(line))
+        if not activity.text.endswith(":"):
+            activity.outputs.append(Output(text, self.span(line)))
+            return
+        subs = self.framework_subs.setdefault(activity.number, [])
+        position = len(subs) + 1
+        subs.append(
+            Activity(
+                number=f"{activity.number}.{position}",
+                text=text,
+                section=activity.section,
+                spans=[self.span(line)],
+                kind="sub-activity",
+                parent=activity.number,
+                position=position,
+                notes=notes,
+            )
+        )
 
     # -- facts inside items ---------------------------------------------------------------
 

@@ -70,10 +70,36 @@ def test_eighteen_framework_activities_with_their_area(plan: Plan) -> None:
     assert (a3.spans[0].start_line, a3.spans[0].end_line) == (25, 25)
     a18 = plan.activity("18")
     assert a18.flags == ["no-area-printed"]
-    assert [o.text for o in a18.outputs][:2] == [
-        "Terms of reference for Senior Officials Meeting",
-        "Schedule for implementation of the Plan of Action",
+
+
+def test_activity_18_holds_the_three_items_that_complete_its_sentence(plan: Plan) -> None:
+    a18 = plan.activity("18")
+    assert a18.text.endswith("to develop the following for finalization at SOM 3:")
+    assert a18.outputs == []
+    subs = [a for a in plan.activities if a.parent == "18"]
+    assert [(a.number, a.kind, a.position, a.section, a.text) for a in subs] == [
+        ("18.1", "sub-activity", 1, "ppc-12", "Terms of reference for Senior Officials Meeting"),
+        ("18.2", "sub-activity", 2, "ppc-12", "Schedule for implementation of the Plan of Action"),
+        (
+            "18.3",
+            "sub-activity",
+            3,
+            "ppc-12",
+            "Activities for monitoring and evaluating implementation of this Plan of Action, "
+            "including UNIAP COMMIT Secretariat staffing and reporting roles",
+        ),
     ]
+    assert [(sp.start_line, sp.end_line) for a in subs for sp in a.spans] == [
+        (608, 608),
+        (609, 609),
+        (610, 610),
+    ]
+    # Activity 18 keeps its number and its span covers the lines of its items
+    lines = {n for sp in a18.spans for n in range(sp.start_line, sp.end_line + 1)}
+    assert {606, 608, 609, 610} <= lines
+    # the sub-steps follow their activity, before the work items of the PPCs
+    numbers = [a.number for a in plan.activities]
+    assert numbers[17:21] == ["18", "18.1", "18.2", "18.3"]
 
 
 def test_twelve_ppcs_with_objectives_and_results(plan: Plan) -> None:
@@ -114,7 +140,7 @@ def test_participating_countries_where_listed(plan: Plan) -> None:
 
 def test_work_items_by_phase_serving_the_ppc_activities(plan: Plan) -> None:
     kinds = Counter(a.kind for a in plan.activities)
-    assert kinds == {"activity": 18, "work-item": 95, "sub-activity": 60}
+    assert kinds == {"activity": 18, "work-item": 95, "sub-activity": 63}
     ppc1 = [a.number for a in plan.activities if a.section == "ppc-1" and a.kind == "work-item"]
     assert ppc1 == [
         "ppc-1.pre.1",
