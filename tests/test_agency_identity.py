@@ -303,6 +303,25 @@ CATCH_ALLS: list[Form] = [
     ("local and international victim support agencies", "khm"),
     ("independent interpretation and translation agencies", None),
     ("implementing partners", None),
+    # commit-srpa-2005-2007: kinds of body the COMMIT plan assigns work to
+    ("international agencies", None),
+    ("Regional Centre", None),
+    ("Specialist Units", None),
+    ("key police and law enforcement personnel", None),
+    ("other relevant agencies", None),
+    ("key international partners", None),
+    ("key partners", None),
+    ("partner organizations", None),
+    ("Government and NGO partners in the receiving country", None),
+    ("regional research organization or institute", None),
+    ("technical working group", None),
+    ("experts", None),
+    ("key judicial personnel", None),
+    ("embassies of countries from which sex tourists originate", None),
+    ("functional agencies of relevant COMMIT countries", None),
+    ("tourism sector", None),
+    ("Government tourist authorities", None),
+    ("external evaluator", None),
 ]
 
 # Words that mark a catch-all name: a registry name with one of them must be a group entry.

@@ -12,8 +12,10 @@ list their countries and may fall inside the work lists.
 
 Records: the 7 Areas (sections ``area-N``) with their sub-points (``area-5.1``), the 18
 framework Activities (``number`` "1".."18", section = the area printed above them; Activity 18
-has no area and belongs to ``ppc-12``), the PPCs (sections ``ppc-N``: description =
-objectives, expected results, participating countries as ``participant`` commitments), and
+has no area and belongs to ``ppc-12``; the three bullets that complete its sentence "... develop
+the following for finalization at SOM 3:" are its sub-steps ``18.1``..``18.3``), the PPCs
+(sections ``ppc-N``: description = objectives, expected results, participating countries as
+``participant`` commitments), and
 their work items (``ppc-N.pre.I``, ``ppc-N.core.I``, ``ppc-N.follow.I``; sub-bullets are
 ``sub-activity`` records ``ppc-N.core.I.J``), each serving the PPC's framework activities.
 Commitments are read only where an item's wording assigns the work (see ``_ACTORS``).
@@ -34,6 +36,7 @@ from ..model import (
     ROLE_RESOURCING,
     ROLE_RESPONSIBLE,
     ROLE_SUPPORT,
+    ROLES,
     Activity,
     AgencyMention,
     Commitment,
@@ -75,8 +78,11 @@ _SUB = re.compile(r"^\s+(?:-\s+|(\d+)\.\s+)(.+)$")
 _EMPHASIS = re.compile(r"(?<!\*)\*(?!\*)([^*]+?)\*(?!\*)")
 _BILATERAL = re.compile(r"\((\d+)\)\s*([A-Z][a-z]+-[A-Z][a-z]+)")
 
-# Wording that assigns work: (pattern, mention groups, role, one mention per party?).
-# Each named group of the pattern is one mention, its text as printed.
+# Wording that assigns work: (pattern, role, one mention per party?). Each named group of
+# the pattern is one mention, its text as printed; a group named ``note`` is not a mention
+# but qualifying text kept verbatim on each commitment of the match. Readings that are a
+# judgement (who "heads of Specialist Units" are, a pilot "focusing on" two countries) are
+# curation entries ``commit-srpa-actors-*`` instead (see ``_Parser.curated_actors``).
 _ACTORS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
     (re.compile(r"(?P<m>COMMIT Secretariat \(UNIAP\)) will"), ROLE_RESPONSIBLE, False),
     (re.compile(r"^(?P<m>UNIAP) to "), ROLE_RESPONSIBLE, False),
@@ -128,7 +134,107 @@ _ACTORS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
     ),
     (re.compile(r"^(?P<m>Governments) will develop"), ROLE_RESPONSIBLE, True),
     (re.compile(r"Government and (?P<m>donor) support for"), ROLE_RESOURCING, False),
+    # PPC 1 (Activities 3, 5)
+    (re.compile(r"based on guidance from the (?P<m>Governments)"), ROLE_LEAD, True),
+    (
+        re.compile(r"organized between the (?P<m>Governments) and representatives of the"),
+        ROLE_PARTICIPANT,
+        True,
+    ),
+    (
+        re.compile(
+            r"between the Governments and representatives of the (?P<m>international agencies)"
+        ),
+        ROLE_PARTICIPANT,
+        False,
+    ),
+    (
+        re.compile(r"regional training, by a (?P<m>Regional Centre)"),
+        ROLE_IMPLEMENTING_PARTNER,
+        False,
+    ),
+    # PPC 2 (Activities 6, 7, 11, 12)
+    (
+        re.compile(
+            r"involving (?P<a>key police and law enforcement personnel) and "
+            r"(?P<b>other relevant agencies) from each country, "
+            r"and (?P<c>key international partners)"
+        ),
+        ROLE_PARTICIPANT,
+        False,
+    ),
+    # PPC 3 (Activity 4)
+    (
+        re.compile(r"(?P<note>ideally by the (?P<m>Government)) with technical support"),
+        ROLE_RESPONSIBLE,
+        True,
+    ),
+    (re.compile(r"with technical support from (?P<m>partner organizations)"), ROLE_SUPPORT, False),
+    # PPC 4 (Activities 1, 2, 10)
+    (
+        re.compile(
+            r"(?P<note>could be conducted by) a (?P<m>regional research organization or institute)"
+        ),
+        ROLE_IMPLEMENTING_PARTNER,
+        False,
+    ),
+    # PPC 6 (Activity 13)
+    (re.compile(r"to be considered by the (?P<m>Governments)"), ROLE_PARTICIPANT, True),
+    # PPC 7 (Activity 14): the group's members are curation commit-srpa-actors-367
+    (
+        re.compile(r"^A (?P<m>technical working group) of government representatives, experts"),
+        ROLE_RESPONSIBLE,
+        False,
+    ),
+    (
+        re.compile(r"elements considered by the (?P<m>technical working group)"),
+        ROLE_RESPONSIBLE,
+        False,
+    ),
+    # PPC 8 (Activity 9)
+    (
+        re.compile(r"held with (?P<m>key judicial personnel) (?P<note>\([^)]*\))"),
+        ROLE_PARTICIPANT,
+        False,
+    ),
+    (
+        re.compile(r"held with (?P<m>key judicial and other relevant personnel)"),
+        ROLE_PARTICIPANT,
+        False,
+    ),
+    (
+        re.compile(
+            r"^Working with (?P<a>key partners), as well as "
+            r"(?P<b>embassies of countries from which sex tourists originate)"
+        ),
+        ROLE_SUPPORT,
+        False,
+    ),
+    # PPC 9 (Activity 15)
+    (
+        re.compile(r"^Seminar with (?P<a>international organizations) and (?P<b>donors)"),
+        ROLE_PARTICIPANT,
+        False,
+    ),
+    (re.compile(r"^A (?P<m>technical working group) should be convened"), ROLE_RESPONSIBLE, False),
+    (re.compile(r"convened to work with the (?P<m>Governments)"), ROLE_SUPPORT, True),
+    (re.compile(r"negotiations with (?P<a>donors) and (?P<b>partners)"), ROLE_PARTICIPANT, False),
+    # PPC 10 (Activity 16)
+    (
+        re.compile(r"shared among (?P<m>functional agencies of relevant COMMIT countries)"),
+        ROLE_PARTICIPANT,
+        False,
+    ),
+    # PPC 11 (Activity 17)
+    (re.compile(r"Seminar with the (?P<m>tourism sector)"), ROLE_PARTICIPANT, False),
+    (re.compile(r"incentives by (?P<m>Government tourist authorities)"), ROLE_RESPONSIBLE, False),
+    (re.compile(r"^(?P<m>Government) and donor support for"), ROLE_RESOURCING, True),
+    # PP 12 (Activity 18)
+    (re.compile(r"^UNIAP to seek (?P<m>donor) support"), ROLE_RESOURCING, False),
+    (re.compile(r"approval for that TOR from (?P<m>Governments)"), ROLE_PARTICIPANT, True),
 )
+# The curation entries that record commitments the wording does not state plainly.
+CURATED_ACTORS = "commit-srpa-actors-"
 
 _INSTRUMENTS = (
     (
@@ -179,6 +285,7 @@ class _Parser:
         self.sections: list[Section] = []
         self.activities: list[Activity] = []
         self.framework: dict[str, Activity] = {}
+        self.framework_subs: dict[str, list[Activity]] = {}  # sub-steps of framework activities
 
     def span(self, start: int, end: int | None = None) -> SourceSpan:
         return SourceSpan(self.doc.slug, start, end if end is not None else start)
@@ -230,7 +337,10 @@ class _Parser:
         areas = sorted(
             self.areas.values(), key=lambda s: [int(x) for x in (s.number or "0").split(".")]
         )
-        activities = sorted(self.framework.values(), key=lambda a: int(a.number))
+        activities = []
+        for a in sorted(self.framework.values(), key=lambda a: int(a.number)):
+            activities.append(a)
+            activities.extend(self.framework_subs.get(a.number, []))
         plan = Plan(
             slug=self.doc.plan.slug,
             title=self.doc.plan.title,
@@ -240,6 +350,7 @@ class _Parser:
             activities=activities + self.activities,
             notes=notes,
         )
+        self.curated_actors(plan.activities)
         plan.legal_instruments = self.instruments(plan)
         return plan
 
@@ -331,8 +442,7 @@ class _Parser:
                 elif _OBJECTIVES.match(stripped):
                     mode = "objectives"
                 elif stripped.startswith("- ") and last_framework is not None:
-                    last_framework.outputs.append(Output(clean(text[2:]), self.span(n)))
-                    last_framework.spans.append(self.span(n))
+                    self.framework_item(last_framework, clean(text[2:]), n, notes)
                 else:
                     raise self.error(f"unexpected line in the head of {key}: {stripped[:50]!r}", n)
                 continue
@@ -501,6 +611,30 @@ class _Parser:
         self.framework[number] = activity
         return activity
 
+    def framework_item(self, activity: Activity, text: str, line: int, notes: list[Note]) -> None:
+        """A bullet under a framework activity. Where the activity's sentence ends with ":"
+        ("... to develop the following for finalization at SOM 3:"), the bullets complete it:
+        each is a sub-step ``{number}.{position}`` of the activity, as the bullets under a
+        work item's lead-in are. Otherwise the bullet is an output of the activity."""
+        activity.spans.append(self.span(line))
+        if not activity.text.endswith(":"):
+            activity.outputs.append(Output(text, self.span(line)))
+            return
+        subs = self.framework_subs.setdefault(activity.number, [])
+        position = len(subs) + 1
+        subs.append(
+            Activity(
+                number=f"{activity.number}.{position}",
+                text=text,
+                section=activity.section,
+                spans=[self.span(line)],
+                kind="sub-activity",
+                parent=activity.number,
+                position=position,
+                notes=notes,
+            )
+        )
+
     # -- facts inside items ---------------------------------------------------------------
 
     def bilateral(self, item: Activity) -> None:
@@ -514,17 +648,69 @@ class _Parser:
             m = pattern.search(item.text)
             if m is None:
                 continue
-            for name in m.groupdict().values():
-                parties = list(COUNTRIES.values()) if per_party else [None]
-                for party in parties:
-                    item.commitments.append(
-                        Commitment(
-                            mention=AgencyMention(name, item.spans[0], party=party),
-                            role=role,
-                            on_behalf_of=party,
-                            spans=[item.spans[0]],
-                        )
+            note = m.groupdict().get("note")
+            for group, name in m.groupdict().items():
+                if group != "note":
+                    self.commit(item, name, role, per_party, note, item.spans[0])
+
+    def commit(
+        self,
+        item: Activity,
+        name: str,
+        role: str,
+        per_party: bool,
+        note: str | None,
+        span: SourceSpan,
+    ) -> None:
+        """One commitment of ``name`` on ``item`` (one per COMMIT country if ``per_party``)."""
+        for party in list(COUNTRIES.values()) if per_party else [None]:
+            item.commitments.append(
+                Commitment(
+                    mention=AgencyMention(name, span, party=party),
+                    role=role,
+                    on_behalf_of=party,
+                    note=note,
+                    spans=[span],
+                )
+            )
+
+    def curated_actors(self, steps: list[Activity]) -> None:
+        """Commitments from the curation entries ``commit-srpa-actors-*``: readings of who the
+        text assigns work to that are a judgement. An entry's value lists ``{step, mention,
+        role}`` (and ``per_party``, ``note``); the mention must be printed on the step's line,
+        which must lie within the entry's lines. The step records the entry's id."""
+        by_number = {a.number: a for a in steps}
+        for entry in self.curations.for_document(self.doc.slug):
+            if not entry.id.startswith(CURATED_ACTORS):
+                continue
+            self.curations.get(entry.id, self.lines)  # its "expect" text is still there
+            items = entry.value if isinstance(entry.value, list) else None
+            if not items:
+                raise self.error(f"curation {entry.id} lists no commitments", entry.start_line)
+            for value in items:
+                fields = value if isinstance(value, dict) else {}
+                step = by_number.get(str(fields.get("step")))
+                name, role = fields.get("mention"), fields.get("role")
+                if step is None or not isinstance(name, str) or role not in ROLES:
+                    raise self.error(
+                        f"curation {entry.id}: {value!r} needs a step read from these lines, "
+                        f"a mention and a role ({', '.join(ROLES)})",
+                        entry.start_line,
                     )
+                span = step.spans[0]
+                inside = entry.start_line <= span.start_line <= entry.end_line
+                if not inside or name not in self.lines[span.start_line - 1]:
+                    raise self.error(
+                        f"curation {entry.id}: {name!r} is not printed on line "
+                        f"{span.start_line} of step {step.number} within its lines",
+                        entry.start_line,
+                    )
+                note = fields.get("note")
+                self.commit(
+                    step, name, role, bool(fields.get("per_party")), note and str(note), span
+                )
+                if entry.id not in step.curations:
+                    step.curations.append(entry.id)
 
     def instruments(self, plan: Plan) -> list[LegalInstrument]:
         texts: list[tuple[str, SourceSpan, Activity | None]] = []

@@ -17,7 +17,9 @@ The document holds one meeting and one draft plan:
   column) cells; rows without an action number continue the open action column by column; an
   action number inside an action cell ("... form 1.3 Organize") ends the open action there.
   Cells the conversion garbled are named in curation entries ``khm-tha-annex3-cells-*``
-  (unreadable, belonging to the next action, or stray words): kept in flags, never repaired;
+  (unreadable, belonging to the next action, or stray words): kept in flags, never repaired.
+  The table has no schedule column: an action's years are the years whose target cell is not
+  0, flagged ``years-from-targets`` with a note naming those cells (its span their lines);
 * Annex 4, the final version of the draft: one row of three year cells, each "Qn Output: ...
   Qn Activities: • ...".
 
@@ -93,6 +95,8 @@ _PLACE = re.compile(
 # Cyrillic letters the conversion printed for Latin look-alikes ("МоЈ" for "MoJ").
 _HOMOGLYPHS = str.maketrans("МоЈАВЕКНОРСТХаеорсух", "MoJABEKHOPCTXaeopcyx")
 _PARTY_OF_COUNTRY = {"Cambodia": "khm", "Thailand": "tha"}
+# An action's pg:year read from its targets per year (the table has no schedule column).
+FLAG_YEARS = "years-from-targets"
 
 
 def parse(document: Document, curations: Curations) -> Plan:
@@ -788,6 +792,10 @@ class _Parser:
             notes.append(Note("resources", res.text(), self.span(first, last)))
             if res.text().startswith("#"):
                 flags.append("resources-cell-reads-as-indicator")
+        years, note = self.years_from_targets(a.targets)
+        if years:
+            flags.append(FLAG_YEARS)
+            notes.append(note)
         text = a.col("action").text()
         cites = []
         if "SOP LEC" in text:
@@ -805,10 +813,33 @@ class _Parser:
             indicators=indicators,
             targets=a.targets,
             notes=notes,
+            years=years,
             cites=cites,
             flags=flags,
             curations=a.curations,
         )
+
+    def years_from_targets(self, targets: list[Target]) -> tuple[list[int], Note]:
+        """The years of an action: those whose column prints a target other than 0.
+
+        The action table gives no schedule but a target per year (2023, 2024, 2025); an action
+        is read as scheduled in a year where that year's cell prints a figure, and the figure
+        is not 0. A garbled figure ("2 6 0") counts when it has a digit other than 0: it is a
+        printed target, only not a readable number. The note says which cells the years come
+        from; its span is their lines.
+        """
+        used = [
+            t
+            for t in targets
+            if t.year is not None
+            and (t.value != 0 if t.value is not None else re.search(r"[1-9]", t.text))
+        ]
+        years = sorted({t.year for t in used if t.year is not None})
+        cells = "; ".join(f'{t.year}: "{t.text}" (line {t.span.start_line})' for t in used)
+        first = min((t.span.start_line for t in used), default=1)
+        last = max((t.span.end_line for t in used), default=1)
+        text = f"years read from the targets per year that are not 0: {cells}"
+        return years, Note(FLAG_YEARS, text, self.span(first, last))
 
     def legal_instruments(self, items: dict, actions: list[_Action]) -> list[LegalInstrument]:
         text, first, _ = items.get("6.1", ("", 1, 1))

@@ -14,7 +14,7 @@ from plangraph.catalog import Catalog
 from plangraph.curation import Curations
 from plangraph.errors import SourceError
 from plangraph.ingest import parse_document
-from plangraph.model import Plan
+from plangraph.model import Plan, Target
 from tests.golden import check_golden
 
 SLUG = "khm-tha-meeting-2023-01"
@@ -111,6 +111,46 @@ def test_garbled_figures_flagged_not_repaired(plan: Plan) -> None:
     assert plan.activity("3.1").commitments[0].mention.text == "MoJ"  # printed in Cyrillic
     assert "homoglyphs-read-as-latin:line-295:МоЈ" in plan.activity("3.1").flags
     assert "stray-text:line-301:information the" in plan.activity("3.4").flags
+
+
+def _nonzero(target: Target) -> bool:
+    """A target figure other than 0; a garbled figure counts when it prints a digit 1-9."""
+    if target.value is not None:
+        return target.value != 0
+    return any(ch in "123456789" for ch in target.text)
+
+
+def test_action_years_are_the_years_of_its_nonzero_targets(plan: Plan) -> None:
+    actions = [a for a in plan.activities if a.kind == "activity"]
+    assert len(actions) == 13
+    for a in actions:
+        from_targets = sorted({t.year for t in a.targets if t.year is not None and _nonzero(t)})
+        assert a.years == from_targets, a.number
+        assert "years-from-targets" in a.flags, a.number
+        (note,) = [n for n in a.notes if n.kind == "years-from-targets"]
+        used = [t for t in a.targets if t.year is not None and _nonzero(t)]
+        assert note.span.start_line == min(t.span.start_line for t in used)
+        assert note.span.end_line == max(t.span.end_line for t in used)
+    # as printed in the 2023 | 2024 | 2025 columns (lines 237-299); no year where none is
+    assert {a.number: a.years for a in actions} == {
+        "1.1": [2023],
+        "1.2": [2023, 2024],
+        "1.3": [2024, 2025],  # "2 6 0" in both: garbled, but printed and not 0
+        "1.4": [2024, 2025],
+        "2.1": [2023],
+        "2.2": [2023],
+        "2.3": [2024, 2025],
+        "2.4": [2024],
+        "2.5": [2024],
+        "3.1": [2024],
+        "3.2": [2024],
+        "3.3": [2023, 2024, 2025],
+        "3.4": [2023, 2024, 2025],
+    }
+    # the quarterly items of Annex 4 keep their own years, with no such flag
+    quarterly = [a for a in plan.activities if a.kind == "quarterly-item"]
+    assert len(quarterly) == 8
+    assert all(len(a.years) == 1 and "years-from-targets" not in a.flags for a in quarterly)
 
 
 def test_annex4_quarterly_items(plan: Plan) -> None:

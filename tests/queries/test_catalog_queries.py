@@ -550,6 +550,30 @@ def test_real_dataset(
     assert check(rows), rows[:5]
 
 
+PLAN_KHM_THA = ID + "plan/khm-tha-2023-2025"
+KHM_THA_ACTIONS = [f"{o}.{i}" for o, n in ((1, 4), (2, 5), (3, 4)) for i in range(1, n + 1)]
+
+
+def test_activities_in_year_finds_the_cambodia_thailand_actions(
+    catalog: dict[str, CatalogQuery], real_store: EmbeddedStore
+) -> None:
+    """The 2023-2025 plan schedules its actions only by targets per year: each action is in
+    the years whose target is not 0 (the table prints 2023 targets only for 1.1, 2.1, 2.2)."""
+    q = catalog["activities-in-year"]
+
+    def numbers(year: str) -> list[str]:
+        rows = run(real_store, q, {"year": year})
+        assert all(r["year"] == year for r in rows)
+        return sorted(r["number"] for r in rows if r["plan"] == PLAN_KHM_THA)
+
+    in_2024 = numbers("2024")
+    assert in_2024 == sorted(set(KHM_THA_ACTIONS) - {"1.1", "2.1", "2.2"})
+    assert numbers("2023") == ["1.1", "1.2", "2.1", "2.2", "3.3", "3.4"]
+    assert numbers("2025") == ["1.3", "1.4", "2.3", "3.3", "3.4"]
+    every = set(numbers("2023")) | set(in_2024) | set(numbers("2025"))
+    assert every == set(KHM_THA_ACTIONS)  # all 13 actions of the plan have a year
+
+
 @pytest.mark.parametrize(
     ("name", "params", "param"),
     [
