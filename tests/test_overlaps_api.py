@@ -28,7 +28,7 @@ def test_overlaps_lists_groups_with_members_and_reasons(client: httpx.Client) ->
     for g in body["items"]:
         assert len(g["members"]) >= 2 and len(g["plans"]) >= 2
         assert 0 < g["score"] <= 1
-        assert g["reason"].startswith(f"{len(g['members'])} activities of")
+        assert g["reason"].startswith(f"{len(g['members'])} steps of")
         for m in g["members"]:
             assert m["href"].startswith("/id/plan/")
             assert m["sources"] and m["sources"][0]["href"].startswith("/sources/")
@@ -51,8 +51,8 @@ def test_filters(client: httpx.Client) -> None:
     assert plan and all("vnm-khm-2020-2022" in g["plans"] for g in plan)
     year = client.get("/api/overlaps", params={"year": 2012}).json()["items"]
     assert year and all(2012 in g["member_years"] for g in year)
-    high = client.get("/api/overlaps", params={"min_score": 0.3}).json()["items"]
-    assert all(g["score"] >= 0.3 for g in high) and len(high) < len(every)
+    high = client.get("/api/overlaps", params={"min_score": 0.8}).json()["items"]
+    assert all(g["score"] >= 0.8 for g in high) and len(high) < len(every)
 
 
 def test_csv_export(client: httpx.Client) -> None:
