@@ -40,7 +40,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from .lexicon import Match
-from .similarity import STOP_WORDS, Method, Step, dense_similarity, similar_pairs
+from .similarity import STOP_WORDS, Method, Step, dense_similarity, similar_pairs, word_form
 
 MAX_COMPONENT = 3000
 SPLIT_STEP = 0.05
@@ -357,12 +357,18 @@ def _label(
 ) -> str:
     if phrases and " " in phrases[0]:
         return phrases[0][:1].upper() + phrases[0][1:]
-    words: Counter[str] = Counter()
-    for eq in equivalents:
-        for _, ws in eq:
-            words.update({w.lower(): None for w in ws}.keys())
-    if words:
-        top = sorted(words, key=lambda w: (-words[w], -len(w), w))[:3]
+    # the words of the lexicon entry most members match, one printed form per word
+    entries: Counter[str] = Counter(e for eq in equivalents for e, _ in eq)
+    if entries:
+        entry = sorted(entries, key=lambda e: (-entries[e], e))[0]
+        forms: dict[str, Counter[str]] = defaultdict(Counter)
+        for eq in equivalents:
+            for e, ws in eq:
+                if e == entry:
+                    for w in ws:
+                        forms[word_form(w.lower())][w.lower()] += 1
+        ranked = sorted(forms.values(), key=lambda c: (-sum(c.values()), -len(max(c)), max(c)))
+        top = [sorted(c, key=lambda w: (-c[w], w))[0] for c in ranked[:3]]
         text = " / ".join(top)
         return text[:1].upper() + text[1:]
     if phrases:

@@ -48,6 +48,12 @@ from .similarity import Method, dense_similarity, features, prepare
 from .themes import Tagging
 
 EXCLUDED_AGENCY_KINDS = {"unspecified-group"}
+STEP_KINDS = {
+    "Activity": "activity",
+    "SubActivity": "sub-activity",
+    "WorkItem": "work item",
+    "QuarterlyActivity": "quarterly activity",
+}
 CONFIDENCES = ("strong", "possible")
 
 # The methods compared on the labelled set; threshold and strong level tuned on its
@@ -56,7 +62,7 @@ _METHODS: tuple[tuple[str, dict[str, float], float, float, str], ...] = (
     # name, weights, threshold, strong level (both tuned on dev), what it is
     ("tfidf", {"tfidf": 1.0}, 0.34, 0.3, "TF-IDF of the words (scikit-learn)"),
     ("embedding", {"embedding": 1.0}, 0.48, 0.6, "WordLlama static embeddings"),
-    ("lexicon", {"lexicon": 1.0}, 0.54, 0.3, "the lexicon of equivalent phrases"),
+    ("lexicon", {"lexicon": 1.0}, 0.54, 0.96, "the lexicon of equivalent phrases"),
     (
         "tfidf+themes+agencies",
         {"tfidf": 0.6, "themes": 0.25, "agencies": 0.15},
@@ -71,7 +77,7 @@ _METHODS: tuple[tuple[str, dict[str, float], float, float, str], ...] = (
         0.46,
         "TF-IDF, embeddings, themes and agencies",
     ),
-    ("lexicon+tfidf", {"lexicon": 0.7, "tfidf": 0.3}, 0.4, 0.3, "lexicon and TF-IDF"),
+    ("lexicon+tfidf", {"lexicon": 0.7, "tfidf": 0.3}, 0.4, 0.68, "lexicon and TF-IDF"),
     (
         "lexicon+tfidf+embedding",
         {"lexicon": 0.6, "tfidf": 0.2, "embedding": 0.2},
@@ -212,7 +218,8 @@ def detect_items(
     by_key = {it.key: it for it in items}
     position = {it.key: i for i, it in enumerate(items)}
     parents = {it.key: by_key.get((it.plan, it.parent)) if it.parent else None for it in items}
-    signals = prepare(items, parents, lexicon or Lexicon([]))
+    lex = lexicon or Lexicon([])
+    signals = prepare(items, parents, lex)
     z = features(method, items, signals)
     clusters = cluster(z, method.threshold)
 
@@ -232,7 +239,9 @@ def detect_items(
         method=method,
         steps=by_key,
         years={it.key: it.years for it in items},
-        lexicon={it.key: signals.lexicon[i] for i, it in enumerate(items)},
+        # evidence from each step's own text (a short step is compared with its parent's
+        # text before it, but its evidence shows only its own words)
+        lexicon={it.key: lex.match(it.text, it.parties) for it in items},
         agency_labels=_agency_labels(registry),
         party_labels=_party_labels(registry),
         theme_labels=labels,
@@ -286,17 +295,6 @@ def lexicon_for(root: Path) -> Lexicon:
 # ---------------------------------------------------------------------------------------
 # Reading the overlaps back through SPARQL (API and pages)
 
-OVERLAP_COLUMNS = (
-    "overlap",
-    "score",
-    "members",
-    "plans",
-    "themes",
-    "words",
-    "agencies",
-    "years",
-    "reason",
-)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
 
 
@@ -324,9 +322,9 @@ class OverlapReader:
 
         self.queries = load_catalog(queries_folder)
         self.store = store
-        self.groups = self._groups()
         self.themes = self._themes()
         self.plans = self._plans()
+        self.groups = self._groups()
 
     def _select(self, name: str, bindings: dict | None = None) -> list[dict[str, str | None]]:
         q = self.queries[name]
@@ -338,20 +336,28 @@ class OverlapReader:
         from .api import local_path, spans  # api imports the store (and so build, and so us)
 
         groups: dict[str, dict[str, Any]] = {}
+        for r in self._select("kinds"):
+            groups[r["overlap"]] = {
+                "overlap": r["overlap"],
+                "id": r["overlap"].rsplit("/", 1)[-1],
+                "label": r["label"] or "",
+                "definition": r["definition"] or "",
+                "score": float(r["score"]),
+                "confidence": r["confidence"],
+                "reason": r["reason"],
+                "themes": _split_values(r["broader"]) or _split_values(r["themes"]),
+                "shared_themes": _split_values(r["themes"]),
+                "words": _split_values(r["words"]),
+                "agencies": _split_values(r["agencies"]),
+                "agency_labels": _split_values(r["sharedAgencyLabels"]),
+                "years": [int(y) for y in _split_values(r["years"])],
+                "members": [],
+            }
         for r in self._select("overlap-members"):
             g = groups.get(r["overlap"])
             if g is None:
-                g = groups[r["overlap"]] = {
-                    "overlap": r["overlap"],
-                    "id": r["overlap"].rsplit("/", 1)[-1],
-                    "score": float(r["score"]),
-                    "reason": r["reason"],
-                    "themes": _split_values(r["themes"]),
-                    "words": _split_values(r["words"]),
-                    "agencies": _split_values(r["agencies"]),
-                    "years": [int(y) for y in _split_values(r["years"])],
-                    "members": [],
-                }
+                continue
+            step_kind = (r["stepKind"] or "").rsplit("#", 1)[-1]
             g["members"].append(
                 {
                     "activity": r["activity"],
@@ -360,6 +366,12 @@ class OverlapReader:
                     "plan_label": r["planLabel"],
                     "number": r["number"],
                     "text": r["text"],
+                    "step_kind": STEP_KINDS.get(step_kind, step_kind),
+                    "score": float(r["memberScore"]),
+                    "confidence": r["memberConfidence"],
+                    "evidence": r["evidence"],
+                    "shared_words": _split_values(r["memberWords"]),
+                    "equivalent_words": _split_values(r["equivalentWords"]),
                     "parties": _split_values(r["parties"]),
                     "agencies": _split_values(r["memberAgencies"]),
                     "agency_labels": _split_values(r["agencyLabels"]),
@@ -372,12 +384,14 @@ class OverlapReader:
                 }
             )
         out = list(groups.values())
+        every_plan = {p["slug"] for p in self.plans}
         for g in out:
             g["members"].sort(key=lambda m: (m["plan_slug"], m["number"]))
             g["plans"] = sorted({m["plan_slug"] for m in g["members"]})
+            g["gaps"] = sorted(set(every_plan) - set(g["plans"]))
             g["parties"] = sorted({p for m in g["members"] for p in m["parties"]})
             g["member_years"] = sorted({y for m in g["members"] for y in m["years"]})
-        out.sort(key=lambda g: (-len(g["members"]), -g["score"], g["id"]))
+        out.sort(key=lambda g: (-len(g["plans"]), -len(g["members"]), -g["score"], g["id"]))
         return out
 
     def _themes(self) -> list[dict[str, str | None]]:
@@ -397,8 +411,9 @@ class OverlapReader:
         plan: str | None = None,
         year: int | None = None,
         min_score: float | None = None,
+        confidence: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Groups matching every given filter; unknown identifiers raise NotFound."""
+        """Kinds matching every given filter; unknown identifiers raise NotFound."""
         if theme is not None and theme not in {t["slug"] for t in self.themes}:
             raise NotFound(f"unknown theme {theme!r}", param="theme")
         if plan is not None and plan not in {p["slug"] for p in self.plans}:
@@ -409,9 +424,15 @@ class OverlapReader:
             party = party.lower()
         if min_score is not None and not 0 <= min_score <= 1:
             raise QueryError("min_score must be between 0 and 1", param="min_score")
+        if confidence is not None and confidence not in CONFIDENCES:
+            raise QueryError(
+                f"confidence must be 'strong' or 'possible', not {confidence!r}",
+                param="confidence",
+            )
         out = []
         for g in self.groups:
-            if theme is not None and not any(t.endswith("/" + theme) for t in g["themes"]):
+            themes = set(g["themes"]) | set(g["shared_themes"])
+            if theme is not None and not any(t.endswith("/" + theme) for t in themes):
                 continue
             if plan is not None and plan not in g["plans"]:
                 continue
@@ -420,6 +441,8 @@ class OverlapReader:
             if year is not None and year not in g["member_years"]:
                 continue
             if min_score is not None and g["score"] < min_score:
+                continue
+            if confidence is not None and g["confidence"] != confidence:
                 continue
             out.append(g)
         return out
@@ -447,27 +470,37 @@ class OverlapReader:
         return {"plans": plans, "themes": rows}
 
 
+CSV_COLUMNS = (
+    "overlap",
+    "score",
+    "plan",
+    "number",
+    "activity",
+    "text",
+    "kind_label",
+    "kind_definition",
+    "kind_themes",
+    "kind_confidence",
+    "plans",
+    "gaps",
+    "step_kind",
+    "member_score",
+    "member_confidence",
+    "evidence",
+    "parties",
+    "agencies",
+    "years",
+    "sources",
+    "shared_words",
+    "reason",
+)
+
+
 def overlaps_csv(groups: Sequence[Mapping[str, Any]]) -> str:
-    """One row per member activity of each group (CSV)."""
+    """One row per member step of each kind of work (CSV)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(
-        [
-            "overlap",
-            "score",
-            "plan",
-            "number",
-            "activity",
-            "text",
-            "parties",
-            "agencies",
-            "years",
-            "shared_themes",
-            "shared_words",
-            "shared_agencies",
-            "reason",
-        ]
-    )
+    w.writerow(CSV_COLUMNS)
     for g in groups:
         for m in g["members"]:
             w.writerow(
@@ -478,12 +511,23 @@ def overlaps_csv(groups: Sequence[Mapping[str, Any]]) -> str:
                     m["number"],
                     m["activity"],
                     m["text"],
+                    g["label"],
+                    g["definition"],
+                    " ".join(t.rsplit("/", 1)[-1] for t in g["themes"]),
+                    g["confidence"],
+                    " ".join(g["plans"]),
+                    " ".join(g["gaps"]),
+                    m["step_kind"],
+                    f"{m['score']:.4f}",
+                    m["confidence"],
+                    m["evidence"],
                     " ".join(p.rsplit("/", 1)[-1] for p in m["parties"]),
                     "; ".join(m["agency_labels"]),
                     " ".join(map(str, m["years"])),
-                    " ".join(t.rsplit("/", 1)[-1] for t in g["themes"]),
-                    " ".join(g["words"]),
-                    " ".join(a.split("/id/", 1)[-1] for a in g["agencies"]),
+                    " ".join(
+                        f"{s['document']}:{s['startLine']}-{s['endLine']}" for s in m["sources"]
+                    ),
+                    "; ".join(g["words"]),
                     g["reason"],
                 ]
             )

@@ -243,9 +243,19 @@ _WORD = re.compile(r"[a-z][a-z\-]*[a-z]|[a-z]")
 def word_form(word: str) -> str:
     """One form for the singular and plural (and -ing/-ed) of a word, for counting only:
     the evidence shows words as printed, never this form."""
-    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+    for suffix, repl in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("xes", "x"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+        ("ing", ""),
+        ("ed", ""),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)] + repl
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 4:
+        return word[:-1]
     return word
 
 
