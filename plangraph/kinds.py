@@ -301,7 +301,7 @@ def make_kind(keys: list[tuple[str, str]], sim: np.ndarray, ctx: Context) -> Kin
         )
     label = _label(phrases, [members[i].equivalents for i in range(m)], broader, ctx)
     plans = sorted({k[0] for k in keys})
-    definition = _definition(keys, plans, phrases, entries, ctx)
+    definition = _definition(keys, plans, phrases, label, ctx)
     reason = _reason(keys, plans, phrases, members, themes, agencies, years, ctx)
     digest = hashlib.sha256("|".join(f"{p}/{n}" for p, n in keys).encode()).hexdigest()
     return Kind(
@@ -381,18 +381,17 @@ def _definition(
     keys: Sequence[tuple[str, str]],
     plans: Sequence[str],
     phrases: Sequence[str],
-    entries: Sequence[str],
+    label: str,
     ctx: Context,
 ) -> str:
-    names = [ctx.plan_labels.get(p, p) for p in plans]
-    what = _quoted(phrases[:3]) if phrases else "work in equivalent words"
+    what = _quoted(phrases[:3]) if phrases else f"equivalent wording ({label.lower()})"
     first = ctx.steps[keys[0]].text
     sample = first if len(first) <= 160 else first[:157].rsplit(" ", 1)[0] + "…"
     return (
-        f"What {len(plans)} plans promise ({'; '.join(names)}): {len(keys)} steps sharing "
-        f"{what}, e.g. “{sample}”. Found by plangraph's overlap detector (method "
-        f"{ctx.method.name}: average-linkage clustering of step similarity), not stated by "
-        "the plans."
+        f"What {len(plans)} plans promise: {len(keys)} steps sharing {what}, e.g. "
+        f"“{sample}” ({keys[0][0]} {keys[0][1]}). Found by plangraph's overlap detector "
+        f"(method {ctx.method.name}: average-linkage clustering of step similarity), not "
+        "stated by the plans."
     )
 
 
