@@ -420,18 +420,17 @@ def features(method: Method, steps: Sequence[Step], signals: Signals) -> sparse.
 
 def similar_pairs(z: sparse.csr_matrix, threshold: float, block: int = 1024) -> list[tuple]:
     """Every pair (i < j) whose similarity, rounded to 4 places, is at least ``threshold``:
-    row blocks of Z Z^T, never the whole n x n matrix."""
+    row blocks of the sparse product Z Z^T, never the whole n x n matrix."""
     out = []
-    zt = sparse.csr_matrix(z.T)
+    zt = sparse.csc_matrix(z.T)
     for start in range(0, z.shape[0], block):
-        part = (z[start : start + block] @ zt).toarray()
-        part = np.round(part, 4)
-        rows, cols = np.nonzero(part >= threshold)
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            i = start + r
-            if i < c:
-                out.append((i, c))
-    return out
+        part = sparse.coo_matrix(z[start : start + block] @ zt)
+        keep = np.round(part.data, 4) >= threshold
+        rows = part.row[keep] + start
+        cols = part.col[keep]
+        upper = rows < cols
+        out.extend(zip(rows[upper].tolist(), cols[upper].tolist(), strict=True))
+    return sorted(out)
 
 
 def dense_similarity(z: sparse.csr_matrix, rows: Sequence[int]) -> np.ndarray:
