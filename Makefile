@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format build validate bench bench-suite bench-load bench-quick lighthouse fuzz fuzz-ci fuzz-seeded clean
+.PHONY: run test lint format build validate bench bench-suite bench-load bench-overlaps bench-quick lighthouse fuzz fuzz-ci fuzz-seeded clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ bench-suite: $(BENCH_STAMP)
 bench-load: $(BENCH_STAMP)
 	$(BIN)/plangraph build --if-stale
 	$(BIN)/python bench/load.py --clients 50 --seconds 600
+
+# the overlap detector's methods compared on the labelled kinds of work (tuned on dev, measured
+# on test): bench/results/overlap-accuracy.json and the table in docs/donors.md
+OVERLAPS_STAMP := $(VENV)/.installed-overlaps-bench
+$(OVERLAPS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,overlaps-bench]'
+	touch $(OVERLAPS_STAMP)
+
+bench-overlaps: $(OVERLAPS_STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/overlap_accuracy.py
 
 # every section at tiny sizes (< 2 min): checks that the suite runs, never fails on a ratio
 bench-quick: $(BENCH_STAMP)

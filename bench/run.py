@@ -279,7 +279,7 @@ def _build_disk_store(conn, nq: str, path: str) -> None:
 
 def _analysis_child(conn, folder: str) -> None:
     from plangraph import network as nw
-    from plangraph.overlaps import detect_items
+    from plangraph.overlaps import detect_items, lexicon_for
     from plangraph.store import EmbeddedStore
 
     store = EmbeddedStore.from_folder(Path(folder))
@@ -291,7 +291,7 @@ def _analysis_child(conn, folder: str) -> None:
     items = overlap_items(store)
     t_items = time.perf_counter() - t
     t = time.perf_counter()
-    det = detect_items(items, None)
+    det = detect_items(items, None, lexicon_for(ROOT))
     conn.send(
         ("overlaps", time.perf_counter() - t, t_items, len(items), det.candidates, det.all_pairs)
     )

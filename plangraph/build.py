@@ -27,6 +27,7 @@ from .catalog import Catalog, Document, load_catalog
 from .curation import Curations, load_curations
 from .errors import ValidationFailed
 from .ingest import parse_document
+from .lexicon import LEXICON_NAME, load_lexicon
 from .model import Plan
 from .overlaps import Detection, detect
 from .paths import ProjectPaths
@@ -64,6 +65,7 @@ def input_files(paths: ProjectPaths) -> list[Path]:
     files = [paths.catalog, paths.agencies]
     files += sorted(paths.sources.glob("*.txt"))
     files += sorted(paths.curation.glob("*.yaml"))
+    files += sorted(paths.overlaps.glob("*.yaml"))
     files += sorted(paths.ontology.glob("*.ttl"))
     files += sorted(paths.shapes.glob("*.ttl"))
     return files
@@ -138,15 +140,21 @@ def serialize_trig(ds: Dataset) -> bytes:
     return ox.serialize(_sorted_quads(_canonical(ds)), format=ox.RdfFormat.TRIG, prefixes=prefixes)
 
 
-def analyse(
-    paths: ProjectPaths, plans: list[tuple[Document, Plan]], registry: Registry
-) -> tuple[Tagging, Detection]:
-    """The action themes of every step and the overlap groups between plans."""
+def tag(paths: ProjectPaths, plans: list[tuple[Document, Plan]]) -> tuple[Tagging, dict]:
+    """The action themes of every step, and the themes' labels by slug."""
     scheme = load_scheme(paths.ontology / "themes.ttl")
     curations = load_theme_curations(paths.curation / "themes.yaml")
     tagging = tag_plans([p for _, p in plans], scheme, curations)
-    labels = {k: t.label for k, t in scheme.items()}
-    return tagging, detect(plans, tagging, registry, theme_labels=labels)
+    return tagging, {k: t.label for k, t in scheme.items()}
+
+
+def analyse(
+    paths: ProjectPaths, plans: list[tuple[Document, Plan]], registry: Registry
+) -> tuple[Tagging, Detection]:
+    """The action themes of every step and the kinds of work several plans promise."""
+    tagging, labels = tag(paths, plans)
+    lexicon = load_lexicon(paths.overlaps / LEXICON_NAME)
+    return tagging, detect(plans, tagging, registry, lexicon, theme_labels=labels)
 
 
 def build(paths: ProjectPaths) -> BuildResult:

@@ -142,6 +142,7 @@ def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
         plan=args.plan,
         year=args.year,
         min_score=args.min_score,
+        confidence=args.confidence,
     )
     if args.format == "csv":
         sys.stdout.write(overlaps_csv(groups))
@@ -265,12 +266,13 @@ def parser() -> argparse.ArgumentParser:
 
     from .network import FORMATS, PROJECTIONS
 
-    o = sub.add_parser("overlaps", help="activities that several plans promise (overlap groups)")
+    o = sub.add_parser("overlaps", help="kinds of work that several plans promise")
     o.add_argument("--theme", help="theme slug, e.g. victim-identification")
     o.add_argument("--party", help="party code, e.g. tha")
     o.add_argument("--plan", help="plan slug, e.g. khm-npa-2011-2013")
     o.add_argument("--year", type=int, help="a year some member is scheduled in")
-    o.add_argument("--min-score", type=float, help="minimum group score, 0-1")
+    o.add_argument("--min-score", type=float, help="minimum score of a kind, 0-1")
+    o.add_argument("--confidence", choices=("strong", "possible"), help="only this confidence")
     o.add_argument("--format", choices=("json", "csv"), default="json")
     o.set_defaults(func=_overlaps)
 

@@ -122,3 +122,8 @@ def theme(slug: str) -> URIRef:
 
 def overlap(key: str) -> URIRef:
     return ID[f"overlap/{safe(key)}"]
+
+
+def kind_scheme() -> URIRef:
+    """The SKOS concept scheme of the kinds of work (pg:KindOfWork)."""
+    return ID["kind-of-work"]

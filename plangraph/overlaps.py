@@ -1,52 +1,39 @@
-"""Overlap detection: activities that several plans promise, with the reasons spelled out.
+"""Overlap detection: kinds of work that several plans promise, with the evidence spelled out.
 
 Computed at build time from the records (:func:`detect`), written by :mod:`plangraph.rdf` into
-the named graph ``graph/overlaps`` of the committed dataset, and read back through SPARQL
-(``queries/overlaps/*.rq``, :func:`read_overlaps`, :func:`read_coverage`) by the API and the
-report page, so those work on any store holding the dataset.
+the named graph ``graph/overlaps`` of the committed dataset (each kind a ``pg:Overlap`` and a
+``pg:KindOfWork``, a SKOS concept under its themes), and read back through SPARQL
+(``queries/overlaps/*.rq``, :class:`OverlapReader`) by the API and the report page, so those
+work on any store holding the dataset.
 
 **Items.** Every step (activity, sub-activity, work item, quarterly item) of every plan, with
-its text, its themes (:mod:`plangraph.themes`), its agencies (resolved registry keys; catch-all
-groups left out; a step with none takes its parent's), its parties (those of its agencies and
-of ``on behalf of``; else the plan's) and its years (its own; else its quarters'; else its
-parent's; else the plan's period).
+its text, its parent, its themes (:mod:`plangraph.themes`), its agencies (resolved registry
+keys; catch-all groups left out; a step with none takes its parent's), its parties (those of
+its agencies and of ``on behalf of``; else the plan's) and its years (its own; else its
+quarters'; else its parent's; else the plan's period).
 
-**Candidates (blocking).** Only pairs of steps from *different plans* that share a theme or
-share one of their :data:`TOP_TERMS` highest-weighted words are scored, through inverted
-indexes (theme -> steps, word -> steps), never all pairs.
+**Similarity** (:mod:`plangraph.similarity`): a weighted sum of signals (TF-IDF, static
+embeddings, the lexicon of equivalent phrases, themes, agencies). :data:`METHODS` are the
+combinations compared on the labelled set ``tests/data/overlaps/kinds.yaml``
+(``bench/overlap_accuracy.py``: thresholds tuned on its development split only, figures on
+its test split reported once); :data:`CHOSEN` is the one with the best development F1 at a
+development precision of at least 0.85, and the one the build uses.
 
-**Score** (0..1), a weighted sum (:data:`WEIGHTS`):
+**Kinds** (:mod:`plangraph.kinds`): average-linkage clusters at the method's threshold, a step
+never beside its own sub-step, members of at least two plans, every member with its score
+and evidence.
 
-* ``lexical`` — cosine of TF-IDF vectors of the texts (lower-cased, light suffix stripping,
-  unigrams and bigrams, sublinear term frequency, domain stop words such as *trafficking*,
-  *human*, *develop*, *organize* and country names that every plan repeats);
-* ``themes`` — Jaccard similarity of the two theme sets;
-* ``agencies`` — 1 if they share an agency, 0.5 if an agency of one is a parent, child or
-  sibling of an agency of the other (``org:subOrganizationOf``), else 0;
-* ``parties`` — Jaccard similarity of the party sets;
-* ``years`` — Jaccard similarity of the year sets (the five plans' periods do not overlap, so
-  this is 0 on the real data unless steps are rescheduled; it is kept for new plans).
-
-**Groups.** Pairs at or above the threshold (:data:`DEFAULT_THRESHOLD`, chosen on the
-labelled set ``tests/data/overlaps/pairs.yaml``, see ``bench/overlap_accuracy.py``) are
-linked; each connected component is a group. A component larger than
-:data:`MAX_GROUP` is split by raising the threshold inside it step by step, so chains of
-loosely similar steps do not merge into one blob. Each group carries its reasons: the themes,
-words, agencies and years that members from at least two plans have in common.
-
-Everything is deterministic: sorted inputs, no randomness, no clocks.
+Everything is deterministic: sorted inputs, similarities rounded to 4 places before any
+threshold, no randomness, no clocks.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import itertools
-import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,256 +41,60 @@ from typing import Any
 from .agencies import Registry
 from .catalog import Document
 from .errors import NotFound, QueryError
+from .kinds import Context, Kind, cluster, document_frequencies, make_kind, prune_descendants
+from .lexicon import LEXICON_NAME, Lexicon, load_lexicon
 from .model import Activity, Plan
+from .similarity import Method, dense_similarity, features, prepare
 from .themes import Tagging
 
-WEIGHTS = {"lexical": 0.55, "themes": 0.2, "agencies": 0.15, "parties": 0.05, "years": 0.05}
-DEFAULT_THRESHOLD = 0.16
-MAX_GROUP = 8
-TOP_TERMS = 8
-# Blocks (items sharing a theme or a top word) larger than MAX_BLOCK (never on the real
-# plans: 279 activities in all) pair each item with its WINDOW neighbours in TF-IDF order
-# only: linear, not quadratic. Past LARGE_CORPUS items every block above LARGE_MAX_BLOCK is
-# read that way (LARGE_WINDOW neighbours): all pairs of blocks of a few hundred items took
-# minutes to score on a 100k-triple synthetic corpus (2,925 activities).
-MAX_BLOCK = 2000
-WINDOW = 20
-LARGE_CORPUS = 2000
-LARGE_MAX_BLOCK = 50
-LARGE_WINDOW = 5
-STEM_LENGTH = 7
-BIGRAMS = True
-SPLIT_STEP = 0.02
 EXCLUDED_AGENCY_KINDS = {"unspecified-group"}
+STEP_KINDS = {
+    "Activity": "activity",
+    "SubActivity": "sub-activity",
+    "WorkItem": "work item",
+    "QuarterlyActivity": "quarterly activity",
+}
+CONFIDENCES = ("strong", "possible")
 
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "according",
-        "across",
-        "after",
-        "against",
-        "all",
-        "also",
-        "among",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "based",
-        "be",
-        "been",
-        "being",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "each",
-        "either",
-        "etc",
-        "for",
-        "from",
-        "further",
-        "given",
-        "has",
-        "have",
-        "having",
-        "how",
-        "if",
-        "in",
-        "including",
-        "into",
-        "is",
-        "it",
-        "its",
-        "may",
-        "more",
-        "most",
-        "must",
-        "need",
-        "needs",
-        "no",
-        "not",
-        "of",
-        "on",
-        "one",
-        "or",
-        "other",
-        "others",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "two",
-        "under",
-        "up",
-        "upon",
-        "use",
-        "used",
-        "using",
-        "via",
-        "was",
-        "well",
-        "were",
-        "what",
-        "when",
-        "where",
-        "whether",
-        "which",
-        "while",
-        "who",
-        "will",
-        "with",
-        "within",
-        "would",
-        "eg",
-        "e",
-        "g",
-        "i",
-        "ii",
-        "iii",
-        "iv",
-        "v",
-        "vi",
-        "human",
-        "trafficking",
-        "traffick",
-        "trafficked",
-        "persons",
-        "person",
-        "tip",
-        "anti",
-        "counter",
-        "combat",
-        "combating",
-        "combatting",
-        "sexual",
-        "exploitation",
-        "develop",
-        "development",
-        "organize",
-        "organise",
-        "conduct",
-        "implement",
-        "implementation",
-        "continue",
-        "ensure",
-        "relevant",
-        "concerned",
-        "country",
-        "countries",
-        "party",
-        "parties",
-        "cambodia",
-        "cambodian",
-        "china",
-        "chinese",
-        "thailand",
-        "thai",
-        "viet",
-        "vietnam",
-        "nam",
-        "lao",
-        "pdr",
-        "myanmar",
-        "khmer",
-        "kingdom",
-        "royal",
-        "government",
-        "governments",
-        "ministry",
-        "ministries",
-        "national",
-        "sub",
-        "regional",
-        "region",
-        "level",
-        "levels",
-        "activity",
-        "activities",
-        "issue",
-        "issues",
-        "provide",
-        "support",
-        "strengthen",
-        "improve",
-        "increase",
-        "promote",
-        "facilitate",
-        "establish",
-        "create",
-        "make",
-        "based",
-        "basis",
-        "annual",
-        "annually",
-        "existing",
-        "new",
-        "relevant",
-        "appropriate",
-        "effective",
-        "effectively",
-        "key",
-        "especially",
-        "particular",
-        "particularly",
-    ]
+# The methods compared on the labelled set; threshold and strong level tuned on its
+# development split (bench/overlap_accuracy.py prints the sweep).
+_METHODS: tuple[tuple[str, dict[str, float], float, float, str], ...] = (
+    # name, weights, threshold, strong level (both tuned on dev), what it is
+    ("tfidf", {"tfidf": 1.0}, 0.34, 0.3, "TF-IDF of the words (scikit-learn)"),
+    ("embedding", {"embedding": 1.0}, 0.48, 0.6, "WordLlama static embeddings"),
+    ("lexicon", {"lexicon": 1.0}, 0.54, 0.96, "the lexicon of equivalent phrases"),
+    (
+        "tfidf+themes+agencies",
+        {"tfidf": 0.6, "themes": 0.25, "agencies": 0.15},
+        0.36,
+        0.3,
+        "TF-IDF, themes and agencies",
+    ),
+    (
+        "tfidf+embedding+themes+agencies",
+        {"tfidf": 0.35, "embedding": 0.35, "themes": 0.2, "agencies": 0.1},
+        0.4,
+        0.46,
+        "TF-IDF, embeddings, themes and agencies",
+    ),
+    ("lexicon+tfidf", {"lexicon": 0.7, "tfidf": 0.3}, 0.4, 0.68, "lexicon and TF-IDF"),
+    (
+        "lexicon+tfidf+embedding",
+        {"lexicon": 0.6, "tfidf": 0.2, "embedding": 0.2},
+        0.4,
+        0.64,
+        "lexicon, TF-IDF and embeddings",
+    ),
+    (
+        "lexicon+tfidf+embedding+themes+agencies",
+        {"lexicon": 0.5, "tfidf": 0.15, "embedding": 0.15, "themes": 0.1, "agencies": 0.1},
+        0.36,
+        0.56,
+        "lexicon, TF-IDF, embeddings, themes and agencies",
+    ),
 )
-_TOKEN = re.compile(r"[a-z][a-z\-]*[a-z]|[a-z]")
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper, then the first :data:`STEM_LENGTH` letters: enough to match
-    the noun and verb forms of one word (identify, identifying, identification -> identif)."""
-    for suffix, repl in (
-        ("ications", "ic"),
-        ("ication", "ic"),
-        ("ations", "at"),
-        ("ation", "at"),
-        ("ies", "y"),
-        ("ing", ""),
-        ("ed", ""),
-        ("es", ""),
-        ("s", ""),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)] + repl
-            break
-    return word[:STEM_LENGTH]
-
-
-def tokens(text: str) -> list[str]:
-    out = []
-    for raw in _TOKEN.findall(text.lower()):
-        for w in raw.split("-"):
-            if w and w not in STOP_WORDS and len(w) > 1:
-                s = stem(w)
-                if s not in STOP_WORDS:
-                    out.append(s)
-    return out
-
-
-def terms(text: str) -> list[str]:
-    """Unigrams and bigrams (as "a b") of the text's tokens."""
-    toks = tokens(text)
-    if not BIGRAMS:
-        return toks
-    return toks + [f"{a} {b}" for a, b in itertools.pairwise(toks)]
+METHODS: dict[str, Method] = {m[0]: Method(*m) for m in _METHODS}
+CHOSEN = "lexicon"
 
 
 @dataclass(frozen=True)
@@ -316,45 +107,20 @@ class Item:
     agencies: frozenset[str]
     parties: frozenset[str]
     years: frozenset[int]
+    parent: str | None = None  # number of the step it is part of (pg:subActivityOf)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.plan, self.number)
 
 
-@dataclass(frozen=True)
-class Pair:
-    a: tuple[str, str]
-    b: tuple[str, str]
-    score: float
-    parts: dict[str, float]
-    shared_themes: tuple[str, ...]
-    shared_words: tuple[str, ...]
-    shared_agencies: tuple[str, ...]
-    shared_years: tuple[int, ...]
-
-
-@dataclass
-class Group:
-    id: str
-    members: list[tuple[str, str]]
-    score: float  # mean score of the linking pairs
-    pairs: int
-    shared_themes: list[str]
-    shared_words: list[str]
-    shared_agencies: list[str]
-    shared_years: list[int]
-    reason: str
-
-
 @dataclass
 class Detection:
     items: dict[tuple[str, str], Item]
-    pairs: list[Pair]  # every scored candidate pair, best first
-    groups: list[Group]
-    threshold: float
-    candidates: int = 0
-    all_pairs: int = 0
+    kinds: list[Kind]
+    method: Method
+    candidates: int = 0  # pairs at or above the threshold (the clustering's input)
+    all_pairs: int = 0  # cross-plan pairs of steps
     theme_labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -415,304 +181,120 @@ def items_from_plans(
                     agencies=frozenset(agencies),
                     parties=frozenset(parties or meta.parties),
                     years=_years(a, by_number, period),
+                    parent=a.parent if a.parent in by_number else None,
                 )
             )
     return sorted(out, key=lambda i: i.key)
 
 
 # ---------------------------------------------------------------------------------------
-# Scoring
-
-
-class TfIdf:
-    def __init__(self, docs: Mapping[tuple[str, str], str]) -> None:
-        self.counts = {k: Counter(terms(t)) for k, t in docs.items()}
-        df: Counter[str] = Counter()
-        for c in self.counts.values():
-            df.update(c.keys())
-        n = len(self.counts)
-        self.idf = {t: math.log((1 + n) / (1 + d)) + 1 for t, d in df.items()}
-        self.vectors: dict[tuple[str, str], dict[str, float]] = {}
-        for k, c in self.counts.items():
-            v = {t: (1 + math.log(f)) * self.idf[t] for t, f in c.items()}
-            norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
-            self.vectors[k] = {t: x / norm for t, x in v.items()}
-
-    def cosine(self, a: tuple[str, str], b: tuple[str, str]) -> float:
-        va, vb = self.vectors[a], self.vectors[b]
-        if len(va) > len(vb):
-            va, vb = vb, va
-        return sum(x * vb.get(t, 0.0) for t, x in va.items())
-
-    def shared(self, a: tuple[str, str], b: tuple[str, str], n: int = 5) -> tuple[str, ...]:
-        va, vb = self.vectors[a], self.vectors[b]
-        common = [(va[t] * vb[t], t) for t in va.keys() & vb.keys() if " " not in t]
-        return tuple(t for _, t in sorted(common, key=lambda x: (-x[0], x[1]))[:n])
-
-    def top(self, key: tuple[str, str], n: int) -> list[str]:
-        v = self.vectors[key]
-        return [t for t, _ in sorted(v.items(), key=lambda x: (-x[1], x[0]))[:n]]
-
-
-def _jaccard(a: frozenset, b: frozenset) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
-
-
-def _agency_score(
-    a: frozenset[str], b: frozenset[str], registry: Registry | None
-) -> tuple[float, tuple[str, ...]]:
-    shared = a & b
-    if shared:
-        return 1.0, tuple(sorted(shared))
-    if registry is None:
-        return 0.0, ()
-    related: set[str] = set()
-    for x in a:
-        ax = set(registry.ancestors(x)) if x in registry.agencies else set()
-        px = registry.agencies[x].parent if x in registry.agencies else None
-        for y in b:
-            ay = set(registry.ancestors(y)) if y in registry.agencies else set()
-            py = registry.agencies[y].parent if y in registry.agencies else None
-            if y in ax or x in ay or (px is not None and px == py):
-                related.update((x, y))
-    return (0.5, tuple(sorted(related))) if related else (0.0, ())
-
-
-def _weighted_jaccard(a: frozenset[str], b: frozenset[str], weight: Mapping[str, float]) -> float:
-    union = sum(weight.get(t, 1.0) for t in a | b)
-    return sum(weight.get(t, 1.0) for t in a & b) / union if union else 0.0
-
-
-def theme_weights(items: Sequence[Item]) -> dict[str, float]:
-    """IDF of each theme over the steps: a shared rare theme (hotlines) says more than a
-    shared common one (training and capacity building)."""
-    df = Counter(t for it in items for t in it.themes)
-    n = len(items)
-    return {t: math.log((1 + n) / (1 + d)) + 1 for t, d in df.items()}
-
-
-def score_pair(
-    a: Item,
-    b: Item,
-    tfidf: TfIdf,
-    registry: Registry | None,
-    weights: Mapping[str, float] | None = None,
-) -> Pair:
-    lexical = tfidf.cosine(a.key, b.key)
-    agency, agencies = _agency_score(a.agencies, b.agencies, registry)
-    parts = {
-        "lexical": round(lexical, 4),
-        "themes": round(_weighted_jaccard(a.themes, b.themes, weights or {}), 4),
-        "agencies": agency,
-        "parties": round(_jaccard(a.parties, b.parties), 4),
-        "years": round(_jaccard(a.years, b.years), 4),
-    }
-    score = sum(WEIGHTS[k] * v for k, v in parts.items())
-    first, second = sorted((a.key, b.key))
-    return Pair(
-        a=first,
-        b=second,
-        score=round(score, 4),
-        parts=parts,
-        shared_themes=tuple(sorted(a.themes & b.themes)),
-        shared_words=tfidf.shared(a.key, b.key),
-        shared_agencies=agencies,
-        shared_years=tuple(sorted(a.years & b.years)),
-    )
-
-
-def candidate_pairs(items: Sequence[Item], tfidf: TfIdf) -> list[tuple[Item, Item]]:
-    """Pairs from different plans sharing a theme or one of their top TF-IDF words (in a
-    large block, only near neighbours in TF-IDF order)."""
-    large = len(items) > LARGE_CORPUS
-    max_block, window = (LARGE_MAX_BLOCK, LARGE_WINDOW) if large else (MAX_BLOCK, WINDOW)
-    index: dict[str, list[Item]] = defaultdict(list)
-    for it in items:
-        for t in it.themes:
-            index["theme:" + t].append(it)
-        for w in tfidf.top(it.key, TOP_TERMS):
-            index["word:" + w].append(it)
-    seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
-    for bucket in index.values():
-        huge = len(bucket) > max_block
-        if huge:  # sorted neighbourhood, not all pairs
-            bucket = sorted(bucket, key=lambda it: (tfidf.top(it.key, TOP_TERMS), it.key))
-        for i, x in enumerate(bucket):
-            for y in bucket[i + 1 : i + 1 + window] if huge else bucket[i + 1 :]:
-                if x.plan != y.plan:
-                    seen.add((min(x.key, y.key), max(x.key, y.key)))
-    by_key = {it.key: it for it in items}
-    return [(by_key[a], by_key[b]) for a, b in sorted(seen)]
-
-
-# ---------------------------------------------------------------------------------------
-# Groups
-
-
-def _components(nodes: Iterable[tuple[str, str]], edges: Iterable[Pair]) -> list[list]:
-    parent = {n: n for n in nodes}
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for e in edges:
-        ra, rb = find(e.a), find(e.b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict = defaultdict(list)
-    for n in parent:
-        groups[find(n)].append(n)
-    return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
-
-
-def _split(members: list, edges: list[Pair], threshold: float) -> list[list]:
-    """Connected groups of ``members`` over the edges at or above ``threshold``; a group
-    larger than MAX_GROUP is split again at a higher threshold (each with its own edges,
-    handed out in one pass: linear in the edges per level)."""
-    inside = [e for e in edges if e.score >= threshold]
-    out = []
-    large: dict[tuple[str, str], tuple[list, list[Pair]]] = {}
-    group_of: dict[tuple[str, str], tuple[str, str]] = {}
-    for comp in _components(members, inside):
-        if len(comp) < 2:
-            continue
-        plans = {m[0] for m in comp}
-        if len(plans) < 2:
-            continue
-        if len(comp) > MAX_GROUP:
-            large[comp[0]] = (comp, [])
-            group_of.update((m, comp[0]) for m in comp)
-        else:
-            out.append(comp)
-    for e in inside:
-        g = group_of.get(e.a)
-        if g is not None and group_of.get(e.b) == g:
-            large[g][1].append(e)
-    for comp, sub in large.values():
-        out.extend(_split(comp, sub, round(threshold + SPLIT_STEP, 4)))
-    return out
-
-
-def _shared_by_plans(values: dict[tuple[str, str], Iterable]) -> list:
-    """Values that members of at least two different plans have."""
-    plans_of: dict = defaultdict(set)
-    for (plan, _), vs in values.items():
-        for v in vs:
-            plans_of[v].add(plan)
-    return sorted(v for v, ps in plans_of.items() if len(ps) >= 2)
-
-
-def make_group(
-    members: list[tuple[str, str]],
-    edges: list[Pair],
-    items: Mapping[tuple[str, str], Item],
-    tfidf: TfIdf,
-    registry: Registry | None,
-    theme_labels: Mapping[str, str],
-) -> Group:
-    mset = set(members)
-    links = [e for e in edges if e.a in mset and e.b in mset]
-    themes = _shared_by_plans({m: items[m].themes for m in members})
-    agencies = _shared_by_plans({m: items[m].agencies for m in members})
-    related = sorted({a for e in links for a in e.shared_agencies} - set(agencies))
-    years = _shared_by_plans({m: items[m].years for m in members})
-    words: Counter[str] = Counter()
-    for e in links:
-        for rank, w in enumerate(e.shared_words):
-            words[w] += len(e.shared_words) - rank
-    top_words = [w for w, _ in sorted(words.items(), key=lambda x: (-x[1], x[0]))[:6]]
-    score = round(sum(e.score for e in links) / len(links), 4) if links else 0.0
-    plans = sorted({m[0] for m in members})
-    parts = [
-        f"{len(members)} activities of {len(plans)} plans ({', '.join(plans)})",
-        "shared themes: " + (", ".join(theme_labels.get(t, t) for t in themes) or "none"),
-        "similar wording: " + (", ".join(top_words) or "none"),
-        "same agencies: " + (", ".join(agencies) or "none"),
-    ]
-    if related:
-        parts.append("related agencies: " + ", ".join(related))
-    parts.append("overlapping years: " + (", ".join(map(str, years)) or "none"))
-    digest = hashlib.sha256("|".join(f"{p}/{n}" for p, n in members).encode()).hexdigest()
-    return Group(
-        id=digest[:12],
-        members=members,
-        score=score,
-        pairs=len(links),
-        shared_themes=themes,
-        shared_words=top_words,
-        shared_agencies=agencies + related,
-        shared_years=years,
-        reason="; ".join(parts) + ".",
-    )
+# Detection
 
 
 def detect(
     plans: Sequence[tuple[Document, Plan]],
     tagging: Tagging,
     registry: Registry | None,
-    threshold: float = DEFAULT_THRESHOLD,
+    lexicon: Lexicon,
+    method: Method | None = None,
     theme_labels: Mapping[str, str] | None = None,
 ) -> Detection:
     items = items_from_plans(plans, tagging, registry)
-    return detect_items(items, registry, threshold, theme_labels)
+    plan_labels = {p.slug: d.plan.title for d, p in plans}
+    return detect_items(items, registry, lexicon, method, theme_labels, plan_labels)
 
 
 def detect_items(
     items: Sequence[Item],
     registry: Registry | None,
-    threshold: float = DEFAULT_THRESHOLD,
+    lexicon: Lexicon | None = None,
+    method: Method | None = None,
     theme_labels: Mapping[str, str] | None = None,
+    plan_labels: Mapping[str, str] | None = None,
 ) -> Detection:
+    """Kinds of work among ``items`` (any order: they are sorted first)."""
+    method = method or METHODS[CHOSEN]
+    items = sorted(items, key=lambda i: i.key)
     by_key = {it.key: it for it in items}
-    tfidf = TfIdf({it.key: it.text for it in items})
-    cands = candidate_pairs(items, tfidf)
-    tw = theme_weights(items)
-    pairs = [score_pair(a, b, tfidf, registry, tw) for a, b in cands]
-    pairs.sort(key=lambda p: (-p.score, p.a, p.b))
-    edges = [p for p in pairs if p.score >= threshold]
-    nodes = sorted({k for e in edges for k in (e.a, e.b)})
+    position = {it.key: i for i, it in enumerate(items)}
+    parents = {it.key: by_key.get((it.plan, it.parent)) if it.parent else None for it in items}
+    lex = lexicon or Lexicon([])
+    signals = prepare(items, parents, lex)
+    z = features(method, items, signals)
+    clusters = cluster(z, method.threshold)
+
+    def ancestors(i: int) -> set[int]:
+        out: set[int] = set()
+        it = items[i]
+        while it.parent and (it.plan, it.parent) in position:
+            j = position[(it.plan, it.parent)]
+            if j in out:
+                break
+            out.add(j)
+            it = items[j]
+        return out
+
     labels = dict(theme_labels or {})
-    components = _split(nodes, edges, threshold)
-    group_of = {m: i for i, comp in enumerate(components) for m in comp}
-    links: list[list[Pair]] = [[] for _ in components]  # each group's edges, found in one pass
-    for e in edges:
-        i = group_of.get(e.a)
-        if i is not None and group_of.get(e.b) == i:
-            links[i].append(e)
-    groups = [
-        make_group(m, links[i], by_key, tfidf, registry, labels) for i, m in enumerate(components)
-    ]
-    groups.sort(key=lambda g: (-len(g.members), -g.score, g.id))
+    ctx = Context(
+        method=method,
+        steps=by_key,
+        years={it.key: it.years for it in items},
+        # evidence from each step's own text (a short step is compared with its parent's
+        # text before it, but its evidence shows only its own words)
+        lexicon={it.key: lex.match(it.text, it.parties) for it in items},
+        agency_labels=_agency_labels(registry),
+        party_labels=_party_labels(registry),
+        theme_labels=labels,
+        plan_labels=dict(plan_labels or {}),
+        df=document_frequencies([it.text for it in items]),
+        corpus=len(items),
+    )
+    kinds: list[Kind] = []
+    for rows in clusters:
+        sim = dense_similarity(z, rows)
+        at = {r: i for i, r in enumerate(rows)}
+        kept = prune_descendants(rows, _lookup(sim, at), ancestors)
+        if len({items[r].plan for r in kept}) < 2:
+            continue
+        keep = [at[r] for r in kept]
+        kinds.append(make_kind([items[r].key for r in kept], sim[keep][:, keep], ctx))
+    kinds.sort(key=lambda k: (-len(k.plans), -len(k.members), -k.score, k.key))
     plans = Counter(it.plan for it in items)
     all_pairs = sum(plans[a] * plans[b] for a in plans for b in plans if a < b)
     return Detection(
         items=by_key,
-        pairs=pairs,
-        groups=groups,
-        threshold=threshold,
-        candidates=len(cands),
+        kinds=kinds,
+        method=method,
+        candidates=sum(len(c) * (len(c) - 1) // 2 for c in clusters),
         all_pairs=all_pairs,
         theme_labels=labels,
     )
 
 
+def _lookup(sim: Any, at: Mapping[int, int]) -> Callable[[int, int], float]:
+    return lambda a, b: float(sim[at[a], at[b]])
+
+
+def _agency_labels(registry: Registry | None) -> dict[str, str]:
+    if registry is None:
+        return {}
+    return {k: a.name for k, a in registry.agencies.items()}
+
+
+def _party_labels(registry: Registry | None) -> dict[str, str]:
+    if registry is None:
+        return {}
+    return {k: p.name for k, p in registry.parties.items()}
+
+
+def lexicon_for(root: Path) -> Lexicon:
+    """The lexicon of the project at ``root`` (data/overlaps/lexicon.yaml)."""
+    return load_lexicon(root / "data" / "overlaps" / LEXICON_NAME)
+
+
 # ---------------------------------------------------------------------------------------
 # Reading the overlaps back through SPARQL (API and pages)
 
-OVERLAP_COLUMNS = (
-    "overlap",
-    "score",
-    "members",
-    "plans",
-    "themes",
-    "words",
-    "agencies",
-    "years",
-    "reason",
-)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
 
 
@@ -740,9 +322,9 @@ class OverlapReader:
 
         self.queries = load_catalog(queries_folder)
         self.store = store
-        self.groups = self._groups()
         self.themes = self._themes()
         self.plans = self._plans()
+        self.groups = self._groups()
 
     def _select(self, name: str, bindings: dict | None = None) -> list[dict[str, str | None]]:
         q = self.queries[name]
@@ -754,20 +336,28 @@ class OverlapReader:
         from .api import local_path, spans  # api imports the store (and so build, and so us)
 
         groups: dict[str, dict[str, Any]] = {}
+        for r in self._select("kinds"):
+            groups[r["overlap"]] = {
+                "overlap": r["overlap"],
+                "id": r["overlap"].rsplit("/", 1)[-1],
+                "label": r["label"] or "",
+                "definition": r["definition"] or "",
+                "score": float(r["score"]),
+                "confidence": r["confidence"],
+                "reason": r["reason"],
+                "themes": _split_values(r["broader"]) or _split_values(r["themes"]),
+                "shared_themes": _split_values(r["themes"]),
+                "words": _split_values(r["words"]),
+                "agencies": _split_values(r["agencies"]),
+                "agency_labels": _split_values(r["sharedAgencyLabels"]),
+                "years": [int(y) for y in _split_values(r["years"])],
+                "members": [],
+            }
         for r in self._select("overlap-members"):
             g = groups.get(r["overlap"])
             if g is None:
-                g = groups[r["overlap"]] = {
-                    "overlap": r["overlap"],
-                    "id": r["overlap"].rsplit("/", 1)[-1],
-                    "score": float(r["score"]),
-                    "reason": r["reason"],
-                    "themes": _split_values(r["themes"]),
-                    "words": _split_values(r["words"]),
-                    "agencies": _split_values(r["agencies"]),
-                    "years": [int(y) for y in _split_values(r["years"])],
-                    "members": [],
-                }
+                continue
+            step_kind = (r["stepKind"] or "").rsplit("#", 1)[-1]
             g["members"].append(
                 {
                     "activity": r["activity"],
@@ -776,6 +366,12 @@ class OverlapReader:
                     "plan_label": r["planLabel"],
                     "number": r["number"],
                     "text": r["text"],
+                    "step_kind": STEP_KINDS.get(step_kind, step_kind),
+                    "score": float(r["memberScore"]),
+                    "confidence": r["memberConfidence"],
+                    "evidence": r["evidence"],
+                    "shared_words": _split_values(r["memberWords"]),
+                    "equivalent_words": _split_values(r["equivalentWords"]),
                     "parties": _split_values(r["parties"]),
                     "agencies": _split_values(r["memberAgencies"]),
                     "agency_labels": _split_values(r["agencyLabels"]),
@@ -788,12 +384,14 @@ class OverlapReader:
                 }
             )
         out = list(groups.values())
+        every_plan = {p["slug"] for p in self.plans}
         for g in out:
             g["members"].sort(key=lambda m: (m["plan_slug"], m["number"]))
             g["plans"] = sorted({m["plan_slug"] for m in g["members"]})
+            g["gaps"] = sorted(set(every_plan) - set(g["plans"]))
             g["parties"] = sorted({p for m in g["members"] for p in m["parties"]})
             g["member_years"] = sorted({y for m in g["members"] for y in m["years"]})
-        out.sort(key=lambda g: (-len(g["members"]), -g["score"], g["id"]))
+        out.sort(key=lambda g: (-len(g["plans"]), -len(g["members"]), -g["score"], g["id"]))
         return out
 
     def _themes(self) -> list[dict[str, str | None]]:
@@ -813,8 +411,9 @@ class OverlapReader:
         plan: str | None = None,
         year: int | None = None,
         min_score: float | None = None,
+        confidence: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Groups matching every given filter; unknown identifiers raise NotFound."""
+        """Kinds matching every given filter; unknown identifiers raise NotFound."""
         if theme is not None and theme not in {t["slug"] for t in self.themes}:
             raise NotFound(f"unknown theme {theme!r}", param="theme")
         if plan is not None and plan not in {p["slug"] for p in self.plans}:
@@ -825,9 +424,15 @@ class OverlapReader:
             party = party.lower()
         if min_score is not None and not 0 <= min_score <= 1:
             raise QueryError("min_score must be between 0 and 1", param="min_score")
+        if confidence is not None and confidence not in CONFIDENCES:
+            raise QueryError(
+                f"confidence must be 'strong' or 'possible', not {confidence!r}",
+                param="confidence",
+            )
         out = []
         for g in self.groups:
-            if theme is not None and not any(t.endswith("/" + theme) for t in g["themes"]):
+            themes = set(g["themes"]) | set(g["shared_themes"])
+            if theme is not None and not any(t.endswith("/" + theme) for t in themes):
                 continue
             if plan is not None and plan not in g["plans"]:
                 continue
@@ -836,6 +441,8 @@ class OverlapReader:
             if year is not None and year not in g["member_years"]:
                 continue
             if min_score is not None and g["score"] < min_score:
+                continue
+            if confidence is not None and g["confidence"] != confidence:
                 continue
             out.append(g)
         return out
@@ -863,27 +470,37 @@ class OverlapReader:
         return {"plans": plans, "themes": rows}
 
 
+CSV_COLUMNS = (
+    "overlap",
+    "score",
+    "plan",
+    "number",
+    "activity",
+    "text",
+    "kind_label",
+    "kind_definition",
+    "kind_themes",
+    "kind_confidence",
+    "plans",
+    "gaps",
+    "step_kind",
+    "member_score",
+    "member_confidence",
+    "evidence",
+    "parties",
+    "agencies",
+    "years",
+    "sources",
+    "shared_words",
+    "reason",
+)
+
+
 def overlaps_csv(groups: Sequence[Mapping[str, Any]]) -> str:
-    """One row per member activity of each group (CSV)."""
+    """One row per member step of each kind of work (CSV)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(
-        [
-            "overlap",
-            "score",
-            "plan",
-            "number",
-            "activity",
-            "text",
-            "parties",
-            "agencies",
-            "years",
-            "shared_themes",
-            "shared_words",
-            "shared_agencies",
-            "reason",
-        ]
-    )
+    w.writerow(CSV_COLUMNS)
     for g in groups:
         for m in g["members"]:
             w.writerow(
@@ -894,12 +511,23 @@ def overlaps_csv(groups: Sequence[Mapping[str, Any]]) -> str:
                     m["number"],
                     m["activity"],
                     m["text"],
+                    g["label"],
+                    g["definition"],
+                    " ".join(t.rsplit("/", 1)[-1] for t in g["themes"]),
+                    g["confidence"],
+                    " ".join(g["plans"]),
+                    " ".join(g["gaps"]),
+                    m["step_kind"],
+                    f"{m['score']:.4f}",
+                    m["confidence"],
+                    m["evidence"],
                     " ".join(p.rsplit("/", 1)[-1] for p in m["parties"]),
                     "; ".join(m["agency_labels"]),
                     " ".join(map(str, m["years"])),
-                    " ".join(t.rsplit("/", 1)[-1] for t in g["themes"]),
-                    " ".join(g["words"]),
-                    " ".join(a.split("/id/", 1)[-1] for a in g["agencies"]),
+                    " ".join(
+                        f"{s['document']}:{s['startLine']}-{s['endLine']}" for s in m["sources"]
+                    ),
+                    "; ".join(g["words"]),
                     g["reason"],
                 ]
             )

@@ -29,6 +29,11 @@ class ProjectPaths:
         return self.root / "data" / "curation"
 
     @property
+    def overlaps(self) -> Path:
+        """The overlap detector's inputs (the lexicon of equivalent phrases)."""
+        return self.root / "data" / "overlaps"
+
+    @property
     def graph(self) -> Path:
         return self.root / "data" / "graph"
 

@@ -470,28 +470,66 @@ def registry_graph(graph: Graph, registry: Registry, catalog: Catalog) -> None:
 
 
 def overlaps_graph(graph: Graph, detection: Detection) -> None:
-    """The overlap groups (pg:Overlap): members, mean score and the reasons they overlap."""
-    for group in detection.groups:
-        uri = ids.overlap(group.id)
-        graph.add((uri, RDF.type, PG.Overlap))
-        themes = ", ".join(detection.theme_labels.get(t, t) for t in group.shared_themes[:3])
-        plans = len({p for p, _ in group.members})
-        label = f"{len(group.members)} activities of {plans} plans" + (
-            f": {themes}" if themes else ""
+    """The kinds of work (each a pg:Overlap and a pg:KindOfWork, a SKOS concept in the scheme
+    id/kind-of-work under its themes): members, scores, confidence and evidence."""
+    scheme = ids.kind_scheme()
+    graph.add((scheme, RDF.type, SKOS.ConceptScheme))
+    graph.add((scheme, SKOS.prefLabel, Literal("Kinds of work several plans promise", lang="en")))
+    graph.add((scheme, RDFS.label, Literal("Kinds of work several plans promise", lang="en")))
+    graph.add(
+        (
+            scheme,
+            SKOS.definition,
+            Literal(
+                "Kinds of fundable work that steps of two or more plans promise, found by "
+                f"plangraph's overlap detector (method {detection.method.name}); each is one "
+                "level under the action themes. Derived by a documented classifier, not "
+                "stated by the plans.",
+                lang="en",
+            ),
         )
-        graph.add((uri, RDFS.label, Literal(label)))
-        for plan, number in group.members:
-            graph.add((uri, PG.member, ids.activity(plan, number)))
-        graph.add((uri, PG.score, Literal(decimal(group.score), datatype=XSD.decimal)))
-        for t in group.shared_themes:
+    )
+    for kind in detection.kinds:
+        uri = ids.overlap(kind.key)
+        graph.add((uri, RDF.type, PG.Overlap))
+        graph.add((uri, RDF.type, PG.KindOfWork))
+        graph.add((uri, SKOS.inScheme, scheme))
+        graph.add((uri, SKOS.notation, Literal(kind.key)))
+        graph.add((uri, SKOS.prefLabel, Literal(kind.label, lang="en")))
+        graph.add((uri, RDFS.label, Literal(kind.label)))
+        graph.add((uri, SKOS.definition, Literal(kind.definition, lang="en")))
+        for t in kind.themes:
+            graph.add((uri, SKOS.broader, ids.theme(t)))
+        graph.add((uri, PG.score, Literal(decimal(kind.score), datatype=XSD.decimal)))
+        graph.add((uri, PG.confidence, Literal(kind.confidence)))
+        for t in kind.shared_themes:
             graph.add((uri, PG.sharedTheme, ids.theme(t)))
-        for a in group.shared_agencies:
+        for a in kind.shared_agencies:
             graph.add((uri, PG.sharedAgency, ids.agency(a)))
-        for w in group.shared_words:
+        for w in kind.shared_phrases:
             graph.add((uri, PG.sharedWord, Literal(w)))
-        for y in group.shared_years:
+        for y in kind.shared_years:
             graph.add((uri, PG.sharedYear, year(y)))
-        graph.add((uri, PG.reason, Literal(group.reason)))
+        graph.add((uri, PG.reason, Literal(kind.reason)))
+        for i, m in enumerate(kind.members, 1):
+            step = ids.activity(*m.key)
+            node = ids.child(uri, "member", i)
+            graph.add((uri, PG.member, step))
+            graph.add((uri, PG.qualifiedMember, node))
+            graph.add((node, RDF.type, PG.OverlapMember))
+            graph.add((node, RDFS.label, Literal(f"{m.key[0]} {m.key[1]} in “{kind.label}”")))
+            graph.add((node, PG.step, step))
+            graph.add((node, PG.score, Literal(decimal(m.score), datatype=XSD.decimal)))
+            graph.add((node, PG.confidence, Literal(m.confidence)))
+            graph.add((node, PG.evidence, Literal(m.evidence)))
+            for w in m.phrases:
+                graph.add((node, PG.sharedWord, Literal(w)))
+            for w in sorted({w for _, ws in m.equivalents for w in ws}):
+                graph.add((node, PG.equivalentWord, Literal(w)))
+            for a in m.agencies:
+                graph.add((node, PG.sharedAgency, ids.agency(a)))
+            for y in m.years:
+                graph.add((node, PG.sharedYear, year(y)))
 
 
 def ontology_graph(graph: Graph, folder: Path) -> None:

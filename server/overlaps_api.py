@@ -22,7 +22,8 @@ Theme = Annotated[str | None, Query(description="theme slug, e.g. victim-identif
 Party = Annotated[str | None, Query(description="party code (ISO 3166-1 alpha-3), e.g. tha")]
 Plan = Annotated[str | None, Query(description="plan slug, e.g. khm-npa-2011-2013")]
 Year = Annotated[int | None, Query(description="a year some member is scheduled in")]
-MinScore = Annotated[float | None, Query(description="minimum group score, 0-1")]
+MinScore = Annotated[float | None, Query(description="minimum score of a kind, 0-1")]
+Confidence = Annotated[str | None, Query(description="'strong' or 'possible'")]
 Format = Annotated[str | None, Query(description="'json' (default) or 'csv'")]
 
 
@@ -50,8 +51,16 @@ def filters(
     plan: str | None,
     year: int | None,
     min_score: float | None,
+    confidence: str | None = None,
 ) -> dict[str, Any]:
-    return {"theme": theme, "party": party, "plan": plan, "year": year, "min_score": min_score}
+    return {
+        "theme": theme,
+        "party": party,
+        "plan": plan,
+        "year": year,
+        "min_score": min_score,
+        "confidence": confidence,
+    }
 
 
 def router(settings: Settings, store: Store) -> APIRouter:
@@ -65,10 +74,13 @@ def router(settings: Settings, store: Store) -> APIRouter:
         plan: Plan = None,
         year: Year = None,
         min_score: MinScore = None,
+        confidence: Confidence = None,
         format: Format = None,
     ) -> Response:
-        """Overlap groups: activities several plans promise, with score and reasons."""
-        chosen = filters(theme, party, plan, year, min_score)
+        """Kinds of work several plans promise: each with its label, definition, themes,
+        confidence, score, the plans that promise it and those that do not (gaps), and its
+        members with their score, confidence and evidence."""
+        chosen = filters(theme, party, plan, year, min_score, confidence)
         groups = reader(settings, store).filter(**chosen)
         if wants_csv(request, format):
             return Response(

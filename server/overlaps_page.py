@@ -49,6 +49,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
         plan: str | None = None,
         year: str | None = None,
         min_score: str | None = None,
+        confidence: str | None = None,
     ) -> HTMLResponse:
         rd = reader(settings, store)
         chosen = {
@@ -57,16 +58,22 @@ def router(settings: Settings, store: Store) -> APIRouter:
             "plan": plan or None,
             "year": _int(year, "year"),
             "min_score": _float(min_score, "min_score"),
+            "confidence": confidence or None,
         }
         groups = rd.filter(**chosen)
         order = [t["theme"] for t in rd.themes]
         labels = {t["theme"]: t["label"] for t in rd.themes}
         by_theme: dict[str, list[dict[str, Any]]] = {}
         for g in groups:
-            shared = sorted(g["themes"], key=lambda t: order.index(t) if t in order else 999)
+
+            def rank(t: str) -> int:
+                return order.index(t) if t in order else 999
+
+            own = sorted(g["themes"], key=rank)
             if chosen["theme"]:
-                shared = [t for t in shared if t.endswith("/" + chosen["theme"])] or shared
-            key = shared[0] if shared else ""
+                every = sorted(set(g["themes"]) | set(g["shared_themes"]), key=rank)
+                own = [t for t in every if t.endswith("/" + chosen["theme"])] or own
+            key = own[0] if own else ""
             by_theme.setdefault(key, []).append(g)
         sections = [
             {"theme": t, "label": labels.get(t, "No shared theme"), "groups": by_theme[t]}

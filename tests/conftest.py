@@ -38,7 +38,14 @@ def curations(paths: ProjectPaths) -> Curations:
 
 def copy_project(dest: Path) -> ProjectPaths:
     """A writable copy of everything a build reads (for tests that break an input)."""
-    for folder in ("data/sources", "data/curation", "ontology", "shapes", "queries"):
+    for folder in (
+        "data/sources",
+        "data/curation",
+        "data/overlaps",
+        "ontology",
+        "shapes",
+        "queries",
+    ):
         shutil.copytree(ROOT / folder, dest / folder)
     shutil.copy(ROOT / "data" / "agencies.yaml", dest / "data" / "agencies.yaml")
     return ProjectPaths(dest)

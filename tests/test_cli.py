@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -109,5 +110,9 @@ def test_overlaps(paths: ProjectPaths) -> None:
     rows = proc.stdout.splitlines()
     assert rows[0].startswith("overlap,score,plan,number,activity")
     assert len(rows) >= 3  # one group with its members, one row per member
+    strong = run(paths.root, "overlaps", "--confidence", "strong", "--format", "json")
+    assert strong.returncode == 0, strong.stderr
+    kinds = json.loads(strong.stdout)["items"]
+    assert kinds and {k["confidence"] for k in kinds} == {"strong"}
     line = _one_line_error(run(paths.root, "overlaps", "--theme", "nope"))
     assert line == "plangraph overlaps: parameter 'theme': unknown theme 'nope'"

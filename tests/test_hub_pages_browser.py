@@ -75,8 +75,12 @@ def test_journey_donor_home_theme_overlap_group_gaps_csv(page, server_url: str) 
     assert page.locator("#filter-theme").input_value() == theme
     shot(page, "hub-theme-overlap")
 
-    # a member of the group, and from its page back to the theme's gaps
-    article.locator("a.activity-link").first.click()
+    # a member of the group that carries the theme (a kind of work shares the theme through
+    # members of two plans, not necessarily all of them), and from its page back to the gaps
+    kinds = httpx.get(f"{server_url}/api/overlaps", params={"theme": theme}, timeout=30).json()
+    kind = next(k for k in kinds["items"] if k["id"] == group)
+    member = next(m for m in kind["members"] if f"{ID}theme/{theme}" in m["themes"])
+    article.locator(f'a.activity-link[href="{member["href"]}"]').click()
     page.wait_for_load_state()
     page.locator("#themes a", has_text="Victim identification").click()
     page.wait_for_load_state()

@@ -43,6 +43,18 @@ def test_filter_by_theme_and_follow_a_source_link(browser, url: str) -> None:
         assert sections.first.get_attribute("data-theme") == "shelters-and-services"
         assert "theme=shelters-and-services" in page.locator("#csv-link").get_attribute("href")
         shot(page, "overlaps")
+        # each kind: its label, the plans that promise it and those that do not, evidence
+        first = page.locator("article.overlap").first
+        assert first.locator("h3").inner_text().strip()
+        assert "Promised by:" in first.locator("p.plans-gaps").inner_text()
+        assert first.locator("dd.evidence").first.inner_text().startswith("mean similarity")
+        with page.expect_navigation():
+            page.select_option("#filter-confidence", "possible")
+        assert "confidence=possible" in page.url
+        assert page.locator("span.confidence").count() == int(
+            page.locator("#overlap-count").inner_text()
+        )
+        assert {c.inner_text() for c in page.locator("span.confidence").all()} == {"possible"}
         link = page.locator("a.source-link").first
         href = link.get_attribute("href")
         assert href.startswith("/sources/") and "?lines=" in href

@@ -254,6 +254,8 @@ def test_rest_api_and_sparql_over_virtuoso(published: RemoteStore, virtuoso: Vir
             "/api/agencies/khm/nc-stsls",
             "/api/plans?limit=2",
             "/api/plans/vnm-khm-2020-2022",
+            "/api/overlaps",
+            "/api/overlaps?theme=victim-identification&confidence=possible",
         ):
             a, b = client.get(local + path), client.get(remote + path)
             assert a.status_code == b.status_code == 200, (path, b.text)
@@ -268,6 +270,8 @@ def test_rest_api_and_sparql_over_virtuoso(published: RemoteStore, virtuoso: Vir
             "/id/plan/commit-srpa-2005-2007",
             "/search?q=repatriation&plan=khm-npa-2011-2013",
             "/api/search.csv?theme=victim-identification",
+            "/overlaps",
+            "/api/overlaps?format=csv",
         ):
             a, b = client.get(local + path), client.get(remote + path)
             assert a.status_code == b.status_code == 200, (path, b.text)

@@ -227,6 +227,7 @@ EXPECTED: dict[str, list[tuple[str, str | None, str, str, str]]] = {
         ("overlap/one-plan", "pg:score", "MaxInclusive", V, "OverlapScoreShape"),
         ("overlap/one-plan", "pg:sharedWord", "Datatype", V, "OverlapWordShape"),
         ("overlap/one-plan", "pg:sharedYear", "Datatype", V, "OverlapYearShape"),
+        ("overlap/one-plan", "pg:confidence", "In", V, "OverlapConfidenceShape"),
         # one member only, no score, no reason, a theme that is no concept
         ("overlap/empty", "pg:member", "MinCount", V, "OverlapMemberShape"),
         ("overlap/empty", "pg:member", "SPARQL", V, "OverlapMemberShape"),
@@ -234,6 +235,24 @@ EXPECTED: dict[str, list[tuple[str, str | None, str, str, str]]] = {
         ("overlap/empty", "pg:score", "MinCount", V, "OverlapScoreShape"),
         ("overlap/empty", "pg:sharedAgency", "NodeKind", V, "OverlapAgencyShape"),
         ("overlap/empty", "pg:sharedTheme", "Class", V, "OverlapThemeShape"),
+        ("overlap/empty", "pg:confidence", "MinCount", V, "OverlapConfidenceShape"),
+    ],
+    "KindOfWorkShape": [
+        ("overlap/bad", "skos:prefLabel", "MinCount", V, "KindOfWorkLabelShape"),
+        ("overlap/bad", "skos:definition", "MaxCount", V, "KindOfWorkDefinitionShape"),
+        ("overlap/bad", "skos:inScheme", "In", V, "KindOfWorkSchemeShape"),
+        ("overlap/bad", "skos:broader", "Class", V, "KindOfWorkBroaderShape"),
+        ("overlap/bad", "pg:qualifiedMember", "MinCount", V, "KindOfWorkQualifiedMemberShape"),
+        ("overlap/bad", "pg:qualifiedMember", "Class", V, "KindOfWorkQualifiedMemberShape"),
+    ],
+    "OverlapMemberNodeShape": [
+        ("overlap/x/member/1", "pg:step", "MinCount", V, "OverlapMemberStepShape"),
+        ("overlap/x/member/1", "pg:score", "MaxInclusive", V, "OverlapMemberScoreShape"),
+        ("overlap/x/member/1", "pg:confidence", "In", V, "OverlapMemberConfidenceShape"),
+        ("overlap/x/member/1", "pg:evidence", "MinCount", V, "OverlapMemberEvidenceShape"),
+        ("overlap/x/member/2", "pg:step", "MaxCount", V, "OverlapMemberStepShape"),
+        ("overlap/x/member/2", "pg:step", "Class", V, "OverlapMemberStepShape"),
+        ("overlap/x/member/2", "pg:evidence", "MinLength", V, "OverlapMemberEvidenceShape"),
     ],
     "SubActivityShape": [
         ("plan/p/activity/1.1.b", "pg:subActivityOf", "MinCount", V, "SubActivityParentShape"),

@@ -142,6 +142,23 @@ FIXTURE: dict[str, tuple[dict[str, str], list[Row]]] = {
             },
         ],
     ),
+    "kinds-of-work": (
+        {"theme": ID + "theme/identification"},
+        [
+            {
+                "theme": "theme/identification",
+                "kind": "overlap/k1",
+                "label": "Identifying victims",
+                "confidence": "strong",
+                "score": "0.9",
+                "plan": plan,
+                "step": step,
+                "number": "1",
+                "memberScore": "0.9",
+            }
+            for plan, step in (("plan/a", A1), ("plan/b", B1))
+        ],
+    ),
     "theme-activities": (
         {"theme": ID + "theme/identification"},
         [
@@ -480,6 +497,14 @@ REAL: dict[str, tuple[dict[str, str], Callable[[list[Row]], bool]]] = {
         _has(plan=PLAN_CHN, number="III.3", role="responsible"),
     ),
     "theme-activities": ({}, lambda rows: len(rows) >= 0),
+    "kinds-of-work": (
+        {"theme": ID + "theme/victim-identification"},
+        lambda rows: (
+            _has(plan=PLAN_CHN, number="III.1")(rows)
+            and all(r["theme"] == ID + "theme/victim-identification" for r in rows)
+            and {r["confidence"] for r in rows} <= {"strong", "possible"}
+        ),
+    ),
     "activities-per-year": (
         {"plan": PLAN_VNM},
         lambda rows: len(rows) == 3 and all(r["plan"] == PLAN_VNM for r in rows),
