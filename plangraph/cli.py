@@ -131,7 +131,7 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
 def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from .overlaps import OverlapReader, overlaps_csv
+    from .overlaps_read import OverlapReader, overlaps_csv
     from .store import EmbeddedStore
 
     store = EmbeddedStore.from_folder(settings.paths.graph)

@@ -1,6 +1,6 @@
 """/api/overlaps and /api/coverage: overlap groups and theme coverage (JSON or CSV).
 
-Thin over :class:`plangraph.overlaps.OverlapReader`, which reads the graph through SPARQL
+Thin over :class:`plangraph.overlaps_read.OverlapReader`, which reads the graph through SPARQL
 (``queries/overlaps/*.rq``); one reader per store, built on first use.
 """
 
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import QueryError
-from plangraph.overlaps import OverlapReader, overlaps_csv
+from plangraph.overlaps_read import OverlapReader, overlaps_csv
 from plangraph.settings import Settings
 from plangraph.store import Store
 

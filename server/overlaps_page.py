@@ -1,6 +1,6 @@
 """/overlaps: the overlap report for donors (groups by theme, side by side; coverage matrix).
 
-Rendering only: the data comes from :class:`plangraph.overlaps.OverlapReader` (SPARQL).
+Rendering only: the data comes from :class:`plangraph.overlaps_read.OverlapReader` (SPARQL).
 Filters are a GET form (works without script); server/static/overlaps/overlaps.js only
 submits the form when a filter changes.
 """
