@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .api import local_path, spans
 from .errors import NotFound, QueryError
+from .queries import load_catalog
 
 STEP_KINDS = {
     "Activity": "activity",
@@ -46,15 +48,22 @@ class OverlapReader:
     """The overlap groups and the theme coverage of a store, read once through SPARQL."""
 
     def __init__(self, store: Any, queries_folder: Path) -> None:
-        from .queries import (
-            load_catalog,
-        )  # queries imports the store, which imports build, which imports us
-
         self.queries = load_catalog(queries_folder)
-        self.store = store
-        self.themes = self._themes()
-        self.plans = self._plans()
-        self.groups = self._groups()
+        # everything is read here, once; the reader keeps no reference to the store, so a
+        # cache of readers keyed weakly by store lets an old build's store go
+        self.store: Any = store
+        try:
+            self.themes = self._themes()
+            self._coverage_rows = self._select("coverage")
+            self.plans = self._plans()
+            self.groups = self._groups()
+            self._party_labels = {
+                str(r["party"]).rsplit("/", 1)[-1]: str(r["label"])
+                for r in self._select("parties")
+                if r["party"] and r["label"]
+            }
+        finally:
+            self.store = None
 
     def _select(self, name: str, bindings: dict | None = None) -> list[dict[str, str | None]]:
         q = self.queries[name]
@@ -63,8 +72,6 @@ class OverlapReader:
         return [{n: r.get(n) for n in names} | dict(r) for r in rows]
 
     def _groups(self) -> list[dict[str, Any]]:
-        from .api import local_path, spans  # api imports the store (and so build, and so us)
-
         groups: dict[str, dict[str, Any]] = {}
         for r in self._select("kinds"):
             groups[r["overlap"]] = {
@@ -124,11 +131,15 @@ class OverlapReader:
         out.sort(key=lambda g: (-len(g["plans"]), -len(g["members"]), -g["score"], g["id"]))
         return out
 
+    def party_labels(self) -> dict[str, str]:
+        """ISO 3166 code -> the party's name ("khm" -> "Cambodia")."""
+        return dict(self._party_labels)
+
     def _themes(self) -> list[dict[str, str | None]]:
         return self._select("themes")
 
     def _plans(self) -> list[dict[str, str | None]]:
-        rows = self._select("coverage")
+        rows = self._coverage_rows
         seen: dict[str, str | None] = {}
         for r in rows:
             seen.setdefault(r["plan"], r["planLabel"])
@@ -180,7 +191,7 @@ class OverlapReader:
     def coverage(self) -> dict[str, Any]:
         """Themes x plans: how many steps of each plan carry each theme (0 = a gap)."""
         counts: dict[tuple[str, str], int] = {}
-        for r in self._select("coverage"):
+        for r in self._coverage_rows:
             if r["theme"]:
                 counts[(r["theme"], r["plan"])] = int(r["steps"] or 0)
         plans = self.plans
@@ -226,14 +237,32 @@ CSV_COLUMNS = (
 )
 
 
-def overlaps_csv(groups: Sequence[Mapping[str, Any]]) -> str:
-    """One row per member step of each kind of work (CSV)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+def side_by_side(
+    group: Mapping[str, Any], plans: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """A kind of work plan by plan, every plan of the graph in its order: the plan's steps in
+    the kind with their agencies and years, or ``gap`` True where the plan promises none."""
+    out = []
+    for p in plans:
+        members = [m for m in group["members"] if m["plan_slug"] == p["slug"]]
+        out.append(
+            {
+                "slug": p["slug"],
+                "label": p["label"],
+                "gap": not members,
+                "members": members,
+                "agencies": sorted({a for m in members for a in m["agency_labels"]}),
+                "years": sorted({y for m in members for y in m["years"]}),
+            }
+        )
+    return out
+
+
+def _member_rows(groups: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    rows = []
     for g in groups:
         for m in g["members"]:
-            w.writerow(
+            rows.append(
                 [
                     g["overlap"],
                     f"{g['score']:.4f}",
@@ -261,4 +290,111 @@ def overlaps_csv(groups: Sequence[Mapping[str, Any]]) -> str:
                     g["reason"],
                 ]
             )
+    return rows
+
+
+def overlaps_csv(groups: Sequence[Mapping[str, Any]]) -> str:
+    """One row per member step of each kind of work (CSV)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    w.writerows(_member_rows(groups))
     return buf.getvalue()
+
+
+KIND_COLUMNS = (
+    "overlap",
+    "label",
+    "confidence",
+    "score",
+    "themes",
+    "plans",
+    "gaps",
+    "steps",
+    "definition",
+    "reason",
+)
+
+
+def overlaps_xlsx(groups: Sequence[Mapping[str, Any]], plans: Sequence[Mapping[str, Any]]) -> bytes:
+    """A workbook for a spreadsheet user: sheet "Kinds of work" (one row per kind, with the
+    plans that promise it and the gaps), sheet "Side by side" (a column per plan: its steps
+    in each kind, or "gap"), sheet "Steps" (the CSV's rows: one per member step). Written with
+    openpyxl; the same rows as the CSV, so the two never disagree."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    kinds = wb.active
+    kinds.title = "Kinds of work"
+    kinds.append(list(KIND_COLUMNS))
+    for g in groups:
+        kinds.append(
+            [
+                g["overlap"],
+                g["label"],
+                g["confidence"],
+                round(g["score"], 4),
+                "; ".join(t.rsplit("/", 1)[-1] for t in g["themes"]),
+                "; ".join(g["plans"]),
+                "; ".join(g["gaps"]),
+                len(g["members"]),
+                g["definition"],
+                g["reason"],
+            ]
+        )
+    grid = wb.create_sheet("Side by side")
+    grid.append(["kind of work", "confidence", *[p["label"] for p in plans]])
+    gap_fill = PatternFill("solid", fgColor="FDE2E1")
+    for g in groups:
+        cells = []
+        for col in side_by_side(g, plans):
+            if col["gap"]:
+                cells.append("gap: no step")
+            else:
+                steps = "\n".join(f"{m['number']} {m['text']}" for m in col["members"])
+                who = "; ".join(col["agencies"]) or "no agency named"
+                years = ", ".join(map(str, col["years"]))
+                cells.append(f"{steps}\nAgencies: {who}\nYears: {years}")
+        grid.append([g["label"], g["confidence"], *cells])
+        for i, col in enumerate(side_by_side(g, plans), start=3):
+            cell = grid.cell(row=grid.max_row, column=i)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if col["gap"]:
+                cell.fill = gap_fill
+    steps = wb.create_sheet("Steps")
+    steps.append(list(CSV_COLUMNS))
+    for row in _member_rows(groups):
+        steps.append(row)
+    for sheet, widths in ((kinds, 18), (grid, 40), (steps, 18)):
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for i in range(1, sheet.max_column + 1):
+            sheet.column_dimensions[get_column_letter(i)].width = widths
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _stable_zip(buf.getvalue())
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """The workbook with fixed file times (openpyxl stamps now into the zip entries and the
+    document properties), so the same groups give the same bytes and the same ETag."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(
+                    rb"<dcterms:(created|modified)([^>]*)>[^<]*</dcterms:\1>",
+                    rb"<dcterms:\1\2>2000-01-01T00:00:00Z</dcterms:\1>",
+                    body,
+                )
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, body)
+    return out.getvalue()

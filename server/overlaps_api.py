@@ -6,17 +6,20 @@ Thin over :class:`plangraph.overlaps_read.OverlapReader`, which reads the graph 
 
 from __future__ import annotations
 
+import weakref
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import QueryError
-from plangraph.overlaps_read import OverlapReader, overlaps_csv
+from plangraph.overlaps_read import OverlapReader, overlaps_csv, overlaps_xlsx
 from plangraph.settings import Settings
 from plangraph.store import Store
 
-_READERS: dict[int, tuple[Store, OverlapReader]] = {}
+# one reader per store, forgotten with it (a reloaded build's store goes, and its reader)
+_READERS: weakref.WeakKeyDictionary[Store, OverlapReader] = weakref.WeakKeyDictionary()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Theme = Annotated[str | None, Query(description="theme slug, e.g. victim-identification")]
 Party = Annotated[str | None, Query(description="party code (ISO 3166-1 alpha-3), e.g. tha")]
@@ -25,15 +28,33 @@ Year = Annotated[int | None, Query(description="a year some member is scheduled 
 MinScore = Annotated[float | None, Query(description="minimum score of a kind, 0-1")]
 Confidence = Annotated[str | None, Query(description="'strong' or 'possible'")]
 Format = Annotated[str | None, Query(description="'json' (default) or 'csv'")]
+OverlapFormat = Annotated[
+    str | None,
+    Query(description="'json' (default), 'csv' (one row per step) or 'xlsx' (a workbook)"),
+]
 
 
 def reader(settings: Settings, store: Store) -> OverlapReader:
     """One reader per store, shared by the API and the report page."""
-    held = _READERS.get(id(store))
-    if held is None or held[0] is not store:
-        held = (store, OverlapReader(store, settings.paths.queries / "overlaps"))
-        _READERS[id(store)] = held
-    return held[1]
+    held = _READERS.get(store)
+    if held is None:
+        held = OverlapReader(store, settings.paths.queries / "overlaps")
+        _READERS[store] = held
+    return held
+
+
+def overlap_format(request: Request, fmt: str | None) -> str:
+    """json, csv or xlsx: the format= parameter, else the Accept header, else json."""
+    if fmt is not None:
+        if fmt not in ("json", "csv", "xlsx"):
+            raise QueryError(f"format must be 'json', 'csv' or 'xlsx', not {fmt!r}", param="format")
+        return fmt
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept:
+        return "json"
+    if XLSX in accept:
+        return "xlsx"
+    return "csv" if "text/csv" in accept else "json"
 
 
 def wants_csv(request: Request, fmt: str | None) -> bool:
@@ -66,7 +87,18 @@ def filters(
 def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(tags=["overlaps"])
 
-    @r.get("/api/overlaps")
+    @r.get(
+        "/api/overlaps",
+        responses={
+            200: {
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    XLSX: {"schema": {"type": "string", "format": "binary"}},
+                },
+                "description": "the kinds of work as JSON, CSV or an XLSX workbook",
+            }
+        },
+    )
     def overlaps(
         request: Request,
         theme: Theme = None,
@@ -75,18 +107,26 @@ def router(settings: Settings, store: Store) -> APIRouter:
         year: Year = None,
         min_score: MinScore = None,
         confidence: Confidence = None,
-        format: Format = None,
+        format: OverlapFormat = None,
     ) -> Response:
         """Kinds of work several plans promise: each with its label, definition, themes,
         confidence, score, the plans that promise it and those that do not (gaps), and its
         members with their score, confidence and evidence."""
         chosen = filters(theme, party, plan, year, min_score, confidence)
-        groups = reader(settings, store).filter(**chosen)
-        if wants_csv(request, format):
+        rd = reader(settings, store)
+        groups = rd.filter(**chosen)
+        fmt = overlap_format(request, format)
+        if fmt == "csv":
             return Response(
                 overlaps_csv(groups),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": 'attachment; filename="overlaps.csv"'},
+            )
+        if fmt == "xlsx":
+            return Response(
+                overlaps_xlsx(groups, rd.plans),
+                media_type=XLSX,
+                headers={"Content-Disposition": 'attachment; filename="overlaps.xlsx"'},
             )
         return JSONResponse({"total": len(groups), "filters": chosen, "items": groups})
 

@@ -8,11 +8,13 @@ submits the form when a filter changes.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from plangraph.errors import QueryError
+from plangraph.overlaps_read import side_by_side
 from plangraph.settings import Settings
 from plangraph.store import Store
 
@@ -61,27 +63,44 @@ def router(settings: Settings, store: Store) -> APIRouter:
             "confidence": confidence or None,
         }
         groups = rd.filter(**chosen)
-        order = [t["theme"] for t in rd.themes]
         labels = {t["theme"]: t["label"] for t in rd.themes}
+        slugs = {t["theme"]: t["slug"] for t in rd.themes}
+        order = {t["theme"]: i for i, t in enumerate(rd.themes)}
+
+        def rank(t: str) -> int:
+            return order.get(t, 999)
+
         by_theme: dict[str, list[dict[str, Any]]] = {}
         for g in groups:
-
-            def rank(t: str) -> int:
-                return order.index(t) if t in order else 999
-
-            own = sorted(g["themes"], key=rank)
+            # the theme most of its steps carry first (then the scheme's order)
+            carried = {t: sum(t in m["themes"] for m in g["members"]) for t in g["themes"]}
+            own = sorted(g["themes"], key=lambda t: (-carried[t], rank(t)))
             if chosen["theme"]:
                 every = sorted(set(g["themes"]) | set(g["shared_themes"]), key=rank)
                 own = [t for t in every if t.endswith("/" + chosen["theme"])] or own
-            key = own[0] if own else ""
-            by_theme.setdefault(key, []).append(g)
+            by_theme.setdefault(own[0] if own else "", []).append(
+                {**g, "side": side_by_side(g, rd.plans)}
+            )
         sections = [
-            {"theme": t, "label": labels.get(t, "No shared theme"), "groups": by_theme[t]}
-            for t in sorted(by_theme, key=lambda t: order.index(t) if t in order else 999)
+            {
+                "theme": t,
+                "slug": slugs.get(t, "other"),
+                "label": labels.get(t, "No shared theme"),
+                "groups": by_theme[t],
+            }
+            for t in sorted(by_theme, key=rank)
         ]
-        parties = sorted({p.rsplit("/", 1)[-1] for g in rd.groups for p in g["parties"]})
+        party_labels = {code: label for code, label in rd.party_labels().items()}
+        parties = [
+            {"code": code, "label": party_labels.get(code, code.upper())}
+            for code in sorted({p.rsplit("/", 1)[-1] for g in rd.groups for p in g["parties"]})
+        ]
         years = sorted({y for g in rd.groups for y in g["member_years"]})
-        query = "&".join(f"{k}={v}" for k, v in chosen.items() if v is not None)
+        query = {k: str(v) for k, v in chosen.items() if v is not None}
+
+        def download_href(fmt: str) -> str:
+            return "/api/overlaps?" + urlencode({**query, "format": fmt})
+
         return render(
             request,
             "overlaps.html",
@@ -94,7 +113,9 @@ def router(settings: Settings, store: Store) -> APIRouter:
                 "parties": parties,
                 "years": years,
                 "chosen": chosen,
-                "csv_href": "/api/overlaps?format=csv" + (f"&{query}" if query else ""),
+                "download_href": download_href,
+                "theme_label": lambda iri: labels.get(iri, iri.rsplit("/", 1)[-1]),
+                "theme_slug": lambda iri: iri.rsplit("/", 1)[-1],
                 "coverage": rd.coverage(),
                 "plan_labels": {p["slug"]: p["label"] for p in rd.plans},
             },

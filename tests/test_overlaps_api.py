@@ -110,3 +110,23 @@ def test_coverage_matrix_shows_gaps(client: httpx.Client) -> None:
 )
 def test_bad_filters(client: httpx.Client, params, status, kind, param) -> None:
     assert_error(client.get("/api/overlaps", params=params), status, kind, param)
+
+
+def test_a_reader_goes_with_its_store(paths) -> None:
+    """One reader per store (server/overlaps_api.py), held weakly: after a reload the old
+    build's store, and its reader, can be collected."""
+    import gc
+    import weakref
+
+    from plangraph.settings import Settings
+    from plangraph.store import EmbeddedStore
+    from server.overlaps_api import _READERS, reader
+
+    store = EmbeddedStore.from_folder(paths.graph)
+    first = reader(Settings(root=paths.root), store)
+    assert reader(Settings(root=paths.root), store) is first
+    gone = weakref.ref(store)
+    del store, first
+    gc.collect()
+    assert gone() is None
+    assert all(s is not None for s in list(_READERS))
