@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from plangraph.paths import ProjectPaths
-from tests.server_process import assert_error, dataset_folder, running_server
+from tests.server_process import assert_error
 
 VNM = "vnm-khm-2020-2022"
 CHN = "chn-khm-2017-2019"
@@ -22,14 +21,8 @@ TASK_FORCE = "khm/commit-task-force"
 
 
 @pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root, graph=dataset_folder()) as u:
-        yield u
-
-
-@pytest.fixture(scope="module")
-def client(url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=url, timeout=30) as c:
+def client(server_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server_url, timeout=30) as c:
         yield c
 
 

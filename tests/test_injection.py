@@ -19,9 +19,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plangraph.paths import ProjectPaths
-from tests.server_process import running_server
-
 EXAMPLES = int(os.environ.get("PLANGRAPH_HYPOTHESIS_EXAMPLES", "1000"))
 ID = "https://w3id.org/plangraph/id/"
 PAYLOADS = [
@@ -53,8 +50,8 @@ def values(valid: list[str]) -> st.SearchStrategy[str]:
 
 
 @pytest.fixture(scope="module")
-def client(paths: ProjectPaths) -> Iterator[httpx.Client]:
-    with running_server(paths.root) as url, httpx.Client(base_url=url, timeout=60) as c:
+def client(server_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server_url, timeout=60) as c:
         yield c
 
 

@@ -17,7 +17,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
 from plangraph.paths import ProjectPaths
-from tests.server_process import assert_error, dataset_folder, running_server
+from tests.server_process import assert_error, dataset_folder
 
 ID = "https://w3id.org/plangraph/id/"
 PG = "https://w3id.org/plangraph/ontology#"
@@ -34,14 +34,8 @@ def graph_folder(paths: ProjectPaths) -> Path:
 
 
 @pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root, graph=dataset_folder()) as u:
-        yield u
-
-
-@pytest.fixture(scope="module")
-def client(url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=url, timeout=60) as c:
+def client(server_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server_url, timeout=60) as c:
         yield c
 
 

@@ -10,18 +10,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from plangraph.paths import ProjectPaths
-from tests.server_process import assert_error, dataset_folder, running_server
+from tests.server_process import assert_error
 
 SLUG = re.compile(r"^[a-z]{3}/[a-z0-9\-]+$")  # a registry key such as khm/moj
 
 
 @pytest.fixture(scope="module")
-def client(paths: ProjectPaths) -> Iterator[httpx.Client]:
-    with (
-        running_server(paths.root, graph=dataset_folder()) as url,
-        httpx.Client(base_url=url, timeout=30) as c,
-    ):
+def client(server_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server_url, timeout=30) as c:
         yield c
 
 

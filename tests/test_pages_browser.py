@@ -10,22 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from plangraph.paths import ProjectPaths
 from tests.browser import require_chromium, shot, watched_page
-from tests.server_process import dataset_folder, running_server
 
 sync_api = require_chromium()
 
 
-@pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root, graph=dataset_folder()) as u:
-        yield u
-
-
 @pytest.fixture
-def page(browser, url: str) -> Iterator[object]:
-    with watched_page(browser, url) as pg:
+def page(browser, server_url: str) -> Iterator[object]:
+    with watched_page(browser, server_url) as pg:
         yield pg
 
 

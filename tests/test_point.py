@@ -5,16 +5,13 @@ gives for the same question."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pyoxigraph as ox
 import pytest
 
-from plangraph.paths import ProjectPaths
 from plangraph.point import MAX_DEGREE, RDF_TYPE, PointLookup, bounded_degree, point_lookup
 from plangraph.store import EmbeddedStore
-from tests.server_process import running_server
 
 S = "https://w3id.org/plangraph/id/plan/vnm-khm-2020-2022/activity/1.1.1"
 P = "http://purl.org/dc/terms/description"
@@ -78,15 +75,9 @@ def test_degree_is_counted_up_to_the_cap() -> None:
     assert bounded_degree(wrapped, one) == 1
 
 
-@pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root) as u:
-        yield u
-
-
-def rows(url: str, query: str) -> list[dict]:
+def rows(server_url: str, query: str) -> list[dict]:
     r = httpx.get(
-        f"{url}/sparql",
+        f"{server_url}/sparql",
         params={"query": query},
         headers={"Accept": "application/sparql-results+json"},
         timeout=30,
@@ -104,12 +95,12 @@ def rows(url: str, query: str) -> list[dict]:
         "https://w3id.org/plangraph/id/nothing-here",
     ],
 )
-def test_in_process_answers_equal_the_workers(url: str, subject: str) -> None:
+def test_in_process_answers_equal_the_workers(server_url: str, subject: str) -> None:
     point = f"SELECT ?p ?o WHERE {{ <{subject}> ?p ?o }}"
     assert point_lookup(point) is not None
     via_worker = f"SELECT ?p ?o WHERE {{ <{subject}> ?p ?o FILTER(true) }}"
     assert point_lookup(via_worker) is None
-    got = rows(url, point)
-    assert got == rows(url, via_worker)
+    got = rows(server_url, point)
+    assert got == rows(server_url, via_worker)
     if subject != "https://w3id.org/plangraph/id/nothing-here":
         assert got  # a real resource has triples

@@ -4,7 +4,6 @@ requests as OpenRefine sends them (form-encoded ``queries=`` JSON)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from plangraph.errors import QueryError
 from plangraph.paths import ProjectPaths
 from plangraph.reconcile import Reconciler, similarity
 from plangraph.store import EmbeddedStore
-from tests.server_process import assert_error, dataset_folder, running_server
+from tests.server_process import assert_error, dataset_folder
 
 # 20 names exactly as the five sources print them (the mention texts of tests/golden/*.json),
 # with the party a spreadsheet row would give where the source's context gives one, and the
@@ -183,16 +182,10 @@ def test_bad_queries_name_the_parameter(reconciler: Reconciler, query: dict, par
 # -- over HTTP, as OpenRefine sends it ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root, graph=dataset_folder()) as u:
-        yield u
-
-
-def _post(url: str, queries: dict) -> httpx.Response:
+def _post(server_url: str, queries: dict) -> httpx.Response:
     """A POST exactly as OpenRefine makes it: one form field ``queries`` holding JSON."""
     return httpx.post(
-        url + "/reconcile",
+        server_url + "/reconcile",
         data={"queries": json.dumps(queries)},
         headers={
             "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
@@ -202,8 +195,8 @@ def _post(url: str, queries: dict) -> httpx.Response:
     )
 
 
-def test_manifest(url: str) -> None:
-    r = httpx.get(url + "/reconcile")
+def test_manifest(server_url: str) -> None:
+    r = httpx.get(server_url + "/reconcile")
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == "*"
     m = r.json()
@@ -211,14 +204,14 @@ def test_manifest(url: str) -> None:
     assert m["identifierSpace"] == "https://w3id.org/plangraph/id/agency/"
     assert m["schemaSpace"] == "https://w3id.org/plangraph/ontology#"
     assert m["defaultTypes"] == [{"id": "Agency", "name": "Agency"}]
-    assert m["view"]["url"] == url + "/id/agency/{{id}}"
+    assert m["view"]["url"] == server_url + "/id/agency/{{id}}"
     # the view URL of a candidate is a page of the server
     page = httpx.get(m["view"]["url"].replace("{{id}}", "khm/mosvy"), follow_redirects=True)
     assert page.status_code == 200
 
 
-def test_manifest_as_jsonp(url: str) -> None:
-    r = httpx.get(url + "/reconcile", params={"callback": "jsonp123"})
+def test_manifest_as_jsonp(server_url: str) -> None:
+    r = httpx.get(server_url + "/reconcile", params={"callback": "jsonp123"})
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/javascript")
     assert r.text.startswith("/**/jsonp123(") and r.text.endswith(");")
@@ -226,8 +219,8 @@ def test_manifest_as_jsonp(url: str) -> None:
     assert body["name"] == "plangraph agencies"
 
 
-def test_openrefine_post(url: str) -> None:
-    r = _post(url, {"q0": _query("MoSVY", "KHM"), "q1": _query("Mol")})
+def test_openrefine_post(server_url: str) -> None:
+    r = _post(server_url, {"q0": _query("MoSVY", "KHM"), "q1": _query("Mol")})
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {"q0", "q1"}
@@ -237,16 +230,16 @@ def test_openrefine_post(url: str) -> None:
     assert len(body["q0"]["result"]) <= 3
 
 
-def test_get_with_queries(url: str) -> None:
+def test_get_with_queries(server_url: str) -> None:
     queries = json.dumps({"q0": {"query": "Gendarmery"}})
-    r = httpx.get(url + "/reconcile", params={"queries": queries})
+    r = httpx.get(server_url + "/reconcile", params={"queries": queries})
     assert r.status_code == 200
     assert r.json()["q0"]["result"][0]["id"] == "khm/gendarmerie"
 
 
-def test_cors_preflight(url: str) -> None:
+def test_cors_preflight(server_url: str) -> None:
     r = httpx.options(
-        url + "/reconcile",
+        server_url + "/reconcile",
         headers={"Origin": "http://localhost:3333", "Access-Control-Request-Method": "POST"},
     )
     assert r.status_code == 204
@@ -254,19 +247,21 @@ def test_cors_preflight(url: str) -> None:
     assert "POST" in r.headers["access-control-allow-methods"]
 
 
-def test_bad_requests_are_400_in_the_project_error_shape(url: str) -> None:
-    r = httpx.post(url + "/reconcile", data={"queries": "{not json"})
+def test_bad_requests_are_400_in_the_project_error_shape(server_url: str) -> None:
+    r = httpx.post(server_url + "/reconcile", data={"queries": "{not json"})
     assert_error(r, 400, "query-error", "queries")
-    r = _post(url, {"q0": {"query": "MoJ", "properties": [{"pid": "party", "v": "Atlantis"}]}})
+    r = _post(
+        server_url, {"q0": {"query": "MoJ", "properties": [{"pid": "party", "v": "Atlantis"}]}}
+    )
     assert_error(r, 400, "query-error", "party")
-    r = httpx.get(url + "/reconcile", params={"callback": "alert(1)//"})
+    r = httpx.get(server_url + "/reconcile", params={"callback": "alert(1)//"})
     assert_error(r, 400, "query-error", "callback")
 
 
-def test_batch_of_20_names_from_the_sources(url: str) -> None:
+def test_batch_of_20_names_from_the_sources(server_url: str) -> None:
     assert len(BATCH) == 20
     queries = {f"q{i}": _query(name, party) for i, (name, party, _) in enumerate(BATCH)}
-    r = _post(url, queries)
+    r = _post(server_url, queries)
     assert r.status_code == 200, r.text
     body = r.json()
     right = [

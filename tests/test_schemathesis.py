@@ -11,8 +11,6 @@ shrinking, no example database, no deadline (wall-clock limits flake on a loaded
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 import schemathesis
@@ -20,9 +18,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
-
-from plangraph.paths import ProjectPaths
-from tests.server_process import dataset_folder, running_server
 
 MAX_EXAMPLES = 25  # per operation and generation mode
 CHECKS = [not_a_server_error, response_schema_conformance]
@@ -74,18 +69,12 @@ def _param(label: str) -> object:
 
 
 @pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root, graph=dataset_folder()) as u:
-        yield u
+def schema(server_url: str) -> schemathesis.schemas.BaseSchema:
+    return schemathesis.openapi.from_url(f"{server_url}/openapi.json")
 
 
-@pytest.fixture(scope="module")
-def schema(url: str) -> schemathesis.schemas.BaseSchema:
-    return schemathesis.openapi.from_url(f"{url}/openapi.json")
-
-
-def test_every_operation_is_covered(url: str) -> None:
-    doc = httpx.get(f"{url}/openapi.json", timeout=30).json()
+def test_every_operation_is_covered(server_url: str) -> None:
+    doc = httpx.get(f"{server_url}/openapi.json", timeout=30).json()
     live = {f"{method.upper()} {path}" for path, ops in doc["paths"].items() for method in ops}
     assert live == set(OPERATIONS)
 
@@ -93,7 +82,7 @@ def test_every_operation_is_covered(url: str) -> None:
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 @pytest.mark.parametrize("label", [_param(label) for label in OPERATIONS])
 def test_operation(
-    schema: schemathesis.schemas.BaseSchema, url: str, label: str, mode: GenerationMode
+    schema: schemathesis.schemas.BaseSchema, server_url: str, label: str, mode: GenerationMode
 ) -> None:
     """Positive cases (valid per the description) and negative ones (violating it: these must
     be refused with a 4xx, never a 5xx)."""
@@ -114,6 +103,6 @@ def test_operation(
     )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(base_url=url, checks=CHECKS, timeout=30)
+        case.call_and_validate(base_url=server_url, checks=CHECKS, timeout=30)
 
     check()

@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 from SPARQLWrapper import CSV, JSON, SPARQLWrapper
-
-from plangraph.paths import ProjectPaths
-from tests.server_process import running_server
 
 COUNT = """PREFIX pg: <https://w3id.org/plangraph/ontology#>
 SELECT ?plan (COUNT(?a) AS ?n)
 WHERE { ?a a pg:Activity ; pg:plan ?plan } GROUP BY ?plan ORDER BY ?plan"""
 
 
-@pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root) as u:
-        yield u
-
-
-def test_home_page_lists_the_plans(url: str) -> None:
-    r = httpx.get(url + "/")
+def test_home_page_lists_the_plans(server_url: str) -> None:
+    r = httpx.get(server_url + "/")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     assert "Joint Plan of Action Viet Nam–Cambodia 2020-2022" in r.text
     assert "Joint Plan of Action China–Cambodia 2017-2019 (draft)" in r.text
 
 
-def test_sparqlwrapper_select_json(url: str) -> None:
-    sw = SPARQLWrapper(url + "/sparql")
+def test_sparqlwrapper_select_json(server_url: str) -> None:
+    sw = SPARQLWrapper(server_url + "/sparql")
     sw.setQuery(COUNT)
     sw.setReturnFormat(JSON)
     rows = sw.query().convert()["results"]["bindings"]
@@ -40,8 +28,8 @@ def test_sparqlwrapper_select_json(url: str) -> None:
     assert counts["chn-khm-2017-2019"] == 23
 
 
-def test_sparqlwrapper_post_csv(url: str) -> None:
-    sw = SPARQLWrapper(url + "/sparql")
+def test_sparqlwrapper_post_csv(server_url: str) -> None:
+    sw = SPARQLWrapper(server_url + "/sparql")
     sw.setMethod("POST")
     sw.setQuery(COUNT)
     sw.setReturnFormat(CSV)
@@ -49,9 +37,9 @@ def test_sparqlwrapper_post_csv(url: str) -> None:
     assert text.splitlines()[0].strip() == "plan,n"
 
 
-def test_post_sparql_query_body_and_ask(url: str) -> None:
+def test_post_sparql_query_body_and_ask(server_url: str) -> None:
     r = httpx.post(
-        url + "/sparql",
+        server_url + "/sparql",
         content="ASK { ?s a <https://w3id.org/plangraph/ontology#Commitment> }",
         headers={
             "content-type": "application/sparql-query",
@@ -62,16 +50,16 @@ def test_post_sparql_query_body_and_ask(url: str) -> None:
     assert r.json() == {"head": {}, "boolean": True}
 
 
-def test_construct_as_turtle(url: str) -> None:
+def test_construct_as_turtle(server_url: str) -> None:
     mosvy = "<https://w3id.org/plangraph/id/agency/khm/mosvy>"
     q = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ BIND({mosvy} AS ?s) ?s ?p ?o }}"
-    r = httpx.get(url + "/sparql", params={"query": q}, headers={"accept": "text/turtle"})
+    r = httpx.get(server_url + "/sparql", params={"query": q}, headers={"accept": "text/turtle"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
     assert "Ministry of Social Affairs, Veterans and Youth Rehabilitation" in r.text
 
 
-def test_malformed_query_is_400_with_message(url: str) -> None:
-    r = httpx.get(url + "/sparql", params={"query": "SELECT ?x WHERE { ?x "})
+def test_malformed_query_is_400_with_message(server_url: str) -> None:
+    r = httpx.get(server_url + "/sparql", params={"query": "SELECT ?x WHERE { ?x "})
     assert r.status_code == 400
     body = r.json()
     assert body["error"] == "query-error" and body["param"] == "query"

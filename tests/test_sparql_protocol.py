@@ -10,16 +10,12 @@ import io
 import json
 import urllib.parse
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
-
-from plangraph.paths import ProjectPaths
-from tests.server_process import running_server
 
 PG = "https://w3id.org/plangraph/ontology#"
 ID = "https://w3id.org/plangraph/id/"
@@ -41,12 +37,6 @@ def pref_labels(body: bytes | str, media: str) -> set[str]:
 MOSVY_NAME = "Ministry of Social Affairs, Veterans and Youth Rehabilitation"
 
 
-@pytest.fixture(scope="module")
-def url(paths: ProjectPaths) -> Iterator[str]:
-    with running_server(paths.root) as u:
-        yield u
-
-
 def counts(rows: list[dict[str, str]]) -> dict[str, int]:
     return {r["plan"].rsplit("/", 1)[-1]: int(r["n"]) for r in rows}
 
@@ -59,8 +49,8 @@ def check_counts(c: dict[str, int]) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_sparqlwrapper_select_json(url: str, method: str) -> None:
-    sw = SPARQLWrapper(url + "/sparql")
+def test_sparqlwrapper_select_json(server_url: str, method: str) -> None:
+    sw = SPARQLWrapper(server_url + "/sparql")
     sw.setMethod(method)
     sw.setQuery(COUNT)
     sw.setReturnFormat(JSON)
@@ -69,8 +59,8 @@ def test_sparqlwrapper_select_json(url: str, method: str) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_sparqlwrapper_select_xml(url: str, method: str) -> None:
-    sw = SPARQLWrapper(url + "/sparql")
+def test_sparqlwrapper_select_xml(server_url: str, method: str) -> None:
+    sw = SPARQLWrapper(server_url + "/sparql")
     sw.setMethod(method)
     sw.setQuery(COUNT)
     sw.setReturnFormat(XML)
@@ -86,8 +76,8 @@ def test_sparqlwrapper_select_xml(url: str, method: str) -> None:
 
 
 @pytest.mark.parametrize(("fmt", "sep"), [(CSV, ","), (TSV, "\t")])
-def test_sparqlwrapper_select_csv_tsv(url: str, fmt: str, sep: str) -> None:
-    sw = SPARQLWrapper(url + "/sparql")
+def test_sparqlwrapper_select_csv_tsv(server_url: str, fmt: str, sep: str) -> None:
+    sw = SPARQLWrapper(server_url + "/sparql")
     sw.setMethod(POST)
     sw.setQuery(COUNT)
     sw.setReturnFormat(fmt)
@@ -97,16 +87,16 @@ def test_sparqlwrapper_select_csv_tsv(url: str, fmt: str, sep: str) -> None:
     assert len(lines) >= 3 and all(sep in line for line in lines)
 
 
-def test_sparqlwrapper_ask(url: str) -> None:
-    sw = SPARQLWrapper(url + "/sparql")
+def test_sparqlwrapper_ask(server_url: str) -> None:
+    sw = SPARQLWrapper(server_url + "/sparql")
     sw.setQuery(f"ASK {{ ?s a <{PG}Commitment> }}")
     sw.setReturnFormat(JSON)
     assert sw.query().convert()["boolean"] is True
 
 
 @pytest.mark.parametrize("fmt", [TURTLE, N3, RDFXML, XML, JSONLD])
-def test_sparqlwrapper_construct(url: str, fmt: str) -> None:
-    sw = SPARQLWrapper(url + "/sparql")
+def test_sparqlwrapper_construct(server_url: str, fmt: str) -> None:
+    sw = SPARQLWrapper(server_url + "/sparql")
     sw.setQuery(CONSTRUCT)
     sw.setReturnFormat(fmt)
     # the raw body: SPARQLWrapper's own RDF conversion uses rdflib's deprecated
@@ -156,15 +146,15 @@ def parse_select(media: str, body: str) -> dict[str, int]:
 
 @pytest.mark.parametrize("media", sorted(SELECT_MEDIA))
 @pytest.mark.parametrize("form", ["get", "post-form", "post-query"])
-def test_select_every_format_every_form(url: str, media: str, form: str) -> None:
+def test_select_every_format_every_form(server_url: str, media: str, form: str) -> None:
     headers = {"accept": media}
     if form == "get":
-        r = httpx.get(url + "/sparql", params={"query": COUNT}, headers=headers)
+        r = httpx.get(server_url + "/sparql", params={"query": COUNT}, headers=headers)
     elif form == "post-form":
-        r = httpx.post(url + "/sparql", data={"query": COUNT}, headers=headers)
+        r = httpx.post(server_url + "/sparql", data={"query": COUNT}, headers=headers)
     else:
         r = httpx.post(
-            url + "/sparql",
+            server_url + "/sparql",
             content=COUNT,
             headers={**headers, "content-type": "application/sparql-query"},
         )
@@ -176,53 +166,53 @@ def test_select_every_format_every_form(url: str, media: str, form: str) -> None
 
 
 @pytest.mark.parametrize(("name", "media"), [(v, k) for k, v in SELECT_MEDIA.items()])
-def test_select_format_parameter(url: str, name: str, media: str) -> None:
-    r = httpx.get(url + "/sparql", params={"query": COUNT, "format": name})
+def test_select_format_parameter(server_url: str, name: str, media: str) -> None:
+    r = httpx.get(server_url + "/sparql", params={"query": COUNT, "format": name})
     assert r.status_code == 200 and r.headers["content-type"].startswith(media)
     check_counts(parse_select(media, r.text))
 
 
 @pytest.mark.parametrize("media", sorted(GRAPH_MEDIA))
-def test_construct_every_graph_format(url: str, media: str) -> None:
-    r = httpx.get(url + "/sparql", params={"query": CONSTRUCT}, headers={"accept": media})
+def test_construct_every_graph_format(server_url: str, media: str) -> None:
+    r = httpx.get(server_url + "/sparql", params={"query": CONSTRUCT}, headers={"accept": media})
     assert r.status_code == 200 and r.headers["content-type"].startswith(media)
     assert MOSVY_NAME in pref_labels(r.content, media)
 
 
-def test_describe_by_format_parameter(url: str) -> None:
+def test_describe_by_format_parameter(server_url: str) -> None:
     q = f"DESCRIBE <{ID}agency/khm/mosvy>"
-    r = httpx.post(url + "/sparql", data={"query": q, "format": "ntriples"})
+    r = httpx.post(server_url + "/sparql", data={"query": q, "format": "ntriples"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/n-triples")
     assert MOSVY_NAME in r.text
 
 
-def test_ask_xml_and_json(url: str) -> None:
+def test_ask_xml_and_json(server_url: str) -> None:
     q = f"ASK {{ ?s a <{PG}Commitment> }}"
-    r = httpx.get(url + "/sparql", params={"query": q, "format": "xml"})
+    r = httpx.get(server_url + "/sparql", params={"query": q, "format": "xml"})
     assert "<boolean>true</boolean>" in r.text
     r = httpx.post(
-        url + "/sparql",
+        server_url + "/sparql",
         content=q,
         headers={"content-type": "application/sparql-query", "accept": "application/json"},
     )
     assert r.json() == {"head": {}, "boolean": True}
 
 
-def test_default_and_named_graph_uri(url: str) -> None:
+def test_default_and_named_graph_uri(server_url: str) -> None:
     q = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?p a <{PG}PlanOfAction> }}"
     vnm = "https://w3id.org/plangraph/graph/vnm-khm-jpa-2020-2022"
-    r = httpx.get(url + "/sparql", params={"query": q, "default-graph-uri": vnm})
+    r = httpx.get(server_url + "/sparql", params={"query": q, "default-graph-uri": vnm})
     assert r.json()["results"]["bindings"][0]["n"]["value"] == "1"
     q2 = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-    r = httpx.post(url + "/sparql", data={"query": q2, "named-graph-uri": vnm})
+    r = httpx.post(server_url + "/sparql", data={"query": q2, "named-graph-uri": vnm})
     assert [b["g"]["value"] for b in r.json()["results"]["bindings"]] == [vnm]
     q3 = f"SELECT (COUNT(*) AS ?n) FROM <{vnm}> WHERE {{ ?p a <{PG}PlanOfAction> }}"
-    r = httpx.get(url + "/sparql", params={"query": q3})
+    r = httpx.get(server_url + "/sparql", params={"query": q3})
     assert r.json()["results"]["bindings"][0]["n"]["value"] == "1"
 
 
-def test_service_description(url: str) -> None:
-    r = httpx.get(url + "/sparql")
+def test_service_description(server_url: str) -> None:
+    r = httpx.get(server_url + "/sparql")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
     g = rdflib.Graph().parse(data=r.text, format="turtle")
     sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -231,13 +221,13 @@ def test_service_description(url: str) -> None:
     assert len(set(g.objects(service, sd.resultFormat))) == 10
     names = {str(o) for o in g.objects(None, sd.name)}
     assert "https://w3id.org/plangraph/graph/vnm-khm-jpa-2020-2022" in names
-    r = httpx.get(url + "/sparql", headers={"accept": "application/ld+json"})
+    r = httpx.get(server_url + "/sparql", headers={"accept": "application/ld+json"})
     assert r.headers["content-type"].startswith("application/ld+json")
 
 
-def test_cors_preflight(url: str) -> None:
+def test_cors_preflight(server_url: str) -> None:
     r = httpx.options(
-        url + "/sparql",
+        server_url + "/sparql",
         headers={"origin": "https://yasgui.org", "access-control-request-method": "POST"},
     )
     assert r.status_code == 204
@@ -249,8 +239,8 @@ def test_cors_preflight(url: str) -> None:
 # --- the catalog API and /.well-known
 
 
-def test_catalog_list(url: str) -> None:
-    r = httpx.get(url + "/api/queries")
+def test_catalog_list(server_url: str) -> None:
+    r = httpx.get(server_url + "/api/queries")
     assert r.status_code == 200
     queries = {q["name"]: q for q in r.json()["queries"]}
     assert len(queries) >= 15 and "plans" in queries
@@ -259,33 +249,33 @@ def test_catalog_list(url: str) -> None:
     assert agency["links"]["self"].endswith("/api/queries/agency-commitments")
 
 
-def test_catalog_query_json_and_csv(url: str) -> None:
+def test_catalog_query_json_and_csv(server_url: str) -> None:
     mosvy = ID + "agency/khm/mosvy"
-    r = httpx.get(url + "/api/queries/agency-commitments", params={"agency": mosvy})
+    r = httpx.get(server_url + "/api/queries/agency-commitments", params={"agency": mosvy})
     assert r.status_code == 200
     body = r.json()
     assert body["params"] == {"agency": mosvy} and body["truncated"] is False
     assert any(row["number"] == "III.3" for row in body["rows"])
-    r = httpx.get(url + "/api/queries/plans", params={"format": "csv"})
+    r = httpx.get(server_url + "/api/queries/plans", params={"format": "csv"})
     assert r.headers["content-type"].startswith("text/csv")
     header = r.text.splitlines()[0]
     assert header == "plan,label,status,startYear,endYear,parties,activities"
-    r = httpx.get(url + "/api/queries/activities-per-year", headers={"accept": "text/csv"})
+    r = httpx.get(server_url + "/api/queries/activities-per-year", headers={"accept": "text/csv"})
     assert r.text.startswith("plan,year,activities")
 
 
-def test_catalog_query_errors(url: str) -> None:
-    r = httpx.get(url + "/api/queries/no-such-query")
+def test_catalog_query_errors(server_url: str) -> None:
+    r = httpx.get(server_url + "/api/queries/no-such-query")
     assert r.status_code == 404 and r.json()["param"] == "name"
-    r = httpx.get(url + "/api/queries/activities-in-year", params={"year": "next"})
+    r = httpx.get(server_url + "/api/queries/activities-in-year", params={"year": "next"})
     assert r.status_code == 400
     assert r.json()["param"] == "year" and "not a year" in r.json()["message"]
-    r = httpx.get(url + "/api/queries/plans", params={"bogus": "1"})
+    r = httpx.get(server_url + "/api/queries/plans", params={"bogus": "1"})
     assert r.status_code == 400 and r.json()["param"] == "bogus"
 
 
-def test_sparql_examples(url: str) -> None:
-    r = httpx.get(url + "/.well-known/sparql-examples")
+def test_sparql_examples(server_url: str) -> None:
+    r = httpx.get(server_url + "/.well-known/sparql-examples")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
     g = rdflib.Graph().parse(data=r.text, format="turtle")
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -299,8 +289,8 @@ def test_sparql_examples(url: str) -> None:
     assert set(g.objects(None, schema.keywords))
 
 
-def test_void(url: str) -> None:
-    r = httpx.get(url + "/.well-known/void", headers={"accept": "text/turtle"})
+def test_void(server_url: str) -> None:
+    r = httpx.get(server_url + "/.well-known/void", headers={"accept": "text/turtle"})
     assert r.status_code == 200
     g = rdflib.Graph().parse(data=r.text, format="turtle")
     void = rdflib.Namespace("http://rdfs.org/ns/void#")
@@ -321,7 +311,7 @@ def test_void(url: str) -> None:
 
 
 @pytest.mark.parametrize("chars", [20_000, 20_001])
-def test_longest_get_query_reaches_the_endpoint(url: str, chars: int) -> None:
+def test_longest_get_query_reaches_the_endpoint(server_url: str, chars: int) -> None:
     """A GET query at the length limit, every character 4 bytes of UTF-8 (a 240 KB URL once
     percent-encoded), is read by the HTTP server and judged by the endpoint: run at the
     limit, refused with a 400 naming the limit past it. (uvicorn's default 16 KiB request
@@ -330,7 +320,7 @@ def test_longest_get_query_reaches_the_endpoint(url: str, chars: int) -> None:
     query = prefix + "\U0002a765" * (chars - len(prefix))
     assert len(query) == chars
     # http.client, not httpx: httpx refuses to build a URL component over 64 KiB
-    parts = urllib.parse.urlsplit(url)
+    parts = urllib.parse.urlsplit(server_url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
         conn.request("GET", "/sparql?query=" + urllib.parse.quote(query, safe=""))
