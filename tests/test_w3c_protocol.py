@@ -3,8 +3,9 @@ real HTTP (a ``plangraph serve`` subprocess).
 
 Source: the manifest ``sparql/sparql11/protocol/manifest.ttl`` of the W3C rdf-tests
 repository (https://github.com/w3c/rdf-tests, read at commit
-0198f458a7ae9438a92b566d29624b985fe6360f). It lists 34 entries; there is exactly one test
-here per entry, named after it (``test_<entry>``), in the manifest's order. Each request
+0198f458a7ae9438a92b566d29624b985fe6360f). It lists 34 entries; :data:`CASES` has exactly one
+row per entry, named after it, in the manifest's order, and one parametrised test runs each
+(``test_manifest_entry[<entry>]``). Each request
 (method, ``ht:absolutePath`` with its query string as written, Content-Type, body and its
 encoding) is copied from the entry; the only change is the endpoint's path, ``/sparql``
 where the manifest has ``/sparql/`` (on this server ``/sparql/`` redirects to ``/sparql``).
@@ -42,6 +43,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -232,450 +234,373 @@ def unchanged(c: httpx.Client, fingerprint: list[tuple[str, str]]) -> None:
     assert _fingerprint(c) == fingerprint
 
 
-# --- query cases
+# --- the manifest's entries, one row each, in its order
 
 
-def test_query_post_form(c: httpx.Client) -> None:
-    r = send(
-        c,
-        "POST",
-        "/sparql/?default-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata0.rdf",
-        "query=ASK%20%7B%7D",
-        FORM,
-    )
-    assert boolean(r) is True
+@dataclass(frozen=True)
+class Req:
+    """One manifest request: method, ht:absolutePath (query string as written), body (in its
+    cnt:characterEncoding) and Content-Type (None when the manifest sends none)."""
+
+    method: str
+    path: str
+    body: str | None = None
+    content_type: str | None = None
+    encoding: str = "utf-8"
 
 
-def test_query_dataset_default_graphs_get(c: httpx.Client) -> None:
-    r = send(
-        c,
-        "GET",
-        "/sparql/?query=ASK%20%7B%20%3Chttp%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1"
-        ".rdf%3E%20a%20%3Ftype%20.%20%3Chttp%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2"
-        ".rdf%3E%20a%20%3Ftype%20.%20%7D"
-        "&default-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf"
-        "&default-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf",
-    )
-    assert boolean(r) is True
+@dataclass(frozen=True)
+class Case:
+    """A manifest entry: its request and what must come back. ``expect``: True or False (an
+    ASK's boolean), a list of rows (SELECT), "rdf-empty" (a graph with no triple),
+    "construct" (the one triple of query_content_type_construct), or "refused" (4xx).
+    ``then``/``then_expect``: the follow-up request of an update entry and its answer.
+    ``length``: the request's Content-Length where the entry states its encoded size.
+    ``unchanged``: the dataset must be as before (triples per graph)."""
+
+    name: str
+    request: Req
+    expect: object
+    then: Req | None = None
+    then_expect: object = None
+    length: int | None = None
+    unchanged: bool = False
 
 
-def test_query_dataset_default_graphs_post(c: httpx.Client) -> None:
-    r = send(
-        c,
-        "POST",
-        "/sparql/?default-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf"
-        "&default-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf",
-        "ASK { <http://kasei.us/2009/09/sparql/data/data1.rdf> a ?type . "
-        "<http://kasei.us/2009/09/sparql/data/data2.rdf> a ?type . }",
-        DIRECT,
-    )
-    assert boolean(r) is True
-
-
-def test_query_dataset_named_graphs_post(c: httpx.Client) -> None:
-    r = send(
-        c,
-        "POST",
-        "/sparql/?named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf"
-        "&named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf",
-        "ASK { GRAPH ?g1 { <http://kasei.us/2009/09/sparql/data/data1.rdf> a ?type } "
-        "GRAPH ?g2 { <http://kasei.us/2009/09/sparql/data/data2.rdf> a ?type } }",
-        DIRECT,
-    )
-    assert boolean(r) is True
-
-
-def test_query_dataset_named_graphs_get(c: httpx.Client) -> None:
-    r = send(
-        c,
-        "GET",
-        "/sparql/?query=ASK%20%7B%20GRAPH%20%3Fg1%20%7B%20%3Chttp%3A%2F%2Fkasei.us%2F2009%2F09%2F"
-        "sparql%2Fdata%2Fdata1.rdf%3E%20a%20%3Ftype%20%7D%20GRAPH%20%3Fg2%20%7B%20%3Chttp%3A%2F%2F"
-        "kasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf%3E%20a%20%3Ftype%20%7D%20%7D"
-        "&named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf"
-        "&named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf",
-    )
-    assert boolean(r) is True
-
-
-def test_query_dataset_full(c: httpx.Client) -> None:
-    r = send(
-        c,
-        "POST",
-        "/sparql/?default-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata3.rdf"
-        "&named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf"
-        "&named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf",
-        "ASK {\n"
-        "  <http://kasei.us/2009/09/sparql/data/data3.rdf> a ?type\n"
-        "  GRAPH ?g1 { <http://kasei.us/2009/09/sparql/data/data1.rdf> a ?type }\n"
-        "  GRAPH ?g2 { <http://kasei.us/2009/09/sparql/data/data2.rdf> a ?type }\n"
-        "}",
-        DIRECT,
-    )
-    assert boolean(r) is True
-
-
-def test_query_multiple_dataset(c: httpx.Client) -> None:
-    query = (
-        "ASK FROM <http://kasei.us/2009/09/sparql/data/data3.rdf> "
-        "{ GRAPH ?g1 { <http://kasei.us/2009/09/sparql/data/data1.rdf> a ?type } "
-        "GRAPH ?g2 { <http://kasei.us/2009/09/sparql/data/data2.rdf> a ?type } }"
-    )
-    # as written: one named-graph-uri whose value is "...data1.rdf&named-graph-uri=...data2.rdf"
-    as_written = send(
-        c,
-        "POST",
-        "/sparql/?named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf"
-        "%26named-graph-uri%3Dhttp%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf",
-        query,
-        DIRECT,
-    )
-    refused(as_written)
-    # as named: the protocol's named graphs win over the query's FROM (expected true)
-    r = send(
-        c,
-        "POST",
-        "/sparql/?named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf"
-        "&named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf",
-        query,
-        DIRECT,
-    )
-    assert boolean(r) is True
-
-
-def test_query_get(c: httpx.Client) -> None:
-    r = send(
-        c,
-        "GET",
-        "/sparql/?query=ASK%20%7B%7D"
-        "&default-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata0.rdf",
-    )
-    assert boolean(r) is True
-
-
-DATA0 = "/sparql/?default-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata0.rdf"
-
-
-def test_query_content_type_select(c: httpx.Client) -> None:
-    rows = tabular(send(c, "POST", DATA0, "SELECT (1 AS ?value) {}", DIRECT))
-    assert rows == [{"value": "1"}]
-
-
-def test_query_content_type_ask(c: httpx.Client) -> None:
-    assert boolean(send(c, "POST", DATA0, "ASK {}", DIRECT)) is True
-
-
-def test_query_content_type_describe(c: httpx.Client) -> None:
-    assert rdf(send(c, "POST", DATA0, "DESCRIBE <http://example.org/>", DIRECT)) == []
-
-
-def test_query_content_type_construct(c: httpx.Client) -> None:
-    """Relative IRIs resolve against the service's base IRI (this server: the endpoint)."""
-    (triple,) = rdf(send(c, "POST", DATA0, "CONSTRUCT { <s> <p> 1 } WHERE {}", DIRECT))
-    assert triple.subject.value.endswith("/s") and triple.predicate.value.endswith("/p")
-    assert triple.object == ox.Literal("1", datatype=ox.NamedNode(XSD_INTEGER))
-
-
-# --- update cases: the update is refused (4xx), its follow-up query sees nothing of it
-
-
-def test_update_dataset_default_graph(c: httpx.Client, fingerprint) -> None:
-    refused(
-        send(
-            c,
-            "POST",
-            "/sparql/?using-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf",
-            "PREFIX dc: <http://purl.org/dc/terms/>\n"
-            "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n"
-            "CLEAR ALL ;\n"
-            "INSERT DATA {\n"
-            "    GRAPH <http://kasei.us/2009/09/sparql/data/data1.rdf> {\n"
-            "        <http://kasei.us/2009/09/sparql/data/data1.rdf> a foaf:Document\n"
-            "    }\n"
-            "} ;\n"
-            "INSERT {\n"
-            "    GRAPH <http://example.org/protocol-update-dataset-test/> {\n"
-            "        ?s a dc:BibliographicResource\n"
-            "    }\n"
-            "}\n"
-            "WHERE {\n"
-            "    ?s a foaf:Document\n"
-            "}",
-            UPDATE,
-        )
-    )
-    after = send(
-        c,
-        "POST",
-        "/sparql/",
-        "ASK {\n"
-        "    GRAPH <http://example.org/protocol-update-dataset-test/> {\n"
-        "        <http://kasei.us/2009/09/sparql/data/data1.rdf> a "
-        "<http://purl.org/dc/terms/BibliographicResource>\n"
-        "    }\n"
-        "}",
-        DIRECT,
-    )
-    assert boolean(after) is False
-    unchanged(c, fingerprint)
-
-
+DATA = "http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2F"
+DATA0 = f"/sparql/?default-graph-uri={DATA}data0.rdf"
+ASK_DATA1_DATA2_TYPE = f"ASK {{ <{KASEI}data1.rdf> a ?type . <{KASEI}data2.rdf> a ?type . }}"
+ASK_NAMED = (
+    f"ASK {{ GRAPH ?g1 {{ <{KASEI}data1.rdf> a ?type }} "
+    f"GRAPH ?g2 {{ <{KASEI}data2.rdf> a ?type }} }}"
+)
+MULTIPLE = (
+    f"ASK FROM <{KASEI}data3.rdf> {{ GRAPH ?g1 {{ <{KASEI}data1.rdf> a ?type }} "
+    f"GRAPH ?g2 {{ <{KASEI}data2.rdf> a ?type }} }}"
+)
+UPDATE_DEFAULT_GRAPH = (
+    "PREFIX dc: <http://purl.org/dc/terms/>\n"
+    "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n"
+    "CLEAR ALL ;\n"
+    "INSERT DATA {\n"
+    f"    GRAPH <{KASEI}data1.rdf> {{\n"
+    f"        <{KASEI}data1.rdf> a foaf:Document\n"
+    "    }\n"
+    "} ;\n"
+    "INSERT {\n"
+    "    GRAPH <http://example.org/protocol-update-dataset-test/> {\n"
+    "        ?s a dc:BibliographicResource\n"
+    "    }\n"
+    "}\n"
+    "WHERE {\n"
+    "    ?s a foaf:Document\n"
+    "}"
+)
 INSERT_THREE = (
     "PREFIX dc: <http://purl.org/dc/terms/>\n"
     "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n"
     "DROP ALL ;\n"
     "INSERT DATA {\n"
-    "    GRAPH <http://kasei.us/2009/09/sparql/data/data1.rdf> "
-    "{ <http://kasei.us/2009/09/sparql/data/data1.rdf> a foaf:Document }\n"
-    "    GRAPH <http://kasei.us/2009/09/sparql/data/data2.rdf> "
-    "{ <http://kasei.us/2009/09/sparql/data/data2.rdf> a foaf:Document }\n"
-    "    GRAPH <http://kasei.us/2009/09/sparql/data/data3.rdf> "
-    "{ <http://kasei.us/2009/09/sparql/data/data3.rdf> a foaf:Document }\n"
+    f"    GRAPH <{KASEI}data1.rdf> {{ <{KASEI}data1.rdf> a foaf:Document }}\n"
+    f"    GRAPH <{KASEI}data2.rdf> {{ <{KASEI}data2.rdf> a foaf:Document }}\n"
+    f"    GRAPH <{KASEI}data3.rdf> {{ <{KASEI}data3.rdf> a foaf:Document }}\n"
     "} ;\n"
 )
 
 
-def _ask_graph_test(graph: str) -> str:
+def insert_into(graph: str, triple: str, where: str) -> str:
+    insert = f"INSERT {{\n    GRAPH <{graph}> {{\n        {triple}\n    }}\n}}\n"
+    return f"{INSERT_THREE}{insert}WHERE {where}"
+
+
+def ask_bibliographic(graph: str) -> str:
     """The follow-up ASK of update_dataset_default_graphs and update_dataset_named_graphs."""
+    bib = "<http://purl.org/dc/terms/BibliographicResource>"
     return (
-        "ASK {\n"
-        f"    GRAPH <{graph}> {{\n"
-        "        <http://kasei.us/2009/09/sparql/data/data1.rdf> a "
-        "<http://purl.org/dc/terms/BibliographicResource> .\n"
-        "        <http://kasei.us/2009/09/sparql/data/data2.rdf> a "
-        "<http://purl.org/dc/terms/BibliographicResource> .\n"
-        "    }\n"
-        "    FILTER NOT EXISTS {\n"
-        f"        GRAPH <{graph}> {{\n"
-        "            <http://kasei.us/2009/09/sparql/data/data3.rdf> a "
-        "<http://purl.org/dc/terms/BibliographicResource> .\n"
-        "        }\n"
-        "    }\n"
-        "}"
+        f"ASK {{\n    GRAPH <{graph}> {{\n"
+        f"        <{KASEI}data1.rdf> a {bib} .\n"
+        f"        <{KASEI}data2.rdf> a {bib} .\n    }}\n"
+        f"    FILTER NOT EXISTS {{\n        GRAPH <{graph}> {{\n"
+        f"            <{KASEI}data3.rdf> a {bib} .\n        }}\n    }}\n}}"
     )
 
 
-def test_update_dataset_default_graphs(c: httpx.Client, fingerprint) -> None:
-    graph = "http://example.org/protocol-update-dataset-graphs-test/"
-    refused(
-        send(
-            c,
+GRAPHS_TEST = "http://example.org/protocol-update-dataset-graphs-test/"
+NAMED_TEST = "http://example.org/protocol-update-dataset-named-graphs-test/"
+FULL_TEST = "http://example.org/protocol-update-dataset-full-test/"
+BASE_TEST = "http://example.org/protocol-base-test/"
+
+CASES = [
+    # --- query cases: 2xx, with the expected format and answer
+    Case("query_post_form", Req("POST", DATA0, "query=ASK%20%7B%7D", FORM), True),
+    Case(
+        "query_dataset_default_graphs_get",
+        Req(
+            "GET",
+            "/sparql/?query=ASK%20%7B%20%3Chttp%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1"
+            ".rdf%3E%20a%20%3Ftype%20.%20%3Chttp%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2"
+            ".rdf%3E%20a%20%3Ftype%20.%20%7D"
+            f"&default-graph-uri={DATA}data1.rdf&default-graph-uri={DATA}data2.rdf",
+        ),
+        True,
+    ),
+    Case(
+        "query_dataset_default_graphs_post",
+        Req(
             "POST",
-            "/sparql/?using-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf"
-            "&using-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf",
-            INSERT_THREE + "INSERT {\n"
-            f"    GRAPH <{graph}> {{\n"
-            "        ?s a dc:BibliographicResource\n"
-            "    }\n"
-            "}\n"
-            "WHERE {\n"
-            "    ?s a foaf:Document\n"
-            "}",
-            UPDATE,
-        )
-    )
-    assert boolean(send(c, "POST", "/sparql/", _ask_graph_test(graph), DIRECT)) is False
-    unchanged(c, fingerprint)
-
-
-def test_update_dataset_named_graphs(c: httpx.Client, fingerprint) -> None:
-    graph = "http://example.org/protocol-update-dataset-named-graphs-test/"
-    refused(
-        send(
-            c,
+            f"/sparql/?default-graph-uri={DATA}data1.rdf&default-graph-uri={DATA}data2.rdf",
+            ASK_DATA1_DATA2_TYPE,
+            DIRECT,
+        ),
+        True,
+    ),
+    Case(
+        "query_dataset_named_graphs_post",
+        Req(
             "POST",
-            "/sparql/?using-named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2F"
-            "data1.rdf&using-named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2F"
-            "data2.rdf",
-            INSERT_THREE + "INSERT {\n"
-            f"    GRAPH <{graph}> {{\n"
-            "        ?s a dc:BibliographicResource\n"
-            "    }\n"
-            "}\n"
-            "WHERE {\n"
-            "    GRAPH ?g {\n"
-            "        ?s a foaf:Document\n"
-            "    }\n"
-            "}",
-            UPDATE,
-        )
-    )
-    assert boolean(send(c, "POST", "/sparql/", _ask_graph_test(graph), DIRECT)) is False
-    unchanged(c, fingerprint)
-
-
-def test_update_dataset_full(c: httpx.Client, fingerprint) -> None:
-    graph = "http://example.org/protocol-update-dataset-full-test/"
-    refused(
-        send(
-            c,
+            f"/sparql/?named-graph-uri={DATA}data1.rdf&named-graph-uri={DATA}data2.rdf",
+            ASK_NAMED,
+            DIRECT,
+        ),
+        True,
+    ),
+    Case(
+        "query_dataset_named_graphs_get",
+        Req(
+            "GET",
+            "/sparql/?query=ASK%20%7B%20GRAPH%20%3Fg1%20%7B%20%3Chttp%3A%2F%2Fkasei.us%2F2009%2F09%2F"
+            "sparql%2Fdata%2Fdata1.rdf%3E%20a%20%3Ftype%20%7D%20GRAPH%20%3Fg2%20%7B%20%3Chttp%3A%2F%2F"
+            "kasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf%3E%20a%20%3Ftype%20%7D%20%7D"
+            f"&named-graph-uri={DATA}data1.rdf&named-graph-uri={DATA}data2.rdf",
+        ),
+        True,
+    ),
+    Case(
+        "query_dataset_full",
+        Req(
             "POST",
-            "/sparql/?using-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata1.rdf"
-            "&using-named-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata2.rdf",
-            INSERT_THREE + "INSERT {\n"
-            f"    GRAPH <{graph}> {{\n"
-            "        ?s <http://example.org/in> ?in\n"
-            "    }\n"
-            "}\n"
-            "WHERE {\n"
-            "    {\n"
-            "        GRAPH ?g { ?s a foaf:Document }\n"
-            "        BIND(?g AS ?in)\n"
-            "    }\n"
-            "    UNION\n"
-            "    {\n"
-            "        ?s a foaf:Document .\n"
-            '        BIND("default" AS ?in)\n'
-            "    }\n"
+            f"/sparql/?default-graph-uri={DATA}data3.rdf"
+            f"&named-graph-uri={DATA}data1.rdf&named-graph-uri={DATA}data2.rdf",
+            "ASK {\n"
+            f"  <{KASEI}data3.rdf> a ?type\n"
+            f"  GRAPH ?g1 {{ <{KASEI}data1.rdf> a ?type }}\n"
+            f"  GRAPH ?g2 {{ <{KASEI}data2.rdf> a ?type }}\n"
             "}",
-            UPDATE,
-        )
-    )
-    after = send(
-        c,
-        "POST",
-        "/sparql/",
-        "ASK {\n"
-        f"    GRAPH <{graph}> {{\n"
-        "        <http://kasei.us/2009/09/sparql/data/data1.rdf> <http://example.org/in> "
-        '"default" .\n'
-        "        <http://kasei.us/2009/09/sparql/data/data2.rdf> <http://example.org/in> "
-        "<http://kasei.us/2009/09/sparql/data/data2.rdf> .\n"
-        "    }\n"
-        "    FILTER NOT EXISTS {\n"
-        f"        GRAPH <{graph}> {{\n"
-        "            <http://kasei.us/2009/09/sparql/data/data3.rdf> ?p ?o\n"
-        "        }\n"
-        "    }\n"
-        "}",
-        DIRECT,
-    )
-    assert boolean(after) is False
-    unchanged(c, fingerprint)
-
-
-def test_update_post_form(c: httpx.Client, fingerprint) -> None:
-    refused(send(c, "POST", "/sparql/", "update=CLEAR+ALL", FORM))
-    unchanged(c, fingerprint)
-
-
-def test_update_post_direct(c: httpx.Client, fingerprint) -> None:
-    refused(send(c, "POST", "/sparql/", "CLEAR ALL", UPDATE))
-    unchanged(c, fingerprint)
-
-
-def test_update_base_uri(c: httpx.Client, fingerprint) -> None:
-    refused(
-        send(
-            c,
+            DIRECT,
+        ),
+        True,
+    ),
+    # as written: one named-graph-uri whose value is "...data1.rdf&named-graph-uri=...data2.rdf"
+    # (refused: no such graph); then as named: the protocol's named graphs win over FROM
+    Case(
+        "query_multiple_dataset",
+        Req(
+            "POST",
+            f"/sparql/?named-graph-uri={DATA}data1.rdf%26named-graph-uri%3D{DATA}data2.rdf",
+            MULTIPLE,
+            DIRECT,
+        ),
+        "refused",
+        then=Req(
+            "POST",
+            f"/sparql/?named-graph-uri={DATA}data1.rdf&named-graph-uri={DATA}data2.rdf",
+            MULTIPLE,
+            DIRECT,
+        ),
+        then_expect=True,
+    ),
+    Case(
+        "query_get",
+        Req("GET", f"/sparql/?query=ASK%20%7B%7D&default-graph-uri={DATA}data0.rdf"),
+        True,
+    ),
+    Case(
+        "query_content_type_select",
+        Req("POST", DATA0, "SELECT (1 AS ?value) {}", DIRECT),
+        [{"value": "1"}],
+    ),
+    Case("query_content_type_ask", Req("POST", DATA0, "ASK {}", DIRECT), True),
+    Case(
+        "query_content_type_describe",
+        Req("POST", DATA0, "DESCRIBE <http://example.org/>", DIRECT),
+        "rdf-empty",
+    ),
+    Case(
+        "query_content_type_construct",
+        Req("POST", DATA0, "CONSTRUCT { <s> <p> 1 } WHERE {}", DIRECT),
+        "construct",
+    ),
+    # --- update cases: this endpoint is read-only, so the update is refused (4xx) and its
+    # follow-up query sees nothing of it
+    Case(
+        "update_dataset_default_graph",
+        Req("POST", f"/sparql/?using-graph-uri={DATA}data1.rdf", UPDATE_DEFAULT_GRAPH, UPDATE),
+        "refused",
+        then=Req(
             "POST",
             "/sparql/",
-            "CLEAR GRAPH <http://example.org/protocol-base-test/> ;\n"
-            "INSERT DATA { GRAPH <http://example.org/protocol-base-test/> "
+            "ASK {\n"
+            "    GRAPH <http://example.org/protocol-update-dataset-test/> {\n"
+            f"        <{KASEI}data1.rdf> a <http://purl.org/dc/terms/BibliographicResource>\n"
+            "    }\n"
+            "}",
+            DIRECT,
+        ),
+        then_expect=False,
+        unchanged=True,
+    ),
+    Case(
+        "update_dataset_default_graphs",
+        Req(
+            "POST",
+            f"/sparql/?using-graph-uri={DATA}data1.rdf&using-graph-uri={DATA}data2.rdf",
+            insert_into(
+                GRAPHS_TEST, "?s a dc:BibliographicResource", "{\n    ?s a foaf:Document\n}"
+            ),
+            UPDATE,
+        ),
+        "refused",
+        then=Req("POST", "/sparql/", ask_bibliographic(GRAPHS_TEST), DIRECT),
+        then_expect=False,
+        unchanged=True,
+    ),
+    Case(
+        "update_dataset_named_graphs",
+        Req(
+            "POST",
+            f"/sparql/?using-named-graph-uri={DATA}data1.rdf&using-named-graph-uri={DATA}data2.rdf",
+            insert_into(
+                NAMED_TEST,
+                "?s a dc:BibliographicResource",
+                "{\n    GRAPH ?g {\n        ?s a foaf:Document\n    }\n}",
+            ),
+            UPDATE,
+        ),
+        "refused",
+        then=Req("POST", "/sparql/", ask_bibliographic(NAMED_TEST), DIRECT),
+        then_expect=False,
+        unchanged=True,
+    ),
+    Case(
+        "update_dataset_full",
+        Req(
+            "POST",
+            f"/sparql/?using-graph-uri={DATA}data1.rdf&using-named-graph-uri={DATA}data2.rdf",
+            insert_into(
+                FULL_TEST,
+                "?s <http://example.org/in> ?in",
+                "{\n    {\n        GRAPH ?g { ?s a foaf:Document }\n        BIND(?g AS ?in)\n"
+                "    }\n    UNION\n    {\n        ?s a foaf:Document .\n"
+                '        BIND("default" AS ?in)\n    }\n}',
+            ),
+            UPDATE,
+        ),
+        "refused",
+        then=Req(
+            "POST",
+            "/sparql/",
+            f"ASK {{\n    GRAPH <{FULL_TEST}> {{\n"
+            f'        <{KASEI}data1.rdf> <http://example.org/in> "default" .\n'
+            f"        <{KASEI}data2.rdf> <http://example.org/in> <{KASEI}data2.rdf> .\n"
+            f"    }}\n    FILTER NOT EXISTS {{\n        GRAPH <{FULL_TEST}> {{\n"
+            f"            <{KASEI}data3.rdf> ?p ?o\n        }}\n    }}\n}}",
+            DIRECT,
+        ),
+        then_expect=False,
+        unchanged=True,
+    ),
+    Case(
+        "update_post_form",
+        Req("POST", "/sparql/", "update=CLEAR+ALL", FORM),
+        "refused",
+        unchanged=True,
+    ),
+    Case(
+        "update_post_direct",
+        Req("POST", "/sparql/", "CLEAR ALL", UPDATE),
+        "refused",
+        unchanged=True,
+    ),
+    Case(
+        "update_base_uri",
+        Req(
+            "POST",
+            "/sparql/",
+            f"CLEAR GRAPH <{BASE_TEST}> ;\n"
+            f"INSERT DATA {{ GRAPH <{BASE_TEST}> "
             "{ <http://example.org/s> <http://example.org/p> <test> } }",
             UPDATE,
-        )
-    )
-    after = send(
-        c,
-        "POST",
-        "/sparql/",
-        "SELECT ?o WHERE {\n"
-        "    GRAPH <http://example.org/protocol-base-test/> {\n"
-        "        <http://example.org/s> <http://example.org/p> ?o\n"
-        "    }\n"
-        "}",
-        DIRECT,
-    )
-    assert tabular(after) == []  # the manifest: one IRI, not <test>, after the update
-    unchanged(c, fingerprint)
-
-
-def test_query_post_direct(c: httpx.Client) -> None:
-    assert boolean(send(c, "POST", "/sparql/", "ASK {}", DIRECT)) is True
-
-
-# --- bad cases: 4xx
-
-
-def test_bad_query_method(c: httpx.Client, fingerprint) -> None:
-    refused(
-        send(
-            c,
-            "PUT",
-            "/sparql/?query=ASK%20%7B%7D"
-            "&default-graph-uri=http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2Fdata0.rdf",
-            "",  # Content-Length: 0
-            FORM,
-        )
-    )
-    unchanged(c, fingerprint)
-
-
-def test_bad_multiple_queries(c: httpx.Client) -> None:
-    refused(send(c, "GET", "/sparql/?query=ASK%20%7B%7D&query=SELECT%20%2A%20%7B%7D"))
-
-
-def test_bad_query_wrong_media_type(c: httpx.Client) -> None:
-    refused(send(c, "POST", "/sparql/", "ASK {}", "text/plain"))
-
-
-def test_bad_query_missing_form_type(c: httpx.Client) -> None:
-    refused(send(c, "POST", "/sparql/", "query=ASK%20%7B%7D"))
-
-
-def test_bad_query_missing_direct_type(c: httpx.Client) -> None:
-    refused(send(c, "POST", "/sparql/", "ASK {}"))
-
-
-def test_bad_query_non_utf8(c: httpx.Client) -> None:
-    """(Content body encoded in utf-16, with a preceding BOM: 14 bytes.)"""
-    r = send(c, "POST", "/sparql/", "ASK {}", f"{DIRECT}; charset=UTF-16", encoding="utf-16")
-    assert r.request.headers["content-length"] == "14"
-    refused(r)
-
-
-def test_bad_query_syntax(c: httpx.Client) -> None:
-    refused(send(c, "GET", "/sparql/?query=ASK%20%7B"))
-
-
-def test_bad_update_get(c: httpx.Client, fingerprint) -> None:
-    refused(send(c, "GET", "/sparql/?update=CLEAR%20ALL"))
-    unchanged(c, fingerprint)
-
-
-def test_bad_multiple_updates(c: httpx.Client, fingerprint) -> None:
-    refused(send(c, "POST", "/sparql/", "update=CLEAR%20NAMED&update=CLEAR%20DEFAULT", FORM))
-    unchanged(c, fingerprint)
-
-
-def test_bad_update_wrong_media_type(c: httpx.Client, fingerprint) -> None:
-    refused(send(c, "POST", "/sparql/", "CLEAR NAMED", "text/plain"))
-    unchanged(c, fingerprint)
-
-
-def test_bad_update_missing_form_type(c: httpx.Client, fingerprint) -> None:
-    refused(send(c, "POST", "/sparql/", "update=CLEAR%20NAMED"))
-    unchanged(c, fingerprint)
-
-
-def test_bad_update_non_utf8(c: httpx.Client, fingerprint) -> None:
-    """(Content body encoded in utf-16, with a preceding BOM: 24 bytes.)"""
-    r = send(c, "POST", "/sparql/", "CLEAR NAMED", f"{UPDATE}; charset=UTF-16", encoding="utf-16")
-    assert r.request.headers["content-length"] == "24"
-    refused(r)
-    unchanged(c, fingerprint)
-
-
-def test_bad_update_syntax(c: httpx.Client, fingerprint) -> None:
-    refused(send(c, "POST", "/sparql/", "update=CLEAR%20XYZ", FORM))
-    unchanged(c, fingerprint)
-
-
-def test_bad_update_dataset_conflict(c: httpx.Client, fingerprint) -> None:
-    refused(
-        send(
-            c,
+        ),
+        "refused",
+        # the manifest: one IRI, not <test>, after the update; here: nothing
+        then=Req(
+            "POST",
+            "/sparql/",
+            f"SELECT ?o WHERE {{\n    GRAPH <{BASE_TEST}> {{\n"
+            "        <http://example.org/s> <http://example.org/p> ?o\n    }\n}",
+            DIRECT,
+        ),
+        then_expect=[],
+        unchanged=True,
+    ),
+    Case("query_post_direct", Req("POST", "/sparql/", "ASK {}", DIRECT), True),
+    # --- bad cases: 4xx
+    Case(
+        "bad_query_method",
+        Req("PUT", f"/sparql/?query=ASK%20%7B%7D&default-graph-uri={DATA}data0.rdf", "", FORM),
+        "refused",
+        unchanged=True,
+    ),
+    Case(
+        "bad_multiple_queries",
+        Req("GET", "/sparql/?query=ASK%20%7B%7D&query=SELECT%20%2A%20%7B%7D"),
+        "refused",
+    ),
+    Case("bad_query_wrong_media_type", Req("POST", "/sparql/", "ASK {}", "text/plain"), "refused"),
+    Case("bad_query_missing_form_type", Req("POST", "/sparql/", "query=ASK%20%7B%7D"), "refused"),
+    Case("bad_query_missing_direct_type", Req("POST", "/sparql/", "ASK {}"), "refused"),
+    Case(  # the body in utf-16 with its BOM: 14 bytes
+        "bad_query_non_utf8",
+        Req("POST", "/sparql/", "ASK {}", f"{DIRECT}; charset=UTF-16", "utf-16"),
+        "refused",
+        length=14,
+    ),
+    Case("bad_query_syntax", Req("GET", "/sparql/?query=ASK%20%7B"), "refused"),
+    Case("bad_update_get", Req("GET", "/sparql/?update=CLEAR%20ALL"), "refused", unchanged=True),
+    Case(
+        "bad_multiple_updates",
+        Req("POST", "/sparql/", "update=CLEAR%20NAMED&update=CLEAR%20DEFAULT", FORM),
+        "refused",
+        unchanged=True,
+    ),
+    Case(
+        "bad_update_wrong_media_type",
+        Req("POST", "/sparql/", "CLEAR NAMED", "text/plain"),
+        "refused",
+        unchanged=True,
+    ),
+    Case(
+        "bad_update_missing_form_type",
+        Req("POST", "/sparql/", "update=CLEAR%20NAMED"),
+        "refused",
+        unchanged=True,
+    ),
+    Case(  # the body in utf-16 with its BOM: 24 bytes
+        "bad_update_non_utf8",
+        Req("POST", "/sparql/", "CLEAR NAMED", f"{UPDATE}; charset=UTF-16", "utf-16"),
+        "refused",
+        length=24,
+        unchanged=True,
+    ),
+    Case(
+        "bad_update_syntax",
+        Req("POST", "/sparql/", "update=CLEAR%20XYZ", FORM),
+        "refused",
+        unchanged=True,
+    ),
+    Case(
+        "bad_update_dataset_conflict",
+        Req(
             "POST",
             "/sparql/?using-named-graph-uri=http%3A%2F%2Fexample%2Fpeople",
             "PREFIX foaf:  <http://xmlns.com/foaf/0.1/>\n"
@@ -686,13 +611,43 @@ def test_bad_update_dataset_conflict(c: httpx.Client, fingerprint) -> None:
             "    ?person foaf:givenName 'Bill'\n"
             "}",
             UPDATE,
-        )
-    )
-    unchanged(c, fingerprint)
+        ),
+        "refused",
+        unchanged=True,
+    ),
+]
 
 
-# exactly one test per manifest entry, named after it (checked when the module is collected)
-assert len(MANIFEST_ENTRIES) == 34
-assert sorted(n.removeprefix("test_") for n in dir() if n.startswith("test_")) == sorted(
-    MANIFEST_ENTRIES
-), "tests/test_w3c_protocol.py: one test per manifest entry"
+def test_one_case_per_manifest_entry_in_its_order() -> None:
+    assert [case.name for case in CASES] == MANIFEST_ENTRIES
+    assert len(MANIFEST_ENTRIES) == 34
+
+
+def check(c: httpx.Client, req: Req, expect: object) -> httpx.Response:
+    r = send(c, req.method, req.path, req.body, req.content_type, req.encoding)
+    if expect == "refused":
+        refused(r)
+    elif isinstance(expect, bool):
+        assert boolean(r) is expect
+    elif isinstance(expect, list):
+        assert tabular(r) == expect
+    elif expect == "rdf-empty":
+        assert rdf(r) == []
+    elif expect == "construct":  # relative IRIs resolve against the service's base (the endpoint)
+        (triple,) = rdf(r)
+        assert triple.subject.value.endswith("/s") and triple.predicate.value.endswith("/p")
+        assert triple.object == ox.Literal("1", datatype=ox.NamedNode(XSD_INTEGER))
+    else:
+        raise AssertionError(f"unknown expectation {expect!r}")
+    return r
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_manifest_entry(c: httpx.Client, fingerprint, case: Case) -> None:
+    r = check(c, case.request, case.expect)
+    if case.length is not None:
+        assert r.request.headers["content-length"] == str(case.length)
+    if case.then is not None:
+        check(c, case.then, case.then_expect)
+    if case.unchanged:
+        unchanged(c, fingerprint)
