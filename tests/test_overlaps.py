@@ -24,13 +24,14 @@ from plangraph.similarity import Method
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-# Measured with the committed method on the test split (bench/overlap_accuracy.py, never
-# tuned on it): precision 0.901, recall 0.318, hard negatives flagged 0.125, purity 0.92;
-# dev precision 0.953, recall 0.616. Floors = measured minus a margin, so a regression fails.
-# (Issue 17's target, recall >= 0.70 at precision >= 0.85, is not reached.)
-TEST_FLOORS = {"precision": 0.87, "recall": 0.29, "purity": 0.89}
+# Measured with the committed method on the test split, once (bench/overlap_accuracy.py --test,
+# chosen by cross-validation by kind within dev, never tuned on test): precision 0.896, recall
+# 0.298, hard negatives flagged 0.125, purity 0.916; dev precision 0.966, recall 0.624.
+# Floors = measured minus a margin, so a regression fails. (Issue 17's target, recall >= 0.70
+# at precision >= 0.85, is not reached: the lexicon finds the kinds it has entries for.)
+TEST_FLOORS = {"precision": 0.87, "recall": 0.27, "purity": 0.89}
 TEST_HARD_CEILING = 0.16
-DEV_FLOORS = {"precision": 0.92, "recall": 0.58}
+DEV_FLOORS = {"precision": 0.93, "recall": 0.59}
 
 LEXICON_ONLY = Method("lexicon-test", {"lexicon": 1.0}, threshold=0.5, strong=0.9)
 
