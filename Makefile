@@ -32,15 +32,16 @@ bench-load: $(BENCH_STAMP)
 	$(BIN)/plangraph build --if-stale
 	$(BIN)/python bench/load.py --clients 50 --seconds 600
 
-# the overlap detector's methods compared on the labelled kinds of work (tuned on dev, measured
-# on test): bench/results/overlap-accuracy.json and the table in docs/donors.md
+# the overlap detector's methods compared on the labelled kinds of work (chosen by
+# cross-validation within dev, measured on test): bench/results/overlap-accuracy.json and the
+# table in docs/donors.md
 OVERLAPS_STAMP := $(VENV)/.installed-overlaps-bench
 $(OVERLAPS_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,overlaps-bench]'
 	touch $(OVERLAPS_STAMP)
 
 bench-overlaps: $(OVERLAPS_STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/overlap_accuracy.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/overlap_accuracy.py --test
 
 # every section at tiny sizes (< 2 min): checks that the suite runs, never fails on a ratio
 bench-quick: $(BENCH_STAMP)

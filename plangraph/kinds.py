@@ -106,6 +106,17 @@ def cluster(z, threshold: float) -> list[list[int]]:
     return sorted(out)
 
 
+def cluster_similarity(sim: np.ndarray, threshold: float) -> list[list[int]]:
+    """Average-linkage clusters at ``threshold`` of a dense, symmetric similarity matrix (any
+    similarity, e.g. a learned pair score; the benchmark's experiments), per component."""
+    upper = np.argwhere(np.triu(np.round(sim, 4) >= threshold, 1))
+    out: list[list[int]] = []
+    for comp in _components(sim.shape[0], [(int(a), int(b)) for a, b in upper]):
+        for c in _average_linkage(sim[np.ix_(comp, comp)], threshold):
+            out.append(sorted(comp[i] for i in c))
+    return sorted(out)
+
+
 def prune_descendants(
     members: list[int],
     sim: Callable[[int, int], float],

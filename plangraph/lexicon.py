@@ -13,6 +13,7 @@ China-Cambodia MOU and the review of the Viet Nam-Cambodia agreement are not the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,11 @@ def countries(text: str) -> frozenset[str]:
 class Lexicon:
     def __init__(self, entries: list[Entry]) -> None:
         self.entries = entries
+
+    def without(self, ids: Iterable[str]) -> Lexicon:
+        """The lexicon less the entries ``ids`` (the benchmark's leave-kinds-out check)."""
+        drop = set(ids)
+        return Lexicon([e for e in self.entries if e.id not in drop])
 
     def match(self, text: str, parties: frozenset[str] = frozenset()) -> list[Match]:
         """Entries whose phrases occur in ``text``, each with the phrases as printed.
