@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import RegistryError
-from .model import AgencyMention, Plan
-from .yamlfile import Lines, Reading, read_yaml, wrong_types
+from plangraph.errors import RegistryError
+from plangraph.model import AgencyMention, Plan
+from plangraph.yamlfile import Lines, Reading, read_yaml, wrong_types
 
 AGENCY_KINDS = (
     "government",

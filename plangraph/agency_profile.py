@@ -29,9 +29,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import NotFound
-from .queries import CatalogQuery, load_catalog
-from .store import EmbeddedStore
+from plangraph.errors import NotFound
+from plangraph.queries import CatalogQuery, load_catalog
+from plangraph.store import EmbeddedStore
 
 ID_BASE = "https://w3id.org/plangraph/id/"
 AGENCY_BASE = ID_BASE + "agency/"

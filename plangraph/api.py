@@ -26,16 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from . import ids
-from .agency_profile import QUERIES as PROFILE_QUERIES
-from .agency_profile import STEP_KINDS, AgencyProfiles
-from .catalog import Catalog
-from .errors import NotFound, QueryError
-from .queries import CatalogQuery, load_catalog
-from .store import EmbeddedStore, bind_values
+from plangraph import ids
+from plangraph.agency_profile import QUERIES as PROFILE_QUERIES
+from plangraph.agency_profile import STEP_KINDS, AgencyProfiles
+from plangraph.catalog import Catalog
+from plangraph.errors import NotFound, QueryError
+from plangraph.queries import CatalogQuery, load_catalog
+from plangraph.store import EmbeddedStore, bind_values
 
 if TYPE_CHECKING:
-    from .hubs import Hubs
+    from plangraph.hubs import Hubs
 
 ID_BASE = str(ids.ID)
 PG = str(ids.PG)
@@ -745,7 +745,7 @@ class GraphApi:
 
     def hubs(self) -> Hubs:
         """The hub pages' data (themes, coverage, parties, years), built once."""
-        from .hubs import Hubs
+        from plangraph.hubs import Hubs
 
         return self.once("hubs", lambda: Hubs(self))
 

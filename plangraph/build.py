@@ -21,20 +21,20 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
 
-from . import ids
-from .agencies import Registry, load_registry, resolve_plan
-from .catalog import Catalog, Document, load_catalog
-from .curation import Curations, load_curations
-from .errors import ValidationFailed
-from .ingest import parse_document
-from .lexicon import LEXICON_NAME, load_lexicon
-from .model import Plan
-from .overlaps import Detection, detect
-from .paths import ProjectPaths
-from .rdf import to_dataset
-from .themes import Tagging, load_scheme, tag_plans
-from .themes import load_curations as load_theme_curations
-from .validate import Report, validate_dataset
+from plangraph import ids
+from plangraph.agencies import Registry, load_registry, resolve_plan
+from plangraph.catalog import Catalog, Document, load_catalog
+from plangraph.curation import Curations, load_curations
+from plangraph.errors import ValidationFailed
+from plangraph.ingest import parse_document
+from plangraph.lexicon import LEXICON_NAME, load_lexicon
+from plangraph.model import Plan
+from plangraph.overlaps import Detection, detect
+from plangraph.paths import ProjectPaths
+from plangraph.rdf import to_dataset
+from plangraph.themes import Tagging, load_scheme, tag_plans
+from plangraph.themes import load_curations as load_theme_curations
+from plangraph.validate import Report, validate_dataset
 
 TRIG_PREFIXES = {  # data IRIs are written in full: their paths do not fit prefixed names
     **{p: ns for p, ns in ids.PREFIXES.items() if p != "pgid"},

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CatalogError, SourceError
-from .yamlfile import Lines, Reading, read_yaml, wrong_types
+from plangraph.errors import CatalogError, SourceError
+from plangraph.yamlfile import Lines, Reading, read_yaml, wrong_types
 
 DOCUMENT_KINDS = ("joint plan", "national plan", "sub-regional plan", "meeting minutes")
 STATUSES = ("draft", "final")

@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .errors import PlangraphError
-from .settings import Settings
+from plangraph.errors import PlangraphError
+from plangraph.settings import Settings
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    from .build import build, check_collapse, is_stale, write
+    from plangraph.build import build, check_collapse, is_stale, write
 
     paths = settings.paths
     if args.if_stale and not is_stale(paths):
@@ -36,9 +36,9 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
-    from .build import NQUADS
-    from .errors import DatasetError
-    from .validate import validate_nquads
+    from plangraph.build import NQUADS
+    from plangraph.errors import DatasetError
+    from plangraph.validate import validate_nquads
 
     paths = settings.paths
     nq = paths.graph / NQUADS
@@ -65,18 +65,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from functools import partial
 
     if settings.store == "embedded":  # the query workers' fork server boots meanwhile
-        from .querypool import prestart
+        from plangraph.querypool import prestart
 
         prestart()
 
     import uvicorn
 
+    from plangraph.settings import SERVE_RATE_DEFAULTS
+    from plangraph.store import open_store
     from server.app import create_app
     from server.limits import make_limiter
     from server.live import Build, LiveApp
-
-    from .settings import SERVE_RATE_DEFAULTS
-    from .store import open_store
 
     if not any(k.startswith("PLANGRAPH_RATE_") for k in os.environ):
         settings = replace(settings, **SERVE_RATE_DEFAULTS)  # type: ignore[arg-type]
@@ -117,7 +116,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _query(args: argparse.Namespace, settings: Settings) -> int:
-    from .store import EmbeddedStore
+    from plangraph.store import EmbeddedStore
 
     text = sys.stdin.read() if args.query == "-" else args.query
     store = EmbeddedStore.from_folder(settings.paths.graph)
@@ -131,8 +130,8 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
 def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from .overlaps_read import OverlapReader, overlaps_csv
-    from .store import EmbeddedStore
+    from plangraph.overlaps_read import OverlapReader, overlaps_csv
+    from plangraph.store import EmbeddedStore
 
     store = EmbeddedStore.from_folder(settings.paths.graph)
     reader = OverlapReader(store, settings.paths.queries / "overlaps")
@@ -152,8 +151,8 @@ def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _network(args: argparse.Namespace, settings: Settings) -> int:
-    from . import network as nw
-    from .store import EmbeddedStore
+    from plangraph import network as nw
+    from plangraph.store import EmbeddedStore
 
     store = EmbeddedStore.from_folder(settings.paths.graph)
     data = nw.load(store, settings.paths.queries / "network")
@@ -186,7 +185,7 @@ def _network(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
-    from .publish import publish, validation_cache
+    from plangraph.publish import publish, validation_cache
 
     endpoint = settings.endpoint or settings.store.removeprefix("sparql+")
     if not endpoint.startswith(("http://", "https://")):
@@ -264,7 +263,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--format", default=None, help="json, xml, csv, tsv | turtle, ntriples, rdfxml")
     q.set_defaults(func=_query)
 
-    from .network import FORMATS, PROJECTIONS
+    from plangraph.network import FORMATS, PROJECTIONS
 
     o = sub.add_parser("overlaps", help="kinds of work that several plans promise")
     o.add_argument("--theme", help="theme slug, e.g. victim-identification")

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CurationError
-from .yamlfile import Reading, read_yaml, wrong_types
+from plangraph.errors import CurationError
+from plangraph.yamlfile import Reading, read_yaml, wrong_types
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from collections import Counter, defaultdict
 from typing import Any
 from urllib.parse import urlencode
 
-from .agency_profile import role_key
-from .api import ID_BASE, GraphApi, local_path, tail
-from .errors import NotFound
+from plangraph.agency_profile import role_key
+from plangraph.api import ID_BASE, GraphApi, local_path, tail
+from plangraph.errors import NotFound
 
 _YEAR = re.compile(r"^[0-9]{4}$")  # ASCII digits only
 _PARTY = re.compile(r"^[a-z]{3}$")

@@ -39,8 +39,15 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from .lexicon import Match
-from .similarity import STOP_WORDS, Method, Step, dense_similarity, similar_pairs, word_form
+from plangraph.lexicon import Match
+from plangraph.similarity import (
+    STOP_WORDS,
+    Method,
+    Step,
+    dense_similarity,
+    similar_pairs,
+    word_form,
+)
 
 MAX_COMPONENT = 3000
 SPLIT_STEP = 0.05

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CurationError
-from .yamlfile import read_yaml
+from plangraph.errors import CurationError
+from plangraph.yamlfile import read_yaml
 
 LEXICON_NAME = "lexicon.yaml"  # in ProjectPaths.overlaps (data/overlaps/)
 

@@ -65,9 +65,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import QueryError
-from .queries import load_catalog
-from .store import EmbeddedStore
+from plangraph.errors import QueryError
+from plangraph.queries import load_catalog
+from plangraph.store import EmbeddedStore
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -972,7 +972,7 @@ def metrics_rdf(data: NetworkData, filters: Filters | None = None, computed_at: 
     """The agency metrics under ``filters`` as an rdflib Graph (plangraph.rdf.metrics_graph)."""
     from datetime import UTC, datetime
 
-    from .rdf import metrics_graph
+    from plangraph.rdf import metrics_graph
 
     filters = filters or Filters()
     rows = agency_metrics(data, filters)

@@ -36,13 +36,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .agencies import Registry
-from .catalog import Document
-from .kinds import Context, Kind, cluster, document_frequencies, make_kind, prune_descendants
-from .lexicon import LEXICON_NAME, Lexicon, load_lexicon
-from .model import Activity, Plan
-from .similarity import Method, dense_similarity, features, prepare
-from .themes import Tagging
+from plangraph.agencies import Registry
+from plangraph.catalog import Document
+from plangraph.kinds import (
+    Context,
+    Kind,
+    cluster,
+    document_frequencies,
+    make_kind,
+    prune_descendants,
+)
+from plangraph.lexicon import LEXICON_NAME, Lexicon, load_lexicon
+from plangraph.model import Activity, Plan
+from plangraph.similarity import Method, dense_similarity, features, prepare
+from plangraph.themes import Tagging
 
 EXCLUDED_AGENCY_KINDS = {"unspecified-group"}
 

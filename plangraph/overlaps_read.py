@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .api import local_path, spans
-from .errors import NotFound, QueryError
-from .queries import load_catalog
+from plangraph.api import local_path, spans
+from plangraph.errors import NotFound, QueryError
+from plangraph.queries import load_catalog
 
 STEP_KINDS = {
     "Activity": "activity",

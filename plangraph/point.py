@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .sparql_guard import Token, tokens
-from .store import EmbeddedStore
+from plangraph.sparql_guard import Token, tokens
+from plangraph.store import EmbeddedStore
 
 _MODIFIERS = re.compile(
     r"\s*(?:LIMIT\s+\d{1,9}\s*)?(?:OFFSET\s+\d{1,9}\s*)?|\s*OFFSET\s+\d{1,9}\s+LIMIT\s+\d{1,9}\s*",

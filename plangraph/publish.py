@@ -38,9 +38,9 @@ from pathlib import Path
 import httpx
 from tqdm import tqdm
 
-from .build import MANIFEST, NQUADS
-from .errors import DatasetError, PlangraphError, ValidationFailed
-from .store import PUB, PUBLICATION_GRAPH, STAGING_PREFIX, RemoteStore
+from plangraph.build import MANIFEST, NQUADS
+from plangraph.errors import DatasetError, PlangraphError, ValidationFailed
+from plangraph.store import PUB, PUBLICATION_GRAPH, STAGING_PREFIX, RemoteStore
 
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -128,7 +128,7 @@ def validate_folder(dataset: Dataset, shapes: Path, cache: Path | None = None) -
     """
     from rdflib import Graph
 
-    from .validate import load_shapes, validate_graph
+    from plangraph.validate import load_shapes, validate_graph
 
     key = hashlib.sha256(dataset.nquads).hexdigest() + "-" + _shapes_digest(shapes)[:32]
     if cache is not None and (cache / key).exists():

@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import QueryError
-from .sparql_guard import query_form
-from .store import BindingValue, Iri, TypedLiteral, bind_values
+from plangraph.errors import QueryError
+from plangraph.sparql_guard import query_form
+from plangraph.store import BindingValue, Iri, TypedLiteral, bind_values
 
 _HEADER = re.compile(r"^#\s*(title|question|param|tags)\s*:\s*(.*)$")
 _PARAM = re.compile(r"^(\w+)\s+\((\w+)(?:\s*,\s*(optional|default=[^)]*))?\)\s*(.*)$")

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from . import ids
-from .api import PREFIXES as API_PREFIXES
-from .queries import CatalogQuery, Param, load_catalog
-from .store import BindingValue
+from plangraph import ids
+from plangraph.api import PREFIXES as API_PREFIXES
+from plangraph.queries import CatalogQuery, Param, load_catalog
+from plangraph.store import BindingValue
 
 # The ontology's, the graph's and the usual vocabularies' prefixes, by name.
 PREFIXES: dict[str, str] = {

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from .errors import DatasetError, PlangraphError, QueryBusy, QueryTimeout
-from .store import BindingValue, EmbeddedStore, QueryOutput, RemoteStore
+from plangraph.errors import DatasetError, PlangraphError, QueryBusy, QueryTimeout
+from plangraph.store import BindingValue, EmbeddedStore, QueryOutput, RemoteStore
 
 
 @dataclass(frozen=True)

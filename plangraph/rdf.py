@@ -15,23 +15,15 @@ from pathlib import Path
 from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
-from . import ids
-from .agencies import HistoryEvent, Registry, SourceRef
-from .catalog import Catalog, Document
-from .curation import Curations
-from .ids import ORG, PG
-from .model import (
-    Activity,
-    Commitment,
-    Meeting,
-    Note,
-    Plan,
-    Section,
-    SourceSpan,
-)
-from .overlaps import Detection
-from .themes import Tagging
-from .turtle import parse_turtle
+from plangraph import ids
+from plangraph.agencies import HistoryEvent, Registry, SourceRef
+from plangraph.catalog import Catalog, Document
+from plangraph.curation import Curations
+from plangraph.ids import ORG, PG
+from plangraph.model import Activity, Commitment, Meeting, Note, Plan, Section, SourceSpan
+from plangraph.overlaps import Detection
+from plangraph.themes import Tagging
+from plangraph.turtle import parse_turtle
 
 SECTION_CLASSES = {
     "area": PG.Area,

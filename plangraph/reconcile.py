@@ -33,10 +33,10 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from .agencies import Registry, normalise
-from .errors import QueryError
-from .queries import load_catalog
-from .store import EmbeddedStore
+from plangraph.agencies import Registry, normalise
+from plangraph.errors import QueryError
+from plangraph.queries import load_catalog
+from plangraph.store import EmbeddedStore
 
 ID_BASE = "https://w3id.org/plangraph/id/"
 AGENCY_SPACE = ID_BASE + "agency/"

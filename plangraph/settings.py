@@ -10,8 +10,8 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from .errors import PlangraphError
-from .paths import PACKAGE_ROOT, ProjectPaths
+from plangraph.errors import PlangraphError
+from plangraph.paths import PACKAGE_ROOT, ProjectPaths
 
 # What `plangraph serve` uses when no PLANGRAPH_RATE_* variable is set: 120 expensive
 # requests a minute per client, bursts of 60, at most 2 in flight. Query workers should be

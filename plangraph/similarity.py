@@ -35,7 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import sparse
 
-from .lexicon import Lexicon, Match
+from plangraph.lexicon import Lexicon, Match
 
 SHORT_TEXT = 6  # words: a step this short is read after its parent's text
 

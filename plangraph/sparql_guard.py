@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from .errors import QueryError, QueryRefused
+from plangraph.errors import QueryError, QueryRefused
 
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}

@@ -30,9 +30,9 @@ import pyoxigraph as ox
 from SPARQLWrapper import BASIC, DIGEST, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from .errors import DatasetError, QueryError, QueryTimeout
-from .layout import MANIFEST, NQUADS
-from .sparql_guard import has_dataset_clause, query_form, tokens
+from plangraph.errors import DatasetError, QueryError, QueryTimeout
+from plangraph.layout import MANIFEST, NQUADS
+from plangraph.sparql_guard import has_dataset_clause, query_form, tokens
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

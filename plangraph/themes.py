@@ -33,10 +33,10 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
-from .errors import CurationError
-from .model import Plan
-from .turtle import parse_turtle
-from .yamlfile import read_yaml
+from plangraph.errors import CurationError
+from plangraph.model import Plan
+from plangraph.turtle import parse_turtle
+from plangraph.yamlfile import read_yaml
 
 SCHEME = "https://w3id.org/plangraph/id/theme"
 CURATION_FILE = "themes.yaml"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from .errors import SourceError
+from plangraph.errors import SourceError
 
 _LINE = re.compile(r"line (\d+)")
 _PARSER = "notation3.py"  # rdflib.plugins.parsers.notation3, which reads Turtle

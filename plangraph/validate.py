@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rdflib import RDF, Dataset, Graph, Namespace, URIRef
 
-from .turtle import parse_turtle
+from plangraph.turtle import parse_turtle
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ ENGINES = ("sparql", "pyshacl")
 def validate_dataset(ds: Dataset, shapes_folder: Path, engine: str = "sparql") -> Report:
     """Validate all graphs of ``ds`` together against the shapes in ``shapes_folder``."""
     if engine == "sparql":
-        from .shacl_sparql import UnsupportedShape, compile_shapes, validate_rdflib
+        from plangraph.shacl_sparql import UnsupportedShape, compile_shapes, validate_rdflib
 
         shapes = load_shapes(shapes_folder)
         try:
@@ -181,8 +181,8 @@ def validate_dataset(ds: Dataset, shapes_folder: Path, engine: str = "sparql") -
 def validate_nquads(data: bytes, shapes_folder: Path, engine: str = "sparql") -> Report:
     """Validate N-Quads bytes (all graphs together), e.g. the built plangraph.nq."""
     if engine == "sparql":
-        from .shacl_sparql import UnsupportedShape, compile_shapes
-        from .shacl_sparql import validate_nquads as sparql_validate_nquads
+        from plangraph.shacl_sparql import UnsupportedShape, compile_shapes
+        from plangraph.shacl_sparql import validate_nquads as sparql_validate_nquads
 
         try:
             compiled = compile_shapes(load_shapes(shapes_folder))

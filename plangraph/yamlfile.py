@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from .errors import PlangraphError
+from plangraph.errors import PlangraphError
 
 
 class Lines:

@@ -20,8 +20,7 @@ from plangraph.api import (
 from plangraph.errors import QueryError
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
-
-from .pages import graph_api
+from server.pages import graph_api
 
 Limit = Annotated[
     int | None, Query(description=f"page size, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT})")

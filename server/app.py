@@ -12,8 +12,7 @@ from fastapi import FastAPI, Request
 from plangraph.ratelimit import RateLimiter
 from plangraph.settings import Settings
 from plangraph.store import Store
-
-from . import (
+from server import (
     api,
     catalog_api,
     edges,

@@ -28,8 +28,7 @@ from plangraph.errors import PlangraphError, QueryError
 from plangraph.queries import load_catalog, load_meta
 from plangraph.settings import Settings
 from plangraph.store import ROWS, EmbeddedStore, RemoteStore
-
-from .sparql import CORS, ERROR_CONTENT, error_response, output_response, requested_formats
+from server.sparql import CORS, ERROR_CONTENT, error_response, output_response, requested_formats
 
 RDFLIB_FORMATS = {
     "turtle": ("turtle", "text/turtle; charset=utf-8"),

@@ -172,7 +172,7 @@ def wants_html(request: Request) -> bool:
 
 def _error_response(request: Request, status: int, body: dict[str, Any], headers: Any) -> Response:
     if wants_html(request):
-        from .pages import render  # the templates; imported late (pages imports this module)
+        from server.pages import render  # the templates; imported late (pages imports this module)
 
         return render(
             request,

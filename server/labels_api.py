@@ -19,8 +19,7 @@ from plangraph.errors import PlangraphError, QueryError
 from plangraph.query_page import query_page_data
 from plangraph.settings import Settings
 from plangraph.store import Store
-
-from .sparql import CORS, ERROR_CONTENT, error_response, preflight
+from server.sparql import CORS, ERROR_CONTENT, error_response, preflight
 
 MAX_IRIS = 10_000  # in a POST body
 MAX_GET_IRIS = 200  # in a URL (a server refuses request lines past some 16 KB)

@@ -21,8 +21,7 @@ from plangraph.catalog import load_catalog as load_sources
 from plangraph.errors import CatalogError, NotAcceptable, NotFound
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
-
-from . import pages
+from server import pages
 
 # media type -> view; the order is the server's preference when the client has none.
 MEDIA = {

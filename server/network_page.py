@@ -13,8 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
-
-from . import pages
+from server import pages
 
 
 def router(settings: Settings, store: EmbeddedStore) -> APIRouter:

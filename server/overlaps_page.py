@@ -17,9 +17,8 @@ from plangraph.errors import QueryError
 from plangraph.overlaps_read import side_by_side
 from plangraph.settings import Settings
 from plangraph.store import Store
-
-from .overlaps_api import reader
-from .pages import render
+from server.overlaps_api import reader
+from server.pages import render
 
 
 def _int(value: str | None, name: str) -> int | None:

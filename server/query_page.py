@@ -18,8 +18,7 @@ from plangraph.queries import load_catalog
 from plangraph.query_page import PREFIXES, examples_json, query_page_data
 from plangraph.settings import Settings
 from plangraph.store import Store
-
-from .pages import render
+from server.pages import render
 
 
 def router(settings: Settings, store: Store) -> APIRouter:

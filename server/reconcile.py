@@ -23,8 +23,7 @@ from plangraph.errors import PlangraphError, QueryError
 from plangraph.reconcile import Reconciler
 from plangraph.settings import Settings
 from plangraph.store import EmbeddedStore
-
-from .sparql import CORS, ERROR_CONTENT, preflight
+from server.sparql import CORS, ERROR_CONTENT, preflight
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
 MAX_BODY = 1_000_000

@@ -28,9 +28,8 @@ from plangraph.search.index import DEFAULT_LIMIT, MAX_LIMIT, MAX_VALUES
 from plangraph.search.query import MAX_LENGTH
 from plangraph.settings import Settings
 from plangraph.store import Store
-
-from .pages import render
-from .sparql import ERROR_CONTENT
+from server.pages import render
+from server.sparql import ERROR_CONTENT
 
 _INDEXES: weakref.WeakKeyDictionary[Store, SearchIndex] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()

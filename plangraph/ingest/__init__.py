@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..catalog import Document
-from ..curation import Curations
-from ..errors import SourceError
-from ..model import Plan
+from plangraph.catalog import Document
+from plangraph.curation import Curations
+from plangraph.errors import SourceError
+from plangraph.model import Plan
 
 Parser = Callable[[Document, Curations], Plan]
 
 
 def _parsers() -> dict[str, Parser]:
     # Imported here so that importing plangraph.ingest stays cheap.
-    from . import chn_khm_jpa, commit_srpa, khm_npa, khm_tha_minutes, vnm_khm_jpa
+    from plangraph.ingest import chn_khm_jpa, commit_srpa, khm_npa, khm_tha_minutes, vnm_khm_jpa
 
     return {
         "vnm-khm-jpa": vnm_khm_jpa.parse,

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 
-from ..catalog import Document
-from ..curation import Curations
-from ..errors import SourceError
-from ..model import (
+from plangraph.catalog import Document
+from plangraph.curation import Curations
+from plangraph.errors import SourceError
+from plangraph.model import (
     ROLE_RESPONSIBLE,
     Activity,
     AgencyMention,
@@ -33,7 +33,7 @@ from ..model import (
     Section,
     SourceSpan,
 )
-from ..text import clean, uncertain_marks
+from plangraph.text import clean, uncertain_marks
 
 YEARS = (2017, 2018, 2019)
 _SECTION = re.compile(r"^(I|II|III|IV|V|VI)\s*-\s*(.+)$")

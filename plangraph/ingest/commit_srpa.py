@@ -26,10 +26,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..catalog import Document
-from ..curation import Curations
-from ..errors import SourceError
-from ..model import (
+from plangraph.catalog import Document
+from plangraph.curation import Curations
+from plangraph.errors import SourceError
+from plangraph.model import (
     ROLE_IMPLEMENTING_PARTNER,
     ROLE_LEAD,
     ROLE_PARTICIPANT,
@@ -47,7 +47,7 @@ from ..model import (
     Section,
     SourceSpan,
 )
-from ..text import clean
+from plangraph.text import clean
 
 RUNNING_HEAD = "COORDINATED MEKONG MINISTERIAL INITIATIVE AGAINST TRAFFICKING"
 PPC_COUNT = 12

@@ -34,10 +34,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..catalog import Document
-from ..curation import Curation, Curations
-from ..errors import SourceError
-from ..model import (
+from plangraph.catalog import Document
+from plangraph.curation import Curation, Curations
+from plangraph.errors import SourceError
+from plangraph.model import (
     ROLE_RESOURCING,
     ROLE_RESPONSIBLE,
     Activity,
@@ -51,8 +51,8 @@ from ..model import (
     Section,
     SourceSpan,
 )
-from ..text import clean as _clean_text
-from ..text import has_khmer, is_noise_line
+from plangraph.text import clean as _clean_text
+from plangraph.text import has_khmer, is_noise_line
 
 PARTY = "khm"
 

@@ -32,10 +32,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..catalog import Document
-from ..curation import Curations
-from ..errors import SourceError
-from ..model import (
+from plangraph.catalog import Document
+from plangraph.curation import Curations
+from plangraph.errors import SourceError
+from plangraph.model import (
     ROLE_IMPLEMENTING_PARTNER,
     ROLE_RESPONSIBLE,
     Activity,
@@ -53,7 +53,7 @@ from ..model import (
     SourceSpan,
     Target,
 )
-from ..text import clean
+from plangraph.text import clean
 
 SOP_KEY = "sop-lec"
 SOP_AGREEMENT = "khm-tha-sop-lec-2022"

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..catalog import Document
-from ..curation import Curations
-from ..errors import SourceError
-from ..model import (
+from plangraph.catalog import Document
+from plangraph.curation import Curations
+from plangraph.errors import SourceError
+from plangraph.model import (
     ROLE_RESPONSIBLE,
     ROLE_SUPPORT,
     Activity,
@@ -33,7 +33,7 @@ from ..model import (
     Section,
     SourceSpan,
 )
-from ..text import clean, is_noise_line
+from plangraph.text import clean, is_noise_line
 
 HEADER = ("Objective", "Activities", "Outputs", "Agencies in charge")
 YEARS = (2020, 2021, 2022)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..store import Store
-from .build import build_database, cache_file, read_cache, read_graph, write_cache
-from .index import FACETS, Result, SearchIndex, Selection, to_csv
-from .query import ParsedQuery, parse
+from plangraph.search.build import build_database, cache_file, read_cache, read_graph, write_cache
+from plangraph.search.index import FACETS, Result, SearchIndex, Selection, to_csv
+from plangraph.search.query import ParsedQuery, parse
+from plangraph.store import Store
 
 __all__ = [
     "FACETS",

@@ -36,10 +36,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..api import number_key
-from ..queries import CatalogQuery, load_catalog
-from ..store import Store
-from .query import words
+from plangraph.api import number_key
+from plangraph.queries import CatalogQuery, load_catalog
+from plangraph.search.query import words
+from plangraph.store import Store
 
 VERSION = "1"  # bump when the schema or what is indexed changes
 ID_BASE = "https://w3id.org/plangraph/id/"

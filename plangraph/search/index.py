@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import QueryError
-from .build import AGENT_COLUMNS, ALIAS_SEPARATOR, STEP_COLUMNS
-from .query import PARAM, ParsedQuery, parse
+from plangraph.errors import QueryError
+from plangraph.search.build import AGENT_COLUMNS, ALIAS_SEPARATOR, STEP_COLUMNS
+from plangraph.search.query import PARAM, ParsedQuery, parse
 
 # the facets a request selects by (``agency`` is counted as ``agency-rollup`` with rollup on)
 FACETS = ("plan", "party", "agency", "theme", "year", "role", "kind")

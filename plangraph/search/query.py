@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import QueryError
+from plangraph.errors import QueryError
 
 PARAM = "q"
 MAX_LENGTH = 1000  # characters of q
