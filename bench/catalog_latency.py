@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from plangraph.paths import ProjectPaths  # noqa: E402
-from plangraph.queries import load_catalog  # noqa: E402
+from plangraph.store.query_catalog import load_catalog  # noqa: E402
 from tests.server_process import running_server  # noqa: E402
 
 

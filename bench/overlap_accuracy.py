@@ -15,7 +15,8 @@ For a split S (dev or test):
 
 **Choosing** uses the development split only, read through ``overlap_cv.load_dev`` (the test
 split is dropped before anything looks at it). Each candidate (:data:`CANDIDATES`: the methods
-of plangraph.overlaps.METHODS, and lexicon+catalogue) is cross-validated by kind within dev
+of plangraph.analysis.overlaps.detect.METHODS, and lexicon+catalogue) is cross-validated by kind
+within dev
 (``overlap_cv``: 5 folds of dev kinds, its threshold tuned on 4 folds' kinds as the best F1
 at precision >= 0.88, measured on the 5th), in two regimes: *full* (the whole lexicon) and
 *leave-out* (the lexicon less the entries that join the held-out kinds only: a kind no entry
@@ -55,14 +56,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import overlap_cv  # noqa: E402
 
-from plangraph import overlaps  # noqa: E402
-from plangraph.agencies import load_registry  # noqa: E402
-from plangraph.build import parse_all, tag  # noqa: E402
-from plangraph.catalog import load_catalog  # noqa: E402
-from plangraph.curation import load_curations  # noqa: E402
-from plangraph.lexicon import Lexicon, load_lexicon  # noqa: E402
+from plangraph.analysis.overlaps import detect as overlaps  # noqa: E402
+from plangraph.analysis.overlaps.lexicon import Lexicon, load_lexicon  # noqa: E402
+from plangraph.analysis.overlaps.similarity import Method, features, prepare  # noqa: E402
+from plangraph.graph.build import parse_all, tag  # noqa: E402
 from plangraph.paths import ProjectPaths  # noqa: E402
-from plangraph.similarity import Method, features, prepare  # noqa: E402
+from plangraph.sources.catalog import load_catalog  # noqa: E402
+from plangraph.sources.curation import load_curations  # noqa: E402
+from plangraph.sources.registry import load_registry  # noqa: E402
 
 KINDS = ROOT / "tests" / "data" / "overlaps" / "kinds.yaml"
 PAIRS = ROOT / "tests" / "data" / "overlaps" / "pairs.yaml"

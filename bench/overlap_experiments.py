@@ -49,10 +49,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 import overlap_accuracy as oa  # noqa: E402
 import overlap_cv  # noqa: E402
 
-from plangraph import overlaps  # noqa: E402
-from plangraph.kinds import cluster_similarity, prune_descendants  # noqa: E402
-from plangraph.lexicon import Lexicon, load_lexicon  # noqa: E402
-from plangraph.similarity import (  # noqa: E402
+from plangraph.analysis.overlaps import detect as overlaps  # noqa: E402
+from plangraph.analysis.overlaps.kinds import cluster_similarity, prune_descendants  # noqa: E402
+from plangraph.analysis.overlaps.lexicon import Lexicon, load_lexicon  # noqa: E402
+from plangraph.analysis.overlaps.similarity import (  # noqa: E402
     Method,
     embedding_matrix,
     features,

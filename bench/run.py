@@ -170,7 +170,7 @@ def _engine_child(conn, engine: str, nq: str, queries: list, runs: int, budget: 
     if engine == "pyoxigraph":
         import pyoxigraph as ox
 
-        from plangraph.store import ROWS, EmbeddedStore
+        from plangraph.store.stores import ROWS, EmbeddedStore
 
         st = ox.Store()
         st.load(Path(nq).read_bytes(), ox.RdfFormat.N_QUADS)
@@ -278,9 +278,9 @@ def _build_disk_store(conn, nq: str, path: str) -> None:
 
 
 def _analysis_child(conn, folder: str) -> None:
-    from plangraph import network as nw
-    from plangraph.overlaps import detect_items, lexicon_for
-    from plangraph.store import EmbeddedStore
+    from plangraph.analysis.overlaps.detect import detect_items, lexicon_for
+    from plangraph.network import graph as nw
+    from plangraph.store.stores import EmbeddedStore
 
     store = EmbeddedStore.from_folder(Path(folder))
     t = time.perf_counter()
@@ -317,7 +317,7 @@ GROUP BY ?plan ?number ?text
 def overlap_items(store: Any) -> list:
     """The overlap detector's items read from any store (the synthetic corpora have no
     records, only RDF)."""
-    from plangraph.overlaps import Item
+    from plangraph.analysis.overlaps.detect import Item
 
     items = []
     for r in store.select(OVERLAP_ITEMS):
@@ -552,13 +552,13 @@ def machine() -> dict[str, Any]:
 
 def build_section(runs: int, validation: bool = True, reference: bool = True) -> dict[str, Any]:
     """The build's stages on the real data, each timed on its own (seconds)."""
-    from plangraph.agencies import load_registry
-    from plangraph.build import analyse, parse_all, serialize_nquads, serialize_trig
-    from plangraph.catalog import load_catalog
-    from plangraph.curation import load_curations
+    from plangraph.graph.build import analyse, parse_all, serialize_nquads, serialize_trig
+    from plangraph.graph.mapping import to_dataset
     from plangraph.paths import ProjectPaths
-    from plangraph.rdf import to_dataset
-    from plangraph.validate import validate_dataset
+    from plangraph.shacl.validate import validate_dataset
+    from plangraph.sources.catalog import load_catalog
+    from plangraph.sources.curation import load_curations
+    from plangraph.sources.registry import load_registry
 
     paths = ProjectPaths(ROOT)
     stages: dict[str, list[float]] = {
@@ -590,7 +590,7 @@ def build_section(runs: int, validation: bool = True, reference: bool = True) ->
     out: dict[str, Any] = {"runs": runs, "unit": "s"}
     out["stages"] = {k: stats(v) for k, v in stages.items()}
     out["total_median_s"] = round(sum(s.get("median", 0) for s in out["stages"].values()), 3)
-    out["validation_engine"] = "SPARQL-compiled shapes on pyoxigraph (plangraph.shacl_sparql)"
+    out["validation_engine"] = "SPARQL-compiled shapes on pyoxigraph (plangraph.shacl.compiled)"
     out["conforms"] = report.conforms if report else "not run (quick mode)"
     out["shacl"] = shacl_section(paths, runs) if reference else {"note": "not run (quick mode)"}
     out["results"] = len(report.results) if report else None
@@ -602,7 +602,7 @@ def shacl_section(paths: Any, runs: int) -> dict[str, Any]:
     """The built N-Quads validated by pyshacl (inference none; once, it is slow) and by the
     SPARQL-compiled shapes (``runs`` times), each including its own parse and load: seconds,
     the ratio, and whether the two reports are identical."""
-    from plangraph.validate import validate_nquads
+    from plangraph.shacl.validate import validate_nquads
 
     data = (paths.graph / "plangraph.nq").read_bytes()
     t = time.perf_counter()
@@ -631,8 +631,8 @@ def shacl_section(paths: Any, runs: int) -> dict[str, Any]:
 
 def catalog_queries() -> list[tuple[str, str, bool]]:
     """(name, text with default parameters bound, is an aggregate) for every catalog query."""
-    from plangraph.queries import load_catalog
-    from plangraph.store import bind_values
+    from plangraph.store.query_catalog import load_catalog
+    from plangraph.store.stores import bind_values
 
     out = []
     for name, q in load_catalog(ROOT / "queries").items():
@@ -644,8 +644,8 @@ def catalog_queries() -> list[tuple[str, str, bool]]:
 
 def formulation_queries() -> list[tuple[str, str]]:
     """bench/formulations/{query}--{variant}.rq: other formulations of a catalog query."""
-    from plangraph.queries import load_catalog
-    from plangraph.store import bind_values
+    from plangraph.store.query_catalog import load_catalog
+    from plangraph.store.stores import bind_values
 
     catalog = load_catalog(ROOT / "queries")
     out = []
@@ -914,7 +914,7 @@ def interleaved(client, url: str, folder: Path, queries, runs: int):
     compare a fresh engine process with a server measured minutes later."""
     import pyoxigraph as ox
 
-    from plangraph.store import ROWS, EmbeddedStore
+    from plangraph.store.stores import ROWS, EmbeddedStore
 
     nq = folder / "plangraph.nq"
     st = ox.Store()
@@ -996,8 +996,8 @@ def formulations(corpora, names, runs, budget) -> dict[str, Any]:
     variants = formulation_queries()
     if not variants:
         return {}
-    from plangraph.queries import load_catalog
-    from plangraph.store import bind_values
+    from plangraph.store.query_catalog import load_catalog
+    from plangraph.store.stores import bind_values
 
     catalog = load_catalog(ROOT / "queries")
     bases = sorted({v.split("--")[0] for v, _ in variants})
@@ -1039,7 +1039,7 @@ def _fmt(stat: dict[str, Any] | None) -> Any:
 def compare_servers(corpus, name, url, noop_url, client, runs, budget, seconds):
     """Sequential p50 and throughput under concurrency on the same corpus: plangraph's
     /sparql, rdflib-endpoint's /sparql, and the no-op floor."""
-    from plangraph.queries import load_catalog
+    from plangraph.store.query_catalog import load_catalog
 
     folder, count = corpus
     agg_text = load_catalog(ROOT / "queries")[AGGREGATE_QUERY].text

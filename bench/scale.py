@@ -8,7 +8,7 @@ uncertain) and agencies with a hierarchy. The dataset folder gets a build.json l
 build. Then:
 
 - embedded: load time of :meth:`EmbeddedStore.from_folder`;
-- Virtuoso: a private instance (tests/virtuoso_server.py), ``plangraph.publish`` load time
+- Virtuoso: a private instance (tests/virtuoso_server.py), ``plangraph.store.publish`` load time
   (SHACL validation skipped: the corpus is synthetic);
 - every catalog query (default parameters): median of ``--runs`` runs per store, and the
   row count (the largest results are listed).
@@ -35,9 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plangraph.publish import publish  # noqa: E402
-from plangraph.queries import load_catalog  # noqa: E402
-from plangraph.store import EmbeddedStore, RemoteStore  # noqa: E402
+from plangraph.store.publish import publish  # noqa: E402
+from plangraph.store.query_catalog import load_catalog  # noqa: E402
+from plangraph.store.stores import EmbeddedStore, RemoteStore  # noqa: E402
 from tests.virtuoso_server import running_virtuoso  # noqa: E402
 
 ID = "https://w3id.org/plangraph/id/"

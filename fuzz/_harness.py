@@ -73,9 +73,9 @@ class LayoutTarget:
 
     def _load(self):
         if self._setup is None:
-            from plangraph.catalog import load_catalog
-            from plangraph.curation import load_curations
             from plangraph.paths import ProjectPaths
+            from plangraph.sources.catalog import load_catalog
+            from plangraph.sources.curation import load_curations
 
             paths = ProjectPaths()
             catalog = load_catalog(paths.catalog)
@@ -89,7 +89,7 @@ class LayoutTarget:
         return [document.path]
 
     def test_one_input(self, data: bytes) -> None:
-        from plangraph.ingest import parse_document
+        from plangraph.sources.parsers import parse_document
 
         document, curations = self._load()
         path = scratch_file(document.file, data)

@@ -1,4 +1,4 @@
-"""Fuzz target: the agency registry loader (plangraph.agencies.load_registry)."""
+"""Fuzz target: the agency registry loader (plangraph.sources.registry.load_registry)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from _harness import instrumented, main, rejections, scratch_file
 
 with instrumented():
-    from plangraph.agencies import load_registry
+    from plangraph.sources.registry import load_registry
 
 
 def TestOneInput(data: bytes) -> None:

@@ -1,4 +1,4 @@
-"""Fuzz target: the source catalog loader (plangraph.catalog.load_catalog)."""
+"""Fuzz target: the source catalog loader (plangraph.sources.catalog.load_catalog)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from _harness import instrumented, main, rejections, scratch_file
 
 with instrumented():
-    from plangraph.catalog import load_catalog
+    from plangraph.sources.catalog import load_catalog
 
 
 def TestOneInput(data: bytes) -> None:

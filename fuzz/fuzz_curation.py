@@ -1,4 +1,4 @@
-"""Fuzz target: the curation loader (plangraph.curation.load_curations, one file)."""
+"""Fuzz target: the curation loader (plangraph.sources.curation.load_curations, one file)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from _harness import instrumented, main, rejections, scratch_file
 
 with instrumented():
-    from plangraph.curation import load_curations
+    from plangraph.sources.curation import load_curations
 
 
 def TestOneInput(data: bytes) -> None:

@@ -1,12 +1,13 @@
-"""Fuzz target: the chn-khm-jpa layout (plangraph.ingest.chn_khm_jpa) through parse_document."""
+"""Fuzz target: the chn-khm-jpa layout (plangraph.sources.parsers.chn_khm_jpa) through
+parse_document."""
 
 from __future__ import annotations
 
 from _harness import LayoutTarget, instrumented, main
 
 with instrumented():
-    import plangraph.ingest
-    import plangraph.ingest.chn_khm_jpa  # noqa: F401
+    import plangraph.sources.parsers
+    import plangraph.sources.parsers.chn_khm_jpa  # noqa: F401
 
 TARGET = LayoutTarget("chn-khm-jpa")
 TestOneInput = TARGET.test_one_input

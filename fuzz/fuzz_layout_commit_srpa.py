@@ -1,12 +1,13 @@
-"""Fuzz target: the commit-srpa layout (plangraph.ingest.commit_srpa) through parse_document."""
+"""Fuzz target: the commit-srpa layout (plangraph.sources.parsers.commit_srpa) through
+parse_document."""
 
 from __future__ import annotations
 
 from _harness import LayoutTarget, instrumented, main
 
 with instrumented():
-    import plangraph.ingest
-    import plangraph.ingest.commit_srpa  # noqa: F401
+    import plangraph.sources.parsers
+    import plangraph.sources.parsers.commit_srpa  # noqa: F401
 
 TARGET = LayoutTarget("commit-srpa")
 TestOneInput = TARGET.test_one_input

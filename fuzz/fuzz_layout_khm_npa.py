@@ -1,12 +1,12 @@
-"""Fuzz target: the khm-npa layout (plangraph.ingest.khm_npa) through parse_document."""
+"""Fuzz target: the khm-npa layout (plangraph.sources.parsers.khm_npa) through parse_document."""
 
 from __future__ import annotations
 
 from _harness import LayoutTarget, instrumented, main
 
 with instrumented():
-    import plangraph.ingest
-    import plangraph.ingest.khm_npa  # noqa: F401
+    import plangraph.sources.parsers
+    import plangraph.sources.parsers.khm_npa  # noqa: F401
 
 TARGET = LayoutTarget("khm-npa")
 TestOneInput = TARGET.test_one_input

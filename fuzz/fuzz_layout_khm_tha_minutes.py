@@ -1,12 +1,12 @@
-"""Fuzz target: the khm-tha-minutes layout (plangraph.ingest.khm_tha_minutes)."""
+"""Fuzz target: the khm-tha-minutes layout (plangraph.sources.parsers.khm_tha_minutes)."""
 
 from __future__ import annotations
 
 from _harness import LayoutTarget, instrumented, main
 
 with instrumented():
-    import plangraph.ingest
-    import plangraph.ingest.khm_tha_minutes  # noqa: F401
+    import plangraph.sources.parsers
+    import plangraph.sources.parsers.khm_tha_minutes  # noqa: F401
 
 TARGET = LayoutTarget("khm-tha-minutes")
 TestOneInput = TARGET.test_one_input

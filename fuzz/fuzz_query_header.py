@@ -1,4 +1,5 @@
-"""Fuzz target: the query-catalog header parser (plangraph.queries.load_query on a .rq)."""
+"""Fuzz target: the query-catalog header parser (plangraph.store.query_catalog.load_query on a
+.rq)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from _harness import instrumented, main, rejections, scratch_file
 
 with instrumented():
-    from plangraph.queries import load_query
+    from plangraph.store.query_catalog import load_query
 
 
 def TestOneInput(data: bytes) -> None:

@@ -1,4 +1,4 @@
-"""Fuzz target: the SPARQL guard (plangraph.sparql_guard.Guard.check and its helpers)."""
+"""Fuzz target: the SPARQL guard (plangraph.store.guard.Guard.check and its helpers)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from _harness import instrumented, main, rejections
 
 with instrumented():
-    from plangraph.sparql_guard import Guard, has_dataset_clause, query_form
+    from plangraph.store.guard import Guard, has_dataset_clause, query_form
 
 GUARD = Guard(frozenset({"https://w3id.org/plangraph/graph/registry"}))
 

@@ -17,7 +17,7 @@ from plangraph.settings import Settings
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    from plangraph.build import build, check_collapse, is_stale, write
+    from plangraph.graph.build import build, check_collapse, is_stale, write
 
     paths = settings.paths
     if args.if_stale and not is_stale(paths):
@@ -36,9 +36,9 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
-    from plangraph.build import NQUADS
     from plangraph.errors import DatasetError
-    from plangraph.validate import validate_nquads
+    from plangraph.graph.build import NQUADS
+    from plangraph.shacl.validate import validate_nquads
 
     paths = settings.paths
     nq = paths.graph / NQUADS
@@ -65,14 +65,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from functools import partial
 
     if settings.store == "embedded":  # the query workers' fork server boots meanwhile
-        from plangraph.querypool import prestart
+        from plangraph.store.pool import prestart
 
         prestart()
 
     import uvicorn
 
     from plangraph.settings import SERVE_RATE_DEFAULTS
-    from plangraph.store import open_store
+    from plangraph.store.stores import open_store
     from server.app import create_app
     from server.limits import make_limiter
     from server.live import Build, LiveApp
@@ -116,7 +116,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _query(args: argparse.Namespace, settings: Settings) -> int:
-    from plangraph.store import EmbeddedStore
+    from plangraph.store.stores import EmbeddedStore
 
     text = sys.stdin.read() if args.query == "-" else args.query
     store = EmbeddedStore.from_folder(settings.paths.graph)
@@ -130,8 +130,8 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
 def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from plangraph.overlaps_read import OverlapReader, overlaps_csv
-    from plangraph.store import EmbeddedStore
+    from plangraph.store.stores import EmbeddedStore
+    from plangraph.views.overlaps import OverlapReader, overlaps_csv
 
     store = EmbeddedStore.from_folder(settings.paths.graph)
     reader = OverlapReader(store, settings.paths.queries / "overlaps")
@@ -151,8 +151,8 @@ def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _network(args: argparse.Namespace, settings: Settings) -> int:
-    from plangraph import network as nw
-    from plangraph.store import EmbeddedStore
+    from plangraph.network import graph as nw
+    from plangraph.store.stores import EmbeddedStore
 
     store = EmbeddedStore.from_folder(settings.paths.graph)
     data = nw.load(store, settings.paths.queries / "network")
@@ -185,7 +185,7 @@ def _network(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
-    from plangraph.publish import publish, validation_cache
+    from plangraph.store.publish import publish, validation_cache
 
     endpoint = settings.endpoint or settings.store.removeprefix("sparql+")
     if not endpoint.startswith(("http://", "https://")):
@@ -263,7 +263,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--format", default=None, help="json, xml, csv, tsv | turtle, ntriples, rdfxml")
     q.set_defaults(func=_query)
 
-    from plangraph.network import FORMATS, PROJECTIONS
+    from plangraph.network.graph import FORMATS, PROJECTIONS
 
     o = sub.add_parser("overlaps", help="kinds of work that several plans promise")
     o.add_argument("--theme", help="theme slug, e.g. victim-identification")

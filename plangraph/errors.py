@@ -122,7 +122,7 @@ class QueryBusy(QueryError):
 
 
 class RateLimited(PlangraphError):
-    """A client went over its budget of expensive requests (see plangraph.ratelimit)."""
+    """A client went over its budget of expensive requests (see server.ratelimit)."""
 
     kind = "rate-limited"
     http_status = 429

@@ -32,7 +32,8 @@ PREFIXES = {
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 REGISTRY_GRAPH = GRAPH["registry"]
-OVERLAPS_GRAPH = GRAPH["overlaps"]  # overlap groups (plangraph.overlaps), computed at build
+# the kinds of work (plangraph.analysis.overlaps.detect), computed at build time
+OVERLAPS_GRAPH = GRAPH["overlaps"]
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
 

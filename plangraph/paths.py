@@ -1,4 +1,7 @@
-"""Where the project's files are. The root is passed down from settings, never guessed twice."""
+"""Where the project's files are: the inputs, the built dataset's files and the cache.
+
+The root is passed down from settings, never guessed twice. No heavy imports: serving a
+dataset reads its file names here without importing the build pipeline."""
 
 from __future__ import annotations
 
@@ -6,6 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+# the files of a built dataset, in data/graph/
+NQUADS = "plangraph.nq"
+TRIG = "plangraph.trig"
+MANIFEST = "build.json"
+
+
+def cache_folder(graph: Path) -> Path:
+    """The cache folder of the dataset folder ``graph`` (data/graph/ -> data/cache/): files
+    derived per build id (network metrics, the search index), beside the build's own files and
+    not part of the build."""
+    return graph.parent / "cache"
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class Settings:
     max_query_length: int = 20_000
     query_workers: int = 5
     worker_memory_mb: int = 2048  # address-space cap of each query worker; 0 = none
-    # per-client limits on expensive endpoints (plangraph.ratelimit); 0 = off. Off here (the
+    # per-client limits on expensive endpoints (server.ratelimit); 0 = off. Off here (the
     # library and the tests); `plangraph serve` switches them on (SERVE_RATE_DEFAULTS).
     rate_per_minute: float = 0.0
     rate_burst: int = 0

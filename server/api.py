@@ -1,4 +1,5 @@
-"""/api/*: the REST API (JSON with paging; every list also as CSV). Thin over plangraph.api."""
+"""/api/*: the REST API (JSON with paging; every list also as CSV). Thin over
+plangraph.views.read_model."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from plangraph.api import (
+from plangraph.errors import QueryError
+from plangraph.settings import Settings
+from plangraph.store.stores import EmbeddedStore
+from plangraph.views.read_model import (
     ACTIVITY_COLUMNS,
     AGENCY_COLUMNS,
     DEFAULT_LIMIT,
@@ -17,9 +21,6 @@ from plangraph.api import (
     paginate,
     to_csv,
 )
-from plangraph.errors import QueryError
-from plangraph.settings import Settings
-from plangraph.store import EmbeddedStore
 from server.pages import graph_api
 
 Limit = Annotated[

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 
-from plangraph.ratelimit import RateLimiter
 from plangraph.settings import Settings
-from plangraph.store import Store
+from plangraph.store.stores import Store
 from server import (
     api,
     catalog_api,
@@ -29,6 +28,7 @@ from server import (
     search,
     sparql,
 )
+from server.ratelimit import RateLimiter
 
 
 def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = None) -> FastAPI:

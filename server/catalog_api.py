@@ -25,9 +25,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError
-from plangraph.queries import load_catalog, load_meta
 from plangraph.settings import Settings
-from plangraph.store import ROWS, EmbeddedStore, RemoteStore
+from plangraph.store.query_catalog import load_catalog, load_meta
+from plangraph.store.stores import ROWS, EmbeddedStore, RemoteStore
 from server.sparql import CORS, ERROR_CONTENT, error_response, output_response, requested_formats
 
 RDFLIB_FORMATS = {
@@ -185,7 +185,7 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
         name = next((f for f in formats if f in RDFLIB_FORMATS), "turtle")
         rdflib_format, media = RDFLIB_FORMATS[name]
         if not examples:  # (rdflib and the graph kept out of the server's start-up)
-            from plangraph.rdf import catalog_examples_graph
+            from plangraph.graph.mapping import catalog_examples_graph
 
             examples.append(catalog_examples_graph(catalog.values(), endpoint, base))
         body = examples[0].serialize(format=rdflib_format, encoding="utf-8")

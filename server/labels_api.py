@@ -4,7 +4,7 @@
 ``{"iris": [...]}`` (up to 10,000: the IRIs of a result, too many for a URL) answer
 ``{"labels": {iri: label}}`` for the IRIs that have one: ``skos:prefLabel``, else
 ``rdfs:label``, else ``dcterms:title`` (English or untagged). Thin over
-:class:`plangraph.query_page.QueryPageData`, which reads every label once, through SPARQL.
+:class:`plangraph.views.query_page.QueryPageData`, which reads every label once, through SPARQL.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError
-from plangraph.query_page import query_page_data
 from plangraph.settings import Settings
-from plangraph.store import Store
+from plangraph.store.stores import Store
+from plangraph.views.query_page import query_page_data
 from server.sparql import CORS, ERROR_CONTENT, error_response, preflight
 
 MAX_IRIS = 10_000  # in a POST body

@@ -15,12 +15,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from plangraph import build
-from plangraph.api import ID_BASE, RDF_FORMATS, dump, parse_line_range, parse_span, tail
-from plangraph.catalog import load_catalog as load_sources
 from plangraph.errors import CatalogError, NotAcceptable, NotFound
+from plangraph.paths import NQUADS, TRIG
 from plangraph.settings import Settings
-from plangraph.store import EmbeddedStore
+from plangraph.sources.catalog import load_catalog as load_sources
+from plangraph.store.stores import EmbeddedStore
+from plangraph.views.read_model import (
+    ID_BASE,
+    RDF_FORMATS,
+    dump,
+    parse_line_range,
+    parse_span,
+    tail,
+)
 from server import pages
 
 # media type -> view; the order is the server's preference when the client has none.
@@ -91,7 +98,7 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
         "plangraph.jsonld": ("jsonld", "application/ld+json"),
     }
     downloads: dict[str, tuple[bytes, str]] = {}
-    files = {build.TRIG: "application/trig", build.NQUADS: "application/n-quads"}
+    files = {TRIG: "application/trig", NQUADS: "application/n-quads"}
 
     def documents() -> dict[str, Any]:
         catalog = load_sources(settings.paths.catalog)

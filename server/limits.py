@@ -1,4 +1,4 @@
-"""Thin middleware over :mod:`plangraph.ratelimit`: 429 with Retry-After for a client over
+"""Thin middleware over :mod:`server.ratelimit`: 429 with Retry-After for a client over
 its budget of expensive requests (``PLANGRAPH_RATE_*``); cheap requests pass untouched."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from plangraph.errors import RateLimited
-from plangraph.ratelimit import RateLimiter, is_expensive
 from plangraph.settings import Settings
+from server.ratelimit import RateLimiter, is_expensive
 
 
 class RateLimit:

@@ -17,7 +17,7 @@ and is shut down. A reload that fails leaves the last good build serving; the fa
 logged and reported by /health as ``reload_error`` until a later reload succeeds.
 
 A build that fails validation or collapses the triple count is never written
-(:mod:`plangraph.build`), so there is nothing for the watcher to see: the build command
+(:mod:`plangraph.graph.build`), so there is nothing for the watcher to see: the build command
 reports it. With a remote store (``--store sparql+http://...``) there is no watcher: the
 remote server's data is published by ``plangraph publish``; the header carries the build id
 the remote store reports.
@@ -41,9 +41,9 @@ from typing import Any
 import anyio.to_thread
 
 from plangraph.errors import DatasetError, PlangraphError
-from plangraph.layout import MANIFEST, NQUADS, TRIG
+from plangraph.paths import MANIFEST, NQUADS, TRIG
 from plangraph.settings import Settings
-from plangraph.store import EmbeddedStore, Store
+from plangraph.store.stores import EmbeddedStore, Store
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -1,4 +1,4 @@
-"""/api/network: agency networks, their metrics and exports (thin over plangraph.network).
+"""/api/network: agency networks, their metrics and exports (thin over plangraph.network.graph).
 
 ``install_metrics(settings, store)`` loads the default agency metrics into the store's
 metrics named graph when the app is created, so SPARQL users can query them. They are
@@ -15,11 +15,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from plangraph import network as nw
 from plangraph.errors import QueryError
-from plangraph.layout import cache_folder
+from plangraph.network import graph as nw
+from plangraph.paths import cache_folder
 from plangraph.settings import Settings
-from plangraph.store import EmbeddedStore
+from plangraph.store.stores import EmbeddedStore
 
 # the network rows of each store, read on first use; an old build's store (after a reload,
 # server/live.py) is forgotten with it

@@ -1,6 +1,6 @@
 """/api/overlaps and /api/coverage: overlap groups and theme coverage (JSON or CSV).
 
-Thin over :class:`plangraph.overlaps_read.OverlapReader`, which reads the graph through SPARQL
+Thin over :class:`plangraph.views.overlaps.OverlapReader`, which reads the graph through SPARQL
 (``queries/overlaps/*.rq``); one reader per store, built on first use.
 """
 
@@ -13,9 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import QueryError
-from plangraph.overlaps_read import OverlapReader, overlaps_csv, overlaps_xlsx
 from plangraph.settings import Settings
-from plangraph.store import Store
+from plangraph.store.stores import Store
+from plangraph.views.overlaps import OverlapReader, overlaps_csv, overlaps_xlsx
 
 # one reader per store, forgotten with it (a reloaded build's store goes, and its reader)
 _READERS: weakref.WeakKeyDictionary[Store, OverlapReader] = weakref.WeakKeyDictionary()

@@ -1,6 +1,6 @@
 """/overlaps: the overlap report for donors (groups by theme, side by side; coverage matrix).
 
-Rendering only: the data comes from :class:`plangraph.overlaps_read.OverlapReader` (SPARQL).
+Rendering only: the data comes from :class:`plangraph.views.overlaps.OverlapReader` (SPARQL).
 Filters are a GET form (works without script); server/static/overlaps/overlaps.js only
 submits the form when a filter changes.
 """
@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from plangraph.errors import QueryError
-from plangraph.overlaps_read import side_by_side
 from plangraph.settings import Settings
-from plangraph.store import Store
+from plangraph.store.stores import Store
+from plangraph.views.overlaps import side_by_side
 from server.overlaps_api import reader
 from server.pages import render
 

@@ -2,7 +2,7 @@
 /id/theme/{slug}), parties (/id/party/{iso3}) and years (/years, /years/{yyyy}), any other
 resource (the query page is server/query_page.py).
 
-Rendering only: the data comes from :class:`plangraph.api.GraphApi`. Every page is a
+Rendering only: the data comes from :class:`plangraph.views.read_model.GraphApi`. Every page is a
 Jinja2 template extending ``base.html``; scripts and styles are static files, so the
 Content-Security-Policy allows no inline script.
 """
@@ -17,11 +17,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from plangraph.api import GraphApi, parse_span, spans
-from plangraph.catalog import load_catalog as load_sources
 from plangraph.errors import PlangraphError
 from plangraph.settings import Settings
-from plangraph.store import EmbeddedStore
+from plangraph.sources.catalog import load_catalog as load_sources
+from plangraph.store.stores import EmbeddedStore
+from plangraph.views.read_model import GraphApi, parse_span, spans
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))

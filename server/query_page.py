@@ -2,7 +2,7 @@
 
 Rendering only: the page's data (the examples and their typed parameters, the values an
 ``iri`` parameter can take, the predeclared prefixes) comes from
-:mod:`plangraph.query_page` and is embedded as JSON; ``static/query/query.js`` does the
+:mod:`plangraph.views.query_page` and is embedded as JSON; ``static/query/query.js`` does the
 rest in the browser, through ``/api/queries/{name}/text``, ``/sparql`` and ``/api/labels``.
 """
 
@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from plangraph import ids
-from plangraph.queries import load_catalog
-from plangraph.query_page import PREFIXES, examples_json, query_page_data
 from plangraph.settings import Settings
-from plangraph.store import Store
+from plangraph.store.query_catalog import load_catalog
+from plangraph.store.stores import Store
+from plangraph.views.query_page import PREFIXES, examples_json, query_page_data
 from server.pages import render
 
 

@@ -5,7 +5,7 @@
   (``application/x-www-form-urlencoded``, as OpenRefine sends it; a JSON body
   ``{"queries": {...}}`` is accepted too): ``{"q0": {"result": [candidates]}, ...}``.
 
-Thin over :class:`plangraph.reconcile.Reconciler`, whose index is read from the graph once,
+Thin over :class:`plangraph.views.reconcile.Reconciler`, whose index is read from the graph once,
 when the app is made. CORS is open, as for /sparql.
 """
 
@@ -20,9 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import PlangraphError, QueryError
-from plangraph.reconcile import Reconciler
 from plangraph.settings import Settings
-from plangraph.store import EmbeddedStore
+from plangraph.store.stores import EmbeddedStore
+from plangraph.views.reconcile import Reconciler
 from server.sparql import CORS, ERROR_CONTENT, preflight
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")

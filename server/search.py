@@ -1,6 +1,6 @@
 """/api/search (JSON or CSV) and /search (the page): full-text search with facets.
 
-Thin over :mod:`plangraph.search`: the request's parameters are read here (repeated
+Thin over :mod:`plangraph.views.search`: the request's parameters are read here (repeated
 parameters: ``plan=a&plan=b``), checked by the index against its own identifiers, searched,
 and rendered. One index per store, built (or loaded from data/cache/) when the app is made,
 kept in a :class:`weakref.WeakKeyDictionary` so a reloaded build's old index goes with its
@@ -22,12 +22,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from plangraph.errors import PlangraphError, QueryError
-from plangraph.layout import cache_folder
-from plangraph.search import FACETS, Result, SearchIndex, Selection, open_index, to_csv
-from plangraph.search.index import DEFAULT_LIMIT, MAX_LIMIT, MAX_VALUES
-from plangraph.search.query import MAX_LENGTH
+from plangraph.paths import cache_folder
 from plangraph.settings import Settings
-from plangraph.store import Store
+from plangraph.store.stores import Store
+from plangraph.views.search import FACETS, Result, SearchIndex, Selection, open_index, to_csv
+from plangraph.views.search.index import DEFAULT_LIMIT, MAX_LIMIT, MAX_VALUES
+from plangraph.views.search.query import MAX_LENGTH
 from server.pages import render
 from server.sparql import ERROR_CONTENT
 

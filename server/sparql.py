@@ -2,8 +2,8 @@
 
 GET ``query=``, POST form (``query=``), POST ``application/sparql-query``; ``default-graph-uri``
 and ``named-graph-uri``; results by ``Accept`` or ``format=``. GET without a query answers
-with the SPARQL Service Description. Every query passes :mod:`plangraph.sparql_guard` and
-then runs in a worker process of :class:`plangraph.querypool.QueryPool` (time limit, row
+with the SPARQL Service Description. Every query passes :mod:`plangraph.store.guard` and
+then runs in a worker process of :class:`plangraph.store.pool.QueryPool` (time limit, row
 cap), awaited off the event loop. The pool is started (in the background) by this router's
 lifespan and kept in ``app.state.query_pool`` (the catalog API uses it too).
 """
@@ -19,12 +19,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError, QueryRefused
-from plangraph.point import MAX_DEGREE, bounded_degree, point_lookup
-from plangraph.queries import load_meta
-from plangraph.querypool import DirectRunner, QueryPool, QueryRequest
 from plangraph.settings import Settings
-from plangraph.sparql_guard import Guard, tokens
-from plangraph.store import FORMAT_NAMES, EmbeddedStore, QueryOutput, RemoteStore, Store
+from plangraph.store.guard import Guard, tokens
+from plangraph.store.point import MAX_DEGREE, bounded_degree, point_lookup
+from plangraph.store.pool import DirectRunner, QueryPool, QueryRequest
+from plangraph.store.query_catalog import load_meta
+from plangraph.store.stores import FORMAT_NAMES, EmbeddedStore, QueryOutput, RemoteStore, Store
 
 ACCEPT_FORMATS = {
     "application/sparql-results+json": "json",
@@ -318,7 +318,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
             if not (based or default_graphs or named_graphs) and isinstance(store, EmbeddedStore):
                 lookup = point_lookup(query)
             if lookup is not None and bounded_degree(store, lookup) <= MAX_DEGREE:
-                # bounded before it runs (plangraph/point.py): answered here, no worker trip
+                # bounded before it runs (plangraph/store/point.py): answered here, no worker trip
                 out = store.query(query, formats, max_rows=settings.max_rows)
             else:
                 out = await query_pool(request).arun(

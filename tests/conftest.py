@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from plangraph.agencies import Registry, load_registry
-from plangraph.catalog import Catalog, load_catalog
-from plangraph.curation import Curations, load_curations
 from plangraph.paths import ProjectPaths
+from plangraph.sources.catalog import Catalog, load_catalog
+from plangraph.sources.curation import Curations, load_curations
+from plangraph.sources.registry import Registry, load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 

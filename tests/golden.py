@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from plangraph.model import Plan, to_jsonable
+from plangraph.sources.model import Plan, to_jsonable
 
 GOLDEN = Path(__file__).parent / "golden"
 

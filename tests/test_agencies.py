@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from plangraph.agencies import Registry, load_registry
-from plangraph.catalog import Catalog
-from plangraph.curation import Curations
 from plangraph.errors import RegistryError
-from plangraph.ingest import parse_document
-from plangraph.model import AgencyMention, SourceSpan
 from plangraph.paths import ProjectPaths
+from plangraph.sources.catalog import Catalog
+from plangraph.sources.curation import Curations
+from plangraph.sources.model import AgencyMention, SourceSpan
+from plangraph.sources.parsers import parse_document
+from plangraph.sources.registry import Registry, load_registry
 
 
 def _mention(text: str, party: str | None = None) -> AgencyMention:

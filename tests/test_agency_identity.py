@@ -14,11 +14,11 @@ import re
 import pytest
 
 from plangraph import ids
-from plangraph.agencies import Registry
-from plangraph.catalog import Catalog
-from plangraph.curation import Curations
-from plangraph.ingest import parse_document
-from plangraph.model import AgencyMention, SourceSpan
+from plangraph.sources.catalog import Catalog
+from plangraph.sources.curation import Curations
+from plangraph.sources.model import AgencyMention, SourceSpan
+from plangraph.sources.parsers import parse_document
+from plangraph.sources.registry import Registry
 
 Form = tuple[str, str | None]  # (mention text as printed, party the context gives)
 

@@ -1,4 +1,4 @@
-"""An agency's profile (plangraph.agency_profile) on the real dataset: commitments grouped by
+"""An agency's profile (plangraph.views.agency_profile) on the real dataset: commitments grouped by
 plan and role, parent, children, leadership and history, all read through SPARQL."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from plangraph.agency_profile import agency_profile, load_profile_queries
 from plangraph.errors import NotFound
 from plangraph.paths import ProjectPaths
-from plangraph.queries import CatalogQuery
-from plangraph.store import EmbeddedStore
+from plangraph.store.query_catalog import CatalogQuery
+from plangraph.store.stores import EmbeddedStore
+from plangraph.views.agency_profile import agency_profile, load_profile_queries
 from tests.server_process import dataset_folder
 
 

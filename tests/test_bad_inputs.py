@@ -24,17 +24,17 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from plangraph.agencies import load_registry, resolve_plan
-from plangraph.build import parse_all
-from plangraph.catalog import load_catalog
+from plangraph.analysis.themes import load_scheme
 from plangraph.cli import main
-from plangraph.curation import load_curations
 from plangraph.errors import PlangraphError
-from plangraph.ingest import parse_document
+from plangraph.graph.build import parse_all
+from plangraph.graph.mapping import ontology_graph
 from plangraph.paths import ProjectPaths
-from plangraph.rdf import ontology_graph
-from plangraph.themes import load_scheme
-from plangraph.validate import load_shapes
+from plangraph.shacl.validate import load_shapes
+from plangraph.sources.catalog import load_catalog
+from plangraph.sources.curation import load_curations
+from plangraph.sources.parsers import parse_document
+from plangraph.sources.registry import load_registry, resolve_plan
 from tests.conftest import ROOT, copy_project
 
 SEED = 20261122
@@ -254,7 +254,7 @@ def test_turtle_parser_failure_names_the_line(tmp_path: Path) -> None:
     """rdflib's parser fails on some inputs with an assert or an IndexError, not a BadSyntax:
     the line is where it stopped (the unterminated string, the end of the input)."""
     from plangraph.errors import SourceError
-    from plangraph.turtle import parse_turtle
+    from plangraph.sources.turtle import parse_turtle
 
     for text, line in [
         ("# a broken file\n\n" + BAD_TURTLE[14] + "\n", 3),  # "x"^^ : IndexError
@@ -291,8 +291,8 @@ def test_collapsed_build_is_not_written(tmp_path: Path) -> None:
     (the last good build stays), unless forced."""
     import json
 
-    from plangraph.build import MANIFEST, BuildResult, check_collapse
     from plangraph.errors import ValidationFailed
+    from plangraph.graph.build import MANIFEST, BuildResult, check_collapse
 
     (tmp_path / MANIFEST).write_text(json.dumps({"triples": 1000}), encoding="utf-8")
     small = BuildResult(None, [], None, {}, {"triples": 499})  # type: ignore[arg-type]

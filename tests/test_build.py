@@ -9,7 +9,8 @@ from rdflib import RDF, Graph, Literal
 from rdflib.namespace import PROV
 
 from plangraph import ids
-from plangraph.build import (
+from plangraph.errors import ValidationFailed
+from plangraph.graph.build import (
     MANIFEST,
     NQUADS,
     TRIG,
@@ -20,11 +21,10 @@ from plangraph.build import (
     serialize_nquads,
     write,
 )
-from plangraph.errors import ValidationFailed
+from plangraph.graph.mapping import to_dataset
 from plangraph.ids import PG
 from plangraph.paths import ProjectPaths
-from plangraph.rdf import to_dataset
-from plangraph.validate import union
+from plangraph.shacl.validate import union
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from plangraph.catalog import DOCUMENT_KINDS, Catalog, load_catalog
 from plangraph.errors import CatalogError, SourceError
 from plangraph.paths import ProjectPaths
+from plangraph.sources.catalog import DOCUMENT_KINDS, Catalog, load_catalog
 
 
 def test_five_documents_with_their_checksums(catalog: Catalog) -> None:

@@ -72,7 +72,7 @@ def test_query_header_not_utf8():
     from _harness import scratch_file
 
     from plangraph.errors import QueryError
-    from plangraph.queries import load_query
+    from plangraph.store.query_catalog import load_query
 
     _target("query_header")
     path = scratch_file("fuzz.rq", b"# title: t\n# question: q\nSELECT \xb8 {}\n")
@@ -84,8 +84,8 @@ def test_query_header_not_utf8():
 def test_curation_line_not_a_number():
     from _harness import scratch_file
 
-    from plangraph.curation import load_curations
     from plangraph.errors import CurationError
+    from plangraph.sources.curation import load_curations
 
     _target("curation")
     entry = b"- {id: a, document: d, lines: [48OO], expect: e, decision: x, reason: r}\n"
@@ -97,8 +97,8 @@ def test_curation_line_not_a_number():
 def test_agencies_parties_not_a_list():
     from _harness import scratch_file
 
-    from plangraph.agencies import load_registry
     from plangraph.errors import RegistryError
+    from plangraph.sources.registry import load_registry
 
     _target("agencies")
     with pytest.raises(RegistryError):
@@ -108,8 +108,8 @@ def test_agencies_parties_not_a_list():
 def test_curation_entry_not_a_mapping():
     from _harness import scratch_file
 
-    from plangraph.curation import load_curations
     from plangraph.errors import CurationError
+    from plangraph.sources.curation import load_curations
 
     _target("curation")
     folder = scratch_file("curation-entry/fuzz.yaml", b"- just a string\n").parent
@@ -120,11 +120,11 @@ def test_curation_entry_not_a_mapping():
 def test_vnm_khm_agencies_continuation_without_a_cell():
     # found by make fuzz-ci: an agencies fragment that continues "the last filled cell" when
     # no agencies cell was filled before it raised StopIteration; now a SourceError
-    from plangraph.catalog import load_catalog
-    from plangraph.curation import load_curations
     from plangraph.errors import SourceError
-    from plangraph.ingest import vnm_khm_jpa
     from plangraph.paths import ProjectPaths
+    from plangraph.sources.catalog import load_catalog
+    from plangraph.sources.curation import load_curations
+    from plangraph.sources.parsers import vnm_khm_jpa
 
     _target("layout_vnm_khm_jpa")
     from _harness import scratch_file
@@ -172,12 +172,12 @@ def test_ci_fuzz_crash_replays(name):
 def _parse(target: str, data: bytes) -> None:
     from _harness import scratch_file
 
-    from plangraph.agencies import load_registry
-    from plangraph.catalog import load_catalog
-    from plangraph.curation import load_curations
+    from plangraph.sources.catalog import load_catalog
+    from plangraph.sources.curation import load_curations
+    from plangraph.sources.registry import load_registry
 
     if target == "sparql_guard":
-        from plangraph.sparql_guard import Guard
+        from plangraph.store.guard import Guard
 
         Guard(frozenset()).check(data.decode("utf-8", errors="replace"))
     elif target == "catalog":

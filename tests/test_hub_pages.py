@@ -1,7 +1,7 @@
 """The hub pages over real HTTP: theme, themes index, party, years, the agency roll-up, the
 plan page's contents and CSV. Every count a page shows is checked against the same count
 asked of the server's own SPARQL endpoint in the test (never a number written here), and
-the roll-up against plangraph.network computed in the test on the same dataset.
+the roll-up against plangraph.network.graph computed in the test on the same dataset.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
-from plangraph import network
-from plangraph.agency_profile import LOAD_ROLES
+from plangraph.network import graph as network
 from plangraph.paths import ProjectPaths
-from plangraph.store import EmbeddedStore
+from plangraph.store.stores import EmbeddedStore
+from plangraph.views.agency_profile import LOAD_ROLES
 from tests.hub_html import Element, parse_html
 from tests.server_process import assert_error, dataset_folder
 

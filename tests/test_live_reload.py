@@ -23,10 +23,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from plangraph import network as nw
-from plangraph.layout import MANIFEST, NQUADS, cache_folder
-from plangraph.paths import ProjectPaths
-from plangraph.store import EmbeddedStore
+from plangraph.network import graph as nw
+from plangraph.paths import MANIFEST, NQUADS, ProjectPaths, cache_folder
+from plangraph.store.stores import EmbeddedStore
 from tests.conftest import ROOT
 from tests.server_process import PROCESSES, running_server
 

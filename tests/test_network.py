@@ -1,4 +1,4 @@
-"""plangraph.network: metrics on small hand-built graphs with known answers, the projections
+"""plangraph.network.graph: metrics on small hand-built graphs with known answers, the projections
 on the real data cross-checked by SPARQL counts through the store, every export read back."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import networkx as nx
 import pytest
 from rdflib import Graph, Literal, Namespace
 
-from plangraph import network as nw
 from plangraph.errors import QueryError
+from plangraph.network import graph as nw
 from plangraph.paths import ProjectPaths
-from plangraph.store import EmbeddedStore
+from plangraph.store.stores import EmbeddedStore
 from tests.server_process import dataset_folder
 
 PG = Namespace("https://w3id.org/plangraph/ontology#")

@@ -119,8 +119,8 @@ def test_owl_imports_and_shapes_graph_are_not_followed(tmp_path: Path) -> None:
     owl:imports or sh:shapesGraph, whatever the target."""
     from rdflib import Graph
 
-    from plangraph.rdf import ontology_graph
-    from plangraph.validate import load_shapes, validate_graph
+    from plangraph.graph.mapping import ontology_graph
+    from plangraph.shacl.validate import load_shapes, validate_graph
 
     with targets(tmp_path) as t:
         before = COUNTER.connections
@@ -155,7 +155,7 @@ def test_remote_store_does_not_follow_jsonld_contexts(tmp_path: Path) -> None:
     """A remote store answering with JSON-LD whose @context is a target (instead of SPARQL
     JSON results or N-Triples): refused as the store's error, the context never fetched."""
     from plangraph.errors import DatasetError
-    from plangraph.store import RemoteStore
+    from plangraph.store.stores import RemoteStore
     from tests.fake_endpoint import canned_endpoint
 
     with targets(tmp_path) as t, canned_endpoint() as fake:

@@ -12,8 +12,8 @@ from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
-from plangraph.agencies import AGENCY_KINDS
-from plangraph.model import ROLES
+from plangraph.sources.model import ROLES
+from plangraph.sources.registry import AGENCY_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_FILE = ROOT / "ontology" / "plangraph.ttl"
@@ -30,7 +30,7 @@ ONTOLOGY = URIRef("https://w3id.org/plangraph/ontology")
 ROLE_SCHEME = ID["role"]
 AGENCY_KIND_SCHEME = ID["agency-kind"]
 
-# The vocabulary the mapping emits (the contract with plangraph/rdf.py).
+# The vocabulary the mapping emits (the contract with plangraph/graph/mapping.py).
 CLASSES = [
     "Agreement",
     "PlanOfAction",
@@ -227,9 +227,7 @@ def test_every_pg_term_the_shapes_use_is_declared(onto: Graph, shapes: Graph) ->
 
 
 def test_every_pg_term_the_mapping_uses_is_declared(onto: Graph) -> None:
-    mapping = ROOT / "plangraph" / "rdf.py"
-    if not mapping.exists():
-        pytest.skip("plangraph/rdf.py not written yet")
+    mapping = ROOT / "plangraph" / "graph" / "mapping.py"
     used = {PG[name] for name in re.findall(r"\bPG\.(\w+)", mapping.read_text(encoding="utf-8"))}
     assert used <= declared(onto), sorted(used - declared(onto))
 
@@ -308,7 +306,7 @@ def test_concept_scheme(
 
 
 def test_change_kinds_of_the_shape_are_the_registry_relations(shapes: Graph) -> None:
-    from plangraph.agencies import HISTORY_RELATIONS
+    from plangraph.sources.registry import HISTORY_RELATIONS
 
     allowed = Collection(shapes, shapes.value(PGSH.OrganizationChangeKindShape, SH["in"]))
     assert [str(v) for v in allowed] == list(HISTORY_RELATIONS)
@@ -362,7 +360,7 @@ def test_theme_alignments_point_to_sdg_targets_and_dac_codes(themes_graph: Graph
 
 
 def test_classifier_covers_exactly_the_themes(themes_graph: Graph) -> None:
-    from plangraph.themes import KEYWORDS, load_scheme
+    from plangraph.analysis.themes import KEYWORDS, load_scheme
 
     scheme = load_scheme(ROOT / "ontology" / "themes.ttl")
     assert set(KEYWORDS) == {s for s, t in scheme.items() if t.pillar is not None}

@@ -1,4 +1,5 @@
-"""Overlap detection (plangraph/overlaps.py, kinds.py, similarity.py, lexicon.py): the
+"""Overlap detection (plangraph/analysis/overlaps/detect.py, kinds.py, similarity.py, lexicon.py):
+the
 clustering on small records (no chaining, never a step beside its own sub-step, two plans at
 least), determinism down to the triples, evidence a reader can check against the texts
 (phrases as printed, agencies by name), and accuracy floors on the labelled test split."""
@@ -13,13 +14,13 @@ import pytest
 from rdflib import Graph
 from scipy import sparse
 
-from plangraph import overlaps
+from plangraph.analysis.overlaps import detect as overlaps
+from plangraph.analysis.overlaps.detect import Item, detect_items
+from plangraph.analysis.overlaps.kinds import cluster, cluster_similarity
+from plangraph.analysis.overlaps.lexicon import Entry, Lexicon, load_lexicon
+from plangraph.analysis.overlaps.similarity import Method
 from plangraph.errors import CurationError
-from plangraph.kinds import cluster, cluster_similarity
-from plangraph.lexicon import Entry, Lexicon, load_lexicon
-from plangraph.overlaps import Item, detect_items
-from plangraph.rdf import overlaps_graph
-from plangraph.similarity import Method
+from plangraph.graph.mapping import overlaps_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))

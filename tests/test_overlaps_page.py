@@ -13,7 +13,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from plangraph.overlaps_read import CSV_COLUMNS, KIND_COLUMNS
+from plangraph.views.overlaps import CSV_COLUMNS, KIND_COLUMNS
 from tests.browser import require_chromium, shot, watched_page
 
 sync_api = require_chromium()

@@ -1,4 +1,4 @@
-"""Point lookups (plangraph/point.py): which queries the server may answer in its own process
+"""Point lookups (plangraph/store/point.py): which queries the server may answer in its own process
 (their cost is bounded before they run), and that those answers are exactly what a worker
 gives for the same question."""
 
@@ -10,8 +10,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from plangraph.point import MAX_DEGREE, RDF_TYPE, PointLookup, bounded_degree, point_lookup
-from plangraph.store import EmbeddedStore
+from plangraph.store.point import MAX_DEGREE, RDF_TYPE, PointLookup, bounded_degree, point_lookup
+from plangraph.store.stores import EmbeddedStore
 
 S = "https://w3id.org/plangraph/id/plan/vnm-khm-2020-2022/activity/1.1.1"
 P = "http://purl.org/dc/terms/description"

@@ -1,6 +1,6 @@
 """What the query page stands on, over real HTTP: /api/queries/{name}/text (a catalog query
 with its values bound, as the catalog API runs it) and /api/labels; and the library under
-them (plangraph.query_page, CatalogQuery.bound_text) on the real dataset."""
+them (plangraph.views.query_page, CatalogQuery.bound_text) on the real dataset."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from plangraph.paths import ProjectPaths
-from plangraph.queries import load_catalog
-from plangraph.query_page import KINDS, PREFIXES, QueryPageData, param_kind
-from plangraph.store import EmbeddedStore
+from plangraph.store.query_catalog import load_catalog
+from plangraph.store.stores import EmbeddedStore
+from plangraph.views.query_page import KINDS, PREFIXES, QueryPageData, param_kind
 from tests.server_process import dataset_folder
 
 ID = "https://w3id.org/plangraph/id/"

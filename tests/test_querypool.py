@@ -11,8 +11,8 @@ import json
 import pytest
 
 from plangraph.errors import QueryTimeout
-from plangraph.querypool import LARGE_RESULT, QueryPool, QueryRequest
-from plangraph.store import ROWS
+from plangraph.store.pool import LARGE_RESULT, QueryPool, QueryRequest
+from plangraph.store.stores import ROWS
 
 from .conftest import ROOT
 

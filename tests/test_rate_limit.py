@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from plangraph.paths import ProjectPaths
-from plangraph.ratelimit import RateLimiter, is_expensive
+from server.ratelimit import RateLimiter, is_expensive
 from tests.server_process import assert_error, running_server
 
 ASK = {"query": "ASK {}"}

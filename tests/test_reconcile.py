@@ -8,11 +8,11 @@ import json
 import httpx
 import pytest
 
-from plangraph.agencies import Registry
 from plangraph.errors import QueryError
 from plangraph.paths import ProjectPaths
-from plangraph.reconcile import Reconciler, similarity
-from plangraph.store import EmbeddedStore
+from plangraph.sources.registry import Registry
+from plangraph.store.stores import EmbeddedStore
+from plangraph.views.reconcile import Reconciler, similarity
 from tests.server_process import assert_error, dataset_folder
 
 # 20 names exactly as the five sources print them (the mention texts of tests/golden/*.json),

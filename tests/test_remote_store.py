@@ -28,11 +28,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from plangraph.build import MANIFEST, NQUADS
 from plangraph.errors import ValidationFailed
-from plangraph.publish import publish, read_dataset
-from plangraph.queries import load_catalog
-from plangraph.store import PUBLICATION_GRAPH, STAGING_PREFIX, EmbeddedStore, RemoteStore
+from plangraph.graph.build import MANIFEST, NQUADS
+from plangraph.store.publish import publish, read_dataset
+from plangraph.store.query_catalog import load_catalog
+from plangraph.store.stores import PUBLICATION_GRAPH, STAGING_PREFIX, EmbeddedStore, RemoteStore
 from tests.server_process import dataset_folder, root_with_graph, running_server
 from tests.virtuoso_server import Virtuoso, available, running_virtuoso
 
@@ -306,7 +306,7 @@ def test_rest_api_and_sparql_over_virtuoso(published: RemoteStore, virtuoso: Vir
 
 
 def test_network_computed_over_virtuoso(published: RemoteStore, embedded: EmbeddedStore) -> None:
-    network = pytest.importorskip("plangraph.network")
+    network = pytest.importorskip("plangraph.network.graph")
     folder = ROOT / "queries" / "network"
     local = network.load(embedded, folder)
     remote = network.load(published, folder)

@@ -1,4 +1,4 @@
-"""The search library (plangraph.search): query syntax, recall against grep on the real
+"""The search library (plangraph.views.search): query syntax, recall against grep on the real
 dataset, facets (exact counts on a small fixture graph, and on the real data: every count
 equals the hits that carry the value), hostile input, the per-build cache.
 
@@ -19,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plangraph.api import GraphApi
 from plangraph.errors import QueryError
-from plangraph.search import build_index, open_index, parse
-from plangraph.search.build import cache_file
-from plangraph.search.index import SearchIndex, Selection
-from plangraph.store import EmbeddedStore, Store
+from plangraph.store.stores import EmbeddedStore, Store
+from plangraph.views.read_model import GraphApi
+from plangraph.views.search import build_index, open_index, parse
+from plangraph.views.search.build import cache_file
+from plangraph.views.search.index import SearchIndex, Selection
 from tests.server_process import dataset_folder
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from plangraph.publish import publish
-from plangraph.search import build_index
-from plangraph.search.index import SearchIndex
-from plangraph.store import EmbeddedStore, RemoteStore
+from plangraph.store.publish import publish
+from plangraph.store.stores import EmbeddedStore, RemoteStore
+from plangraph.views.search import build_index
+from plangraph.views.search.index import SearchIndex
 from tests.server_process import dataset_folder, running_server
 from tests.virtuoso_server import Virtuoso, available, running_virtuoso
 

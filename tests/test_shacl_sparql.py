@@ -1,4 +1,4 @@
-"""The SPARQL engine (plangraph.shacl_sparql) against pyshacl, the reference.
+"""The SPARQL engine (plangraph.shacl.compiled) against pyshacl, the reference.
 
 Both must give the same report, result for result: on the built dataset, on every example
 of tests/shapes/ and on copies of real plans with a few triples deleted or corrupted. No
@@ -14,14 +14,14 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, XSD, Dataset, Graph, Literal, Namespace, URIRef
 
-from plangraph.shacl_sparql import (
+from plangraph.shacl.compiled import (
     UnsupportedShape,
     compile_shapes,
     to_rdflib,
     validate_nquads,
     validate_rdflib,
 )
-from plangraph.validate import Report, load_shapes, union, validate_dataset, validate_graph
+from plangraph.shacl.validate import Report, load_shapes, union, validate_dataset, validate_graph
 
 from .test_shapes import EXAMPLES, EXPECTED, data_graph
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plangraph.errors import QueryError, QueryRefused
-from plangraph.sparql_guard import Guard, query_form
+from plangraph.store.guard import Guard, query_form
 
 OWN = "https://w3id.org/plangraph/graph/registry"
 GUARD = Guard(frozenset({OWN}), max_length=500)

@@ -7,11 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plangraph.build import parse_all
-from plangraph.errors import CurationError
-from plangraph.model import Activity, Plan, Section, SourceSpan
-from plangraph.paths import ProjectPaths
-from plangraph.themes import (
+from plangraph.analysis.themes import (
     Tagging,
     ThemeCurations,
     load_curations,
@@ -21,6 +17,10 @@ from plangraph.themes import (
     tag_plans,
     untagged,
 )
+from plangraph.errors import CurationError
+from plangraph.graph.build import parse_all
+from plangraph.paths import ProjectPaths
+from plangraph.sources.model import Activity, Plan, Section, SourceSpan
 
 SPAN = SourceSpan("doc", 1, 1)
 

@@ -50,7 +50,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from plangraph.build import MANIFEST, NQUADS
+from plangraph.graph.build import MANIFEST, NQUADS
 from plangraph.paths import ProjectPaths
 from tests.server_process import dataset_folder, running_server
 

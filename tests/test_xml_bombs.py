@@ -7,12 +7,13 @@ Where XML can come in, and why none of it is parsed as XML:
 - ``POST /sparql`` (and ``PUT``) with an RDF body (``application/rdf+xml``, ``application/trix``,
   XML results...): the endpoint is read-only and refuses RDF bodies by their Content-Type,
   before reading them as RDF (server/sparql.py). Measured on the real server process.
-- :class:`plangraph.store.RemoteStore`: it asks the remote store for SPARQL JSON results
+- :class:`plangraph.store.stores.RemoteStore`: it asks the remote store for SPARQL JSON results
   (SELECT, ASK, the publication record) and N-Triples (CONSTRUCT, DESCRIBE), and reads
   nothing else; a store answering SPARQL XML results, RDF/XML or TriX is refused with a
   :class:`DatasetError` naming the store. Measured in a subprocess against a loopback
   HTTP server that plays the remote SPARQL endpoint.
-- The ontology, themes and shapes files (plangraph/turtle.py): read as Turtle only, so an XML
+- The ontology, themes and shapes files (plangraph/sources/turtle.py): read as Turtle only, so an
+XML
   document there is a :class:`SourceError` naming the file.
 
 No module of plangraph/ or server/ parses XML or hands RDF/XML or TriX to a parser (checked
@@ -170,7 +171,7 @@ def hwm_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 from plangraph.errors import PlangraphError
-from plangraph.store import RemoteStore
+from plangraph.store.stores import RemoteStore
 
 endpoint, call = sys.argv[1], sys.argv[2]
 store = RemoteStore(endpoint, load=False, timeout=5)
@@ -245,7 +246,7 @@ def test_turtle_file_refuses_bomb(tmp_path: Path, fmt: str, depth: int) -> None:
         "from pathlib import Path\n"
         "from rdflib import Graph\n"
         "from plangraph.errors import SourceError\n"
-        "from plangraph.turtle import parse_turtle\n"
+        "from plangraph.sources.turtle import parse_turtle\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "start = time.monotonic()\n"
         "try:\n"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from plangraph.catalog import Catalog
-from plangraph.curation import Curations
-from plangraph.ingest import parse_document
-from plangraph.model import Plan
+from plangraph.sources.catalog import Catalog
+from plangraph.sources.curation import Curations
+from plangraph.sources.model import Plan
+from plangraph.sources.parsers import parse_document
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 
-from plangraph.catalog import Catalog
-from plangraph.curation import Curations
 from plangraph.errors import SourceError
-from plangraph.ingest import parse_document
-from plangraph.model import Plan
+from plangraph.sources.catalog import Catalog
+from plangraph.sources.curation import Curations
+from plangraph.sources.model import Plan
+from plangraph.sources.parsers import parse_document
 from tests.golden import check_golden
 
 SLUG = "chn-khm-jpa-2017-2019"

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from plangraph.agencies import Registry, resolve_plan
-from plangraph.catalog import Catalog
-from plangraph.curation import Curations
 from plangraph.errors import SourceError
-from plangraph.ingest import parse_document
-from plangraph.model import ROLE_RESOURCING, ROLE_RESPONSIBLE, Activity, Plan
-from plangraph.text import has_khmer
+from plangraph.sources.catalog import Catalog
+from plangraph.sources.curation import Curations
+from plangraph.sources.model import ROLE_RESOURCING, ROLE_RESPONSIBLE, Activity, Plan
+from plangraph.sources.parsers import parse_document
+from plangraph.sources.parsers.text import has_khmer
+from plangraph.sources.registry import Registry, resolve_plan
 from tests.golden import check_golden
 
 SLUG = "khm-npa-2011-2013"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from plangraph.agencies import Registry, resolve_plan
-from plangraph.catalog import Catalog
-from plangraph.curation import Curations
 from plangraph.errors import SourceError
-from plangraph.ingest import parse_document
-from plangraph.model import Plan, Target
+from plangraph.sources.catalog import Catalog
+from plangraph.sources.curation import Curations
+from plangraph.sources.model import Plan, Target
+from plangraph.sources.parsers import parse_document
+from plangraph.sources.registry import Registry, resolve_plan
 from tests.golden import check_golden
 
 SLUG = "khm-tha-meeting-2023-01"
