@@ -89,9 +89,12 @@ build: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/plangraph validate
 
+# ruff (lint, format), the import contracts (pyproject.toml [tool.importlinter]: the stages'
+# layers; the library never imports the server; serving never imports the build)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

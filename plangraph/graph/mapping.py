@@ -11,19 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from plangraph import ids
-from plangraph.analysis.overlaps.detect import Detection
-from plangraph.analysis.themes import Tagging
 from plangraph.ids import ORG, PG
 from plangraph.sources.catalog import Catalog, Document
 from plangraph.sources.curation import Curations
 from plangraph.sources.model import Activity, Commitment, Meeting, Note, Plan, Section, SourceSpan
 from plangraph.sources.registry import HistoryEvent, Registry, SourceRef
 from plangraph.sources.turtle import parse_turtle
+
+if TYPE_CHECKING:  # types only: serving uses this module without the build-time analysis
+    from plangraph.analysis.overlaps.detect import Detection
+    from plangraph.analysis.themes import Tagging
 
 SECTION_CLASSES = {
     "area": PG.Area,
