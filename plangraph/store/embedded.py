@@ -17,21 +17,15 @@ import pyoxigraph as ox
 
 from plangraph.errors import DatasetError, QueryError
 from plangraph.paths import MANIFEST, NQUADS
-from plangraph.store.base import syntax_error
+from plangraph.store.base import Store, syntax_error
 from plangraph.store.bindings import BindingValue, bind_values
 from plangraph.store.guard import has_dataset_clause
-from plangraph.store.results import (
-    RESULT_FORMATS,
-    QueryOutput,
-    ask_body,
-    check_formats,
-    graph_output,
-    pick_format,
-    serialize_solutions,
-)
+from plangraph.store.results import Answer, Solutions
 
 
-class EmbeddedStore:
+class EmbeddedStore(Store):
+    """The built dataset in memory, queried by pyoxigraph."""
+
     def __init__(
         self, store: ox.Store, build_id: str, triples: int, folder: Path | None = None
     ) -> None:
@@ -40,6 +34,7 @@ class EmbeddedStore:
         self.triples = triples
         self.folder = folder
         self._graphs: frozenset[str] | None = None
+        self.extra_graphs: dict[str, bytes] = {}
 
     @classmethod
     def from_folder(cls, folder: Path) -> EmbeddedStore:
@@ -76,96 +71,44 @@ class EmbeddedStore:
             )
         return self._graphs
 
-    def _run(
+    def _answer(
         self,
         sparql: str,
-        bindings: dict[str, BindingValue] | None = None,
+        bindings: dict[str, BindingValue] | None,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
-    ):
+        *,
+        only_select: bool = False,
+    ) -> Answer:
+        """The engine's answer; a trailing VALUES binds ``bindings``. The engine checks the
+        form as it runs: ``only_select`` changes nothing here."""
         if bindings:
             sparql = bind_values(sparql, bindings)
-        kwargs: dict[str, object] = {}
+        defaults: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None
         if default_graphs:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        elif not has_dataset_clause(sparql):  # FROM / FROM NAMED: the query's own dataset
-            kwargs["use_default_graph_as_union"] = True
+            defaults = [ox.NamedNode(g) for g in default_graphs]
+        named: list[ox.NamedNode | ox.BlankNode] | None = None
         if named_graphs:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            named = [ox.NamedNode(g) for g in named_graphs]
+        # FROM / FROM NAMED: the query's own dataset; else the union of the named graphs
+        union = not default_graphs and not has_dataset_clause(sparql)
         try:
-            return self._store.query(sparql, **kwargs)
+            result = self._store.query(
+                sparql,
+                use_default_graph_as_union=union,
+                default_graph=defaults,
+                named_graphs=named,
+            )
         except SyntaxError as exc:
             raise syntax_error(exc, sparql) from None
         except ValueError as exc:
             raise QueryError(f"bad graph IRI: {exc}", param="default-graph-uri") from None
-
-    def query(
-        self,
-        sparql: str,
-        fmt: str | Sequence[str] | None = None,
-        *,
-        bindings: dict[str, BindingValue] | None = None,
-        default_graphs: Sequence[str] = (),
-        named_graphs: Sequence[str] = (),
-        max_rows: int | None = None,
-    ) -> QueryOutput:
-        """Run a read-only query and serialise its result (SELECT/ASK or graph).
-
-        ``fmt`` is a format name or a list of them in order of preference (see
-        :data:`FORMAT_NAMES`); the first that applies to the result kind wins, else SPARQL
-        JSON / Turtle. At most ``max_rows`` rows (or triples) are serialised.
-        """
-        formats = check_formats(fmt)
-        result = self._run(sparql, bindings, default_graphs, named_graphs)
-        limit = max_rows if max_rows is not None else -1
         if isinstance(result, ox.QueryBoolean):
-            name = pick_format("ask", formats)
-            return QueryOutput(
-                "ask", ask_body(bool(result), name), RESULT_FORMATS[name][1], count=1
-            )
+            return bool(result)
         if isinstance(result, ox.QuerySolutions):
-            name = pick_format("select", formats)
             variables = [v.value for v in result.variables]
-            rows: list[list[object]] = []
-            truncated = False
-            for solution in result:
-                if len(rows) == limit:
-                    truncated = True
-                    break
-                rows.append([solution[v] for v in variables])
-            body = serialize_solutions(variables, rows, name)
-            return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
-        triples: list[ox.Triple] = []
-        truncated = False
-        for triple in result:
-            if len(triples) == limit:
-                truncated = True
-                break
-            triples.append(triple)
-        return graph_output(triples, formats, truncated)
-
-    def select(
-        self, sparql: str, bindings: dict[str, BindingValue] | None = None
-    ) -> list[dict[str, str]]:
-        """SELECT rows as plain dicts of variable -> lexical value (unbound left out).
-
-        ``bindings`` pre-binds variables (an ``https://`` string binds an IRI, any other
-        string a plain literal, an int an integer, :class:`Iri` / :class:`TypedLiteral`
-        exactly that): values are never pasted into the text.
-        """
-        result = self._run(sparql, bindings)
-        if not isinstance(result, ox.QuerySolutions):
-            raise QueryError("not a SELECT query", param="query")
-        names = [v.value for v in result.variables]
-        rows = []
-        for solution in result:
-            row = {}
-            for name in names:
-                term = solution[name]
-                if term is not None:
-                    row[name] = term.value
-            rows.append(row)
-        return rows
+            return Solutions(variables, ([s[v] for v in variables] for s in result))
+        return result
 
     # -- extra named graphs (network metrics), added after loading -------------------------
 
@@ -177,8 +120,6 @@ class EmbeddedStore:
         if any(g == graph for g in self._store.named_graphs()):
             return False
         self._store.load(nquads_or_ntriples, ox.RdfFormat.N_QUADS, to_graph=graph)
-        extras = getattr(self, "extra_graphs", {})
-        extras[name] = nquads_or_ntriples
-        self.extra_graphs = extras
+        self.extra_graphs[name] = nquads_or_ntriples
         self._graphs = None
         return True

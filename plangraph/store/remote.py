@@ -15,18 +15,10 @@ from SPARQLWrapper import BASIC, DIGEST, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from plangraph.errors import DatasetError, QueryError, QueryTimeout
-from plangraph.store.base import syntax_error
+from plangraph.store.base import Store, syntax_error
 from plangraph.store.bindings import XSD, BindingValue, bind_values
 from plangraph.store.guard import has_dataset_clause, query_form
-from plangraph.store.results import (
-    RESULT_FORMATS,
-    QueryOutput,
-    ask_body,
-    check_formats,
-    graph_output,
-    pick_format,
-    serialize_solutions,
-)
+from plangraph.store.results import RESULT_FORMATS, Answer, Solutions
 
 # The publication record a remote store holds (written by plangraph.store.publish): which build is
 # live and which graphs it has, with their triple counts. Readers query exactly those graphs.
@@ -61,7 +53,7 @@ MAX_RESPONSE_HEADERS = 100_000
 MAX_REMOTE_ANSWER = 256 * 1024 * 1024
 
 
-class RemoteStore:
+class RemoteStore(Store):
     """A SPARQL 1.1 server (Virtuoso, Fuseki, GraphDB, Oxigraph server, QLever) read through
     SPARQLWrapper: the same :meth:`query` / :meth:`select` as :class:`EmbeddedStore`.
 
@@ -93,6 +85,7 @@ class RemoteStore:
         self.build_id = ""
         self.triples = 0
         self.graph_counts: dict[str, int] = {}
+        self.extra_graphs: dict[str, bytes] = {}  # computed graphs are not added (add_graph)
         # Virtuoso echoes one X-SPARQL-default-graph header per graph of the dataset; a corpus
         # of hundreds of source documents would pass the standard library's limit of 100
         # response headers (urllib, under SPARQLWrapper). Raise it for this process.
@@ -218,30 +211,28 @@ class RemoteStore:
             file=self.endpoint,
         )
 
-    def _results(self, body: bytes) -> dict:
+    def _results(self, body: bytes) -> bool | Solutions:
         try:
             doc = json.loads(body)
         except (ValueError, RecursionError):
             raise self._unexpected(body, "SPARQL JSON results") from None
         results = doc.get("results") if isinstance(doc, dict) else None
+        rows = results.get("bindings") if isinstance(results, dict) else None
         if not isinstance(doc, dict) or not (
-            isinstance(doc.get("boolean"), bool)
-            or (isinstance(results, dict) and isinstance(results.get("bindings"), list))
+            isinstance(doc.get("boolean"), bool) or isinstance(rows, list)
         ):
             raise self._unexpected(body, "SPARQL JSON results")
         if "boolean" in doc:
-            return doc
+            return bool(doc["boolean"])
         head = doc.get("head", {})
         variables = head.get("vars", []) if isinstance(head, dict) else None
         if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
             raise self._unexpected(body, "SPARQL JSON results (a head with a vars list)")
         try:
-            doc["results"]["bindings"] = [
-                {str(k): _from_json_term(v) for k, v in b.items()} for b in results["bindings"]
-            ]
+            bound = [{str(k): _from_json_term(v) for k, v in b.items()} for b in rows or ()]
         except (AttributeError, TypeError, ValueError) as exc:  # not a dict; not an IRI
             raise self._unexpected(body, "SPARQL JSON results", exc) from None
-        return doc
+        return Solutions(variables, [[b.get(v) for v in variables] for b in bound])
 
     def _select_raw(
         self,
@@ -250,10 +241,14 @@ class RemoteStore:
         named_graphs: Sequence[str] = (),
         dataset: bool = True,
     ) -> list[dict[str, str]]:
-        doc = self._results(
-            self._send(sparql, RESULT_FORMATS["json"][1], default_graphs, named_graphs, dataset)
-        )
-        return [{k: term.value for k, term in b.items()} for b in doc["results"]["bindings"]]
+        """SELECT rows (as :meth:`select`) of the query as written: no parameters, no
+        syntax check here; ``dataset=False`` sends it without the published graphs (for
+        the publication record and a publish's staging graphs)."""
+        body = self._send(sparql, RESULT_FORMATS["json"][1], default_graphs, named_graphs, dataset)
+        answer = self._results(body)
+        if not isinstance(answer, Solutions):
+            raise self._unexpected(body, "SPARQL JSON results with bindings")
+        return answer.records()
 
     def _prepare(self, sparql: str, bindings: dict[str, BindingValue] | None) -> str:
         if bindings:
@@ -269,55 +264,29 @@ class RemoteStore:
             raise syntax_error(exc, sparql) from None
         return sparql
 
-    def query(
+    def _answer(
         self,
         sparql: str,
-        fmt: str | Sequence[str] | None = None,
-        *,
-        bindings: dict[str, BindingValue] | None = None,
+        bindings: dict[str, BindingValue] | None,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
-        max_rows: int | None = None,
-    ) -> QueryOutput:
-        """As :meth:`EmbeddedStore.query`, on the remote store."""
-        formats = check_formats(fmt)
+        *,
+        only_select: bool = False,
+    ) -> Answer:
+        """The server's answer, parsed. The query is bound and parsed here first, so a
+        malformed one (or, with ``only_select``, one of another form) is never sent."""
         sparql = self._prepare(sparql, bindings)
         form = query_form(sparql) or "select"
-        limit = max_rows if max_rows is not None else -1
+        if only_select and form != "select":
+            raise QueryError("not a SELECT query", param="query")
         if form in ("select", "ask"):
             body = self._send(sparql, RESULT_FORMATS["json"][1], default_graphs, named_graphs)
-            doc = self._results(body)
-            if "boolean" in doc:
-                name = pick_format("ask", formats)
-                value = bool(doc["boolean"])
-                return QueryOutput("ask", ask_body(value, name), RESULT_FORMATS[name][1], count=1)
-            name = pick_format("select", formats)
-            variables = list(doc.get("head", {}).get("vars", []))
-            bound = doc["results"]["bindings"]
-            truncated = 0 <= limit < len(bound)
-            if truncated:
-                bound = bound[:limit]
-            rows: list[list[object]] = [[b.get(v) for v in variables] for b in bound]
-            body = serialize_solutions(variables, rows, name)
-            return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
+            return self._results(body)
         body = self._send(sparql, "application/n-triples", default_graphs, named_graphs)
         try:
-            triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+            return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
         except (SyntaxError, ValueError) as exc:
             raise self._unexpected(body, "N-Triples", exc) from None
-        truncated = 0 <= limit < len(triples)
-        if truncated:
-            triples = triples[:limit]
-        return graph_output(triples, formats, truncated)
-
-    def select(
-        self, sparql: str, bindings: dict[str, BindingValue] | None = None
-    ) -> list[dict[str, str]]:
-        """As :meth:`EmbeddedStore.select`, on the remote store."""
-        sparql = self._prepare(sparql, bindings)
-        if (query_form(sparql) or "select") != "select":
-            raise QueryError("not a SELECT query", param="query")
-        return self._select_raw(sparql)
 
     def add_graph(self, name: str, nquads_or_ntriples: bytes) -> bool:
         """Computed graphs (the network metrics) are not written to a remote store, which

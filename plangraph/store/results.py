@@ -63,6 +63,29 @@ FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
 }
 
 
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+@dataclass(frozen=True)
+class Solutions:
+    """A SELECT answer: its variables and its rows (a term or None per variable), which may
+    be read lazily (the embedded engine's iterator: reading stops at the row cap)."""
+
+    variables: list[str]
+    rows: Iterable[Sequence[Term | None]]
+
+    def records(self) -> list[dict[str, str]]:
+        """Every row as a dict of variable -> lexical value (unbound variables left out)."""
+        return [
+            {v: lexical(t) for v, t in zip(self.variables, row, strict=True) if t is not None}
+            for row in self.rows
+        ]
+
+
+# A store's answer to a query: ASK a boolean, SELECT solutions, CONSTRUCT / DESCRIBE triples.
+Answer = bool | Solutions | Iterable[ox.Triple]
+
+
 @dataclass
 class QueryOutput:
     kind: str  # "select", "ask", "graph"
@@ -72,15 +95,20 @@ class QueryOutput:
     count: int | None = None  # rows (SELECT) or triples (graph) in the body
 
 
-def pick_format(kind: str, formats: Sequence[str]) -> str:
+def lexical(term: Term) -> str:
+    """A term's lexical value (an IRI, a blank node's label, a literal's text)."""
+    return str(term) if isinstance(term, ox.Triple) else term.value
+
+
+def _pick_format(kind: str, formats: Sequence[str]) -> str:
     """The first requested format name that applies to the result kind, else the default."""
     slot = 1 if kind == "graph" else 0
     for name in formats:
         if name == ROWS and kind == "select":
             return ROWS
-        choice = FORMAT_NAMES.get(name)
-        if choice is not None and choice[slot] is not None:
-            return choice[slot]  # type: ignore[return-value]
+        picked = FORMAT_NAMES.get(name, (None, None))[slot]
+        if picked is not None:
+            return picked
     return "turtle" if kind == "graph" else "json"
 
 
@@ -135,17 +163,10 @@ def _csv_value(term: object) -> str:
     return str(term)
 
 
-def serialize_solutions(variables: list[str], rows: list[list[object]], fmt: str) -> bytes:
+def serialize_solutions(variables: list[str], rows: list[list[Term | None]], fmt: str) -> bytes:
     """SPARQL 1.1 results (JSON, XML, CSV, TSV) of the given rows, or :data:`ROWS`."""
     if fmt == ROWS:
-        plain = [
-            {
-                v: t.value if hasattr(t, "value") else str(t)
-                for v, t in zip(variables, row, strict=True)
-                if t is not None
-            }
-            for row in rows
-        ]
+        plain = Solutions(variables, rows).records()
         return json.dumps({"columns": variables, "rows": plain}, ensure_ascii=False).encode()
     if fmt == "json":
         bindings = [
@@ -162,7 +183,7 @@ def serialize_solutions(variables: list[str], rows: list[list[object]], fmt: str
         ]
         for row in rows:
             cells = "".join(
-                f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"  # type: ignore[arg-type]
+                f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
                 for v, t in zip(variables, row, strict=True)
                 if t is not None
             )
@@ -183,7 +204,7 @@ def serialize_solutions(variables: list[str], rows: list[list[object]], fmt: str
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def ask_body(value: bool, fmt: str) -> bytes:
+def _ask_body(value: bool, fmt: str) -> bytes:
     if fmt == "json":
         return json.dumps({"head": {}, "boolean": value}).encode("utf-8")
     if fmt == "xml":
@@ -205,11 +226,41 @@ def check_formats(fmt: str | Sequence[str] | None) -> list[str]:
     return formats
 
 
-def graph_output(triples: list[ox.Triple], formats: list[str], truncated: bool) -> QueryOutput:
-    name = pick_format("graph", formats)
+def answer_output(answer: Answer, formats: Sequence[str], max_rows: int | None) -> QueryOutput:
+    """The answer serialised in the first of ``formats`` that applies to its kind (else
+    SPARQL JSON / Turtle), with at most ``max_rows`` rows or triples: what every store's
+    :meth:`~plangraph.store.base.Store.query` returns."""
+    limit = max_rows if max_rows is not None else -1
+    if isinstance(answer, bool):
+        name = _pick_format("ask", formats)
+        return QueryOutput("ask", _ask_body(answer, name), RESULT_FORMATS[name][1], count=1)
+    if isinstance(answer, Solutions):
+        name = _pick_format("select", formats)
+        rows: list[list[Term | None]] = []
+        truncated = False
+        for row in answer.rows:
+            if len(rows) == limit:
+                truncated = True
+                break
+            rows.append(list(row))
+        body = serialize_solutions(answer.variables, rows, name)
+        return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
+    triples: list[ox.Triple] = []
+    truncated = False
+    for triple in answer:
+        if len(triples) == limit:
+            truncated = True
+            break
+        triples.append(triple)
+    return _graph_output(triples, formats, truncated)
+
+
+def _graph_output(triples: list[ox.Triple], formats: Sequence[str], truncated: bool) -> QueryOutput:
+    name = _pick_format("graph", formats)
     rdf_format, media = GRAPH_FORMATS[name]
-    items: Iterable[ox.Triple | ox.Quad] = triples
     if rdf_format.supports_datasets:
-        items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-    body = ox.serialize(items, format=rdf_format) or b""
-    return QueryOutput("graph", body, media, truncated, len(triples))
+        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+        body = ox.serialize(quads, format=rdf_format)
+    else:
+        body = ox.serialize(triples, format=rdf_format)
+    return QueryOutput("graph", body or b"", media, truncated, len(triples))
