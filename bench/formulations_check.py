@@ -11,7 +11,7 @@ parameters have defaults are checked with the defaults only: run unbound, as sam
 some are very slow).
 
 Then each query and its variants are timed in-process on pyoxigraph (the corpus loaded from
-its N-Quads, queried with the union default graph as plangraph/store/stores.py does): runs are
+its N-Quads, queried with the union default graph as plangraph/store/embedded.py does): runs are
 interleaved (catalog, variant 1, variant 2, ... then again, the order rotated each round)
 and the median is reported with the ratio catalog/variant (>1: the variant is faster).
 Times are the CPU time of the querying thread by default (``--clock wall``: elapsed time):
@@ -49,8 +49,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import pyoxigraph as ox  # noqa: E402
 
+from plangraph.store.bindings import bind_values  # noqa: E402
 from plangraph.store.query_catalog import CatalogQuery, load_catalog  # noqa: E402
-from plangraph.store.stores import bind_values  # noqa: E402
 
 FORMULATIONS = ROOT / "bench" / "formulations"
 _CONCAT = re.compile(

@@ -170,7 +170,8 @@ def _engine_child(conn, engine: str, nq: str, queries: list, runs: int, budget: 
     if engine == "pyoxigraph":
         import pyoxigraph as ox
 
-        from plangraph.store.stores import ROWS, EmbeddedStore
+        from plangraph.store.embedded import EmbeddedStore
+        from plangraph.store.results import ROWS
 
         st = ox.Store()
         st.load(Path(nq).read_bytes(), ox.RdfFormat.N_QUADS)
@@ -280,7 +281,7 @@ def _build_disk_store(conn, nq: str, path: str) -> None:
 def _analysis_child(conn, folder: str) -> None:
     from plangraph.analysis.overlaps.detect import detect_items, lexicon_for
     from plangraph.network import graph as nw
-    from plangraph.store.stores import EmbeddedStore
+    from plangraph.store.embedded import EmbeddedStore
 
     store = EmbeddedStore.from_folder(Path(folder))
     t = time.perf_counter()
@@ -631,8 +632,8 @@ def shacl_section(paths: Any, runs: int) -> dict[str, Any]:
 
 def catalog_queries() -> list[tuple[str, str, bool]]:
     """(name, text with default parameters bound, is an aggregate) for every catalog query."""
+    from plangraph.store.bindings import bind_values
     from plangraph.store.query_catalog import load_catalog
-    from plangraph.store.stores import bind_values
 
     out = []
     for name, q in load_catalog(ROOT / "queries").items():
@@ -644,8 +645,8 @@ def catalog_queries() -> list[tuple[str, str, bool]]:
 
 def formulation_queries() -> list[tuple[str, str]]:
     """bench/formulations/{query}--{variant}.rq: other formulations of a catalog query."""
+    from plangraph.store.bindings import bind_values
     from plangraph.store.query_catalog import load_catalog
-    from plangraph.store.stores import bind_values
 
     catalog = load_catalog(ROOT / "queries")
     out = []
@@ -914,7 +915,8 @@ def interleaved(client, url: str, folder: Path, queries, runs: int):
     compare a fresh engine process with a server measured minutes later."""
     import pyoxigraph as ox
 
-    from plangraph.store.stores import ROWS, EmbeddedStore
+    from plangraph.store.embedded import EmbeddedStore
+    from plangraph.store.results import ROWS
 
     nq = folder / "plangraph.nq"
     st = ox.Store()
@@ -996,8 +998,8 @@ def formulations(corpora, names, runs, budget) -> dict[str, Any]:
     variants = formulation_queries()
     if not variants:
         return {}
+    from plangraph.store.bindings import bind_values
     from plangraph.store.query_catalog import load_catalog
-    from plangraph.store.stores import bind_values
 
     catalog = load_catalog(ROOT / "queries")
     bases = sorted({v.split("--")[0] for v, _ in variants})

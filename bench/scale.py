@@ -35,9 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from plangraph.store.embedded import EmbeddedStore  # noqa: E402
 from plangraph.store.publish import publish  # noqa: E402
 from plangraph.store.query_catalog import load_catalog  # noqa: E402
-from plangraph.store.stores import EmbeddedStore, RemoteStore  # noqa: E402
+from plangraph.store.remote import RemoteStore  # noqa: E402
 from tests.virtuoso_server import running_virtuoso  # noqa: E402
 
 ID = "https://w3id.org/plangraph/id/"

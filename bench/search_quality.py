@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plangraph.store.stores import EmbeddedStore  # noqa: E402
+from plangraph.store.embedded import EmbeddedStore  # noqa: E402
 from plangraph.views.search import build_index  # noqa: E402
 from plangraph.views.search.build import build_database, read_graph  # noqa: E402
 from tests.test_search import RECALL_QUERIES, grep_steps, step_texts  # noqa: E402

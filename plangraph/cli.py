@@ -72,7 +72,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from plangraph.settings import SERVE_RATE_DEFAULTS
-    from plangraph.store.stores import open_store
+    from plangraph.store.open_store import open_store
     from server.app import create_app
     from server.limits import make_limiter
     from server.live import Build, LiveApp
@@ -116,7 +116,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _query(args: argparse.Namespace, settings: Settings) -> int:
-    from plangraph.store.stores import EmbeddedStore
+    from plangraph.store.embedded import EmbeddedStore
 
     text = sys.stdin.read() if args.query == "-" else args.query
     store = EmbeddedStore.from_folder(settings.paths.graph)
@@ -130,7 +130,7 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
 def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from plangraph.store.stores import EmbeddedStore
+    from plangraph.store.embedded import EmbeddedStore
     from plangraph.views.overlaps import OverlapReader, overlaps_csv
 
     store = EmbeddedStore.from_folder(settings.paths.graph)
@@ -152,7 +152,7 @@ def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
 
 def _network(args: argparse.Namespace, settings: Settings) -> int:
     from plangraph.network import graph as nw
-    from plangraph.store.stores import EmbeddedStore
+    from plangraph.store.embedded import EmbeddedStore
 
     store = EmbeddedStore.from_folder(settings.paths.graph)
     data = nw.load(store, settings.paths.queries / "network")

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import QueryError
 from plangraph.settings import Settings
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.views.read_model import (
     ACTIVITY_COLUMNS,
     AGENCY_COLUMNS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 
 from plangraph.settings import Settings
-from plangraph.store.stores import Store
+from plangraph.store.base import Store
 from server import (
     api,
     catalog_api,

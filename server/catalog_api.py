@@ -26,8 +26,10 @@ from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.query_catalog import load_catalog, load_meta
-from plangraph.store.stores import ROWS, EmbeddedStore, RemoteStore
+from plangraph.store.remote import RemoteStore
+from plangraph.store.results import ROWS
 from server.sparql import CORS, ERROR_CONTENT, error_response, output_response, requested_formats
 
 RDFLIB_FORMATS = {

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
-from plangraph.store.stores import Store
+from plangraph.store.base import Store
 from plangraph.views.query_page import query_page_data
 from server.sparql import CORS, ERROR_CONTENT, error_response, preflight
 

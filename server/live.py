@@ -43,7 +43,8 @@ import anyio.to_thread
 from plangraph.errors import DatasetError, PlangraphError
 from plangraph.paths import MANIFEST, NQUADS, TRIG
 from plangraph.settings import Settings
-from plangraph.store.stores import EmbeddedStore, Store
+from plangraph.store.base import Store
+from plangraph.store.embedded import EmbeddedStore
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

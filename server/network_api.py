@@ -19,7 +19,7 @@ from plangraph.errors import QueryError
 from plangraph.network import graph as nw
 from plangraph.paths import cache_folder
 from plangraph.settings import Settings
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 
 # the network rows of each store, read on first use; an old build's store (after a reload,
 # server/live.py) is forgotten with it

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from plangraph.settings import Settings
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 from server import pages
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import QueryError
 from plangraph.settings import Settings
-from plangraph.store.stores import Store
+from plangraph.store.base import Store
 from plangraph.views.overlaps import OverlapReader, overlaps_csv, overlaps_xlsx
 
 # one reader per store, forgotten with it (a reloaded build's store goes, and its reader)

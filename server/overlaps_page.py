@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from plangraph.errors import QueryError
 from plangraph.settings import Settings
-from plangraph.store.stores import Store
+from plangraph.store.base import Store
 from plangraph.views.overlaps import side_by_side
 from server.overlaps_api import reader
 from server.pages import render

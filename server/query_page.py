@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse
 
 from plangraph import ids
 from plangraph.settings import Settings
+from plangraph.store.base import Store
 from plangraph.store.query_catalog import load_catalog
-from plangraph.store.stores import Store
 from plangraph.views.query_page import PREFIXES, examples_json, query_page_data
 from server.pages import render
 

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.views.reconcile import Reconciler
 from server.sparql import CORS, ERROR_CONTENT, preflight
 

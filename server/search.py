@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.paths import cache_folder
 from plangraph.settings import Settings
-from plangraph.store.stores import Store
+from plangraph.store.base import Store
 from plangraph.views.search import FACETS, Result, SearchIndex, Selection, open_index, to_csv
 from plangraph.views.search.index import DEFAULT_LIMIT, MAX_LIMIT, MAX_VALUES
 from plangraph.views.search.query import MAX_LENGTH

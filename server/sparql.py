@@ -20,11 +20,14 @@ from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError, QueryRefused
 from plangraph.settings import Settings
+from plangraph.store.base import Store
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.guard import Guard, tokens
 from plangraph.store.point import MAX_DEGREE, bounded_degree, point_lookup
 from plangraph.store.pool import DirectRunner, QueryPool, QueryRequest
 from plangraph.store.query_catalog import load_meta
-from plangraph.store.stores import FORMAT_NAMES, EmbeddedStore, QueryOutput, RemoteStore, Store
+from plangraph.store.remote import RemoteStore
+from plangraph.store.results import FORMAT_NAMES, QueryOutput
 
 ACCEPT_FORMATS = {
     "application/sparql-results+json": "json",

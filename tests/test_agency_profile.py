@@ -9,8 +9,8 @@ import pytest
 
 from plangraph.errors import NotFound
 from plangraph.paths import ProjectPaths
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.query_catalog import CatalogQuery
-from plangraph.store.stores import EmbeddedStore
 from plangraph.views.agency_profile import agency_profile, load_profile_queries
 from tests.server_process import dataset_folder
 

@@ -20,7 +20,7 @@ from rdflib.namespace import SKOS
 
 from plangraph.network import graph as network
 from plangraph.paths import ProjectPaths
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.views.agency_profile import LOAD_ROLES
 from tests.hub_html import Element, parse_html
 from tests.server_process import assert_error, dataset_folder

@@ -16,7 +16,7 @@ import pytest
 
 from plangraph.network import graph as network
 from plangraph.paths import ProjectPaths
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 from tests.browser import require_chromium, shot, watched_page
 from tests.server_process import dataset_folder
 

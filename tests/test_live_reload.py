@@ -25,7 +25,7 @@ import pytest
 
 from plangraph.network import graph as nw
 from plangraph.paths import MANIFEST, NQUADS, ProjectPaths, cache_folder
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 from tests.conftest import ROOT
 from tests.server_process import PROCESSES, running_server
 

@@ -16,7 +16,7 @@ from rdflib import Graph, Literal, Namespace
 from plangraph.errors import QueryError
 from plangraph.network import graph as nw
 from plangraph.paths import ProjectPaths
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 from tests.server_process import dataset_folder
 
 PG = Namespace("https://w3id.org/plangraph/ontology#")

@@ -155,7 +155,7 @@ def test_remote_store_does_not_follow_jsonld_contexts(tmp_path: Path) -> None:
     """A remote store answering with JSON-LD whose @context is a target (instead of SPARQL
     JSON results or N-Triples): refused as the store's error, the context never fetched."""
     from plangraph.errors import DatasetError
-    from plangraph.store.stores import RemoteStore
+    from plangraph.store.remote import RemoteStore
     from tests.fake_endpoint import canned_endpoint
 
     with targets(tmp_path) as t, canned_endpoint() as fake:

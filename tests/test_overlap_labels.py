@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from plangraph.paths import ProjectPaths
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 from tests.server_process import dataset_folder
 
 HERE = Path(__file__).parent / "data" / "overlaps"

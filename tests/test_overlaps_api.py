@@ -115,7 +115,7 @@ def test_a_reader_goes_with_its_store(paths) -> None:
     import weakref
 
     from plangraph.settings import Settings
-    from plangraph.store.stores import EmbeddedStore
+    from plangraph.store.embedded import EmbeddedStore
     from server.overlaps_api import _READERS, reader
 
     store = EmbeddedStore.from_folder(paths.graph)

@@ -10,8 +10,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.point import MAX_DEGREE, RDF_TYPE, PointLookup, bounded_degree, point_lookup
-from plangraph.store.stores import EmbeddedStore
 
 S = "https://w3id.org/plangraph/id/plan/vnm-khm-2020-2022/activity/1.1.1"
 P = "http://purl.org/dc/terms/description"

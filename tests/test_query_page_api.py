@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from plangraph.paths import ProjectPaths
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.query_catalog import load_catalog
-from plangraph.store.stores import EmbeddedStore
 from plangraph.views.query_page import KINDS, PREFIXES, QueryPageData, param_kind
 from tests.server_process import dataset_folder
 

@@ -12,7 +12,7 @@ import pytest
 
 from plangraph.errors import QueryTimeout
 from plangraph.store.pool import LARGE_RESULT, QueryPool, QueryRequest
-from plangraph.store.stores import ROWS
+from plangraph.store.results import ROWS
 
 from .conftest import ROOT
 

@@ -11,7 +11,7 @@ import pytest
 from plangraph.errors import QueryError
 from plangraph.paths import ProjectPaths
 from plangraph.sources.registry import Registry
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.views.reconcile import Reconciler, similarity
 from tests.server_process import assert_error, dataset_folder
 

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-import plangraph.store.stores as store_module
+import plangraph.store.remote as store_module
 from plangraph.errors import DatasetError
-from plangraph.store.stores import RemoteStore
+from plangraph.store.remote import RemoteStore
 from tests.fake_endpoint import canned_endpoint
 
 ROW = {"s": {"type": "uri", "value": "http://example.org/a"}}

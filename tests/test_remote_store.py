@@ -30,9 +30,10 @@ import pytest
 
 from plangraph.errors import ValidationFailed
 from plangraph.graph.build import MANIFEST, NQUADS
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.publish import publish, read_dataset
 from plangraph.store.query_catalog import load_catalog
-from plangraph.store.stores import PUBLICATION_GRAPH, STAGING_PREFIX, EmbeddedStore, RemoteStore
+from plangraph.store.remote import PUBLICATION_GRAPH, STAGING_PREFIX, RemoteStore
 from tests.server_process import dataset_folder, root_with_graph, running_server
 from tests.virtuoso_server import Virtuoso, available, running_virtuoso
 

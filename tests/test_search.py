@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plangraph.errors import QueryError
-from plangraph.store.stores import EmbeddedStore, Store
+from plangraph.store.base import Store
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.views.read_model import GraphApi
 from plangraph.views.search import build_index, open_index, parse
 from plangraph.views.search.build import cache_file

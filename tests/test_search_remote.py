@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.publish import publish
-from plangraph.store.stores import EmbeddedStore, RemoteStore
+from plangraph.store.remote import RemoteStore
 from plangraph.views.search import build_index
 from plangraph.views.search.index import SearchIndex
 from tests.server_process import dataset_folder, running_server

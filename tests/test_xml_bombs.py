@@ -7,7 +7,7 @@ Where XML can come in, and why none of it is parsed as XML:
 - ``POST /sparql`` (and ``PUT``) with an RDF body (``application/rdf+xml``, ``application/trix``,
   XML results...): the endpoint is read-only and refuses RDF bodies by their Content-Type,
   before reading them as RDF (server/sparql.py). Measured on the real server process.
-- :class:`plangraph.store.stores.RemoteStore`: it asks the remote store for SPARQL JSON results
+- :class:`plangraph.store.remote.RemoteStore`: it asks the remote store for SPARQL JSON results
   (SELECT, ASK, the publication record) and N-Triples (CONSTRUCT, DESCRIBE), and reads
   nothing else; a store answering SPARQL XML results, RDF/XML or TriX is refused with a
   :class:`DatasetError` naming the store. Measured in a subprocess against a loopback
@@ -171,7 +171,7 @@ def hwm_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 from plangraph.errors import PlangraphError
-from plangraph.store.stores import RemoteStore
+from plangraph.store.remote import RemoteStore
 
 endpoint, call = sys.argv[1], sys.argv[2]
 store = RemoteStore(endpoint, load=False, timeout=5)

@@ -66,8 +66,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plangraph.errors import QueryError
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.query_catalog import load_catalog
-from plangraph.store.stores import EmbeddedStore
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.guard import Token, tokens
-from plangraph.store.stores import EmbeddedStore
 
 _MODIFIERS = re.compile(
     r"\s*(?:LIMIT\s+\d{1,9}\s*)?(?:OFFSET\s+\d{1,9}\s*)?|\s*OFFSET\s+\d{1,9}\s+LIMIT\s+\d{1,9}\s*",

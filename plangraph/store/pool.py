@@ -2,7 +2,7 @@
 
 pyoxigraph cannot interrupt a running query from another Python thread, so a query that
 must be stoppable runs in a worker process: each worker opens the dataset once (an
-:class:`~plangraph.store.stores.EmbeddedStore` of its own), receives a query over a pipe and sends
+:class:`~plangraph.store.embedded.EmbeddedStore` of its own), receives a query over a pipe and sends
 back the serialised result. When the time limit passes, the worker is killed (SIGKILL),
 which frees its CPU at once, and a fresh worker is started in the background; the request
 gets :class:`~plangraph.errors.QueryTimeout`. Other requests keep being served by the other
@@ -36,7 +36,10 @@ from pathlib import Path
 import anyio.to_thread
 
 from plangraph.errors import DatasetError, PlangraphError, QueryBusy, QueryTimeout
-from plangraph.store.stores import BindingValue, EmbeddedStore, QueryOutput, RemoteStore
+from plangraph.store.bindings import BindingValue
+from plangraph.store.embedded import EmbeddedStore
+from plangraph.store.remote import RemoteStore
+from plangraph.store.results import QueryOutput
 
 
 @dataclass(frozen=True)
@@ -437,7 +440,7 @@ class QueryPool:
 
 
 class DirectRunner:
-    """The pool's interface over a :class:`~plangraph.store.stores.RemoteStore`: no worker
+    """The pool's interface over a :class:`~plangraph.store.remote.RemoteStore`: no worker
     processes, each query goes straight to the remote server from a worker thread (never on
     the event loop); its time limit is the store's HTTP timeout."""
 

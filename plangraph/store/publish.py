@@ -1,6 +1,6 @@
 """Publish the built dataset to a remote SPARQL 1.1 store (Virtuoso, Fuseki, GraphDB, ...).
 
-Readers of a remote store (:class:`plangraph.store.stores.RemoteStore`) query exactly the graphs
+Readers of a remote store (:class:`plangraph.store.remote.RemoteStore`) query exactly the graphs
 named by the store's *publication record* (graph ``urn:plangraph:publication``: the live
 build id, its graphs, their triple counts), so nothing else on the server is visible to
 them. A publish therefore never touches what readers see until its very last request:
@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from plangraph.errors import DatasetError, PlangraphError, ValidationFailed
 from plangraph.graph.build import MANIFEST, NQUADS
-from plangraph.store.stores import PUB, PUBLICATION_GRAPH, STAGING_PREFIX, RemoteStore
+from plangraph.store.remote import PUB, PUBLICATION_GRAPH, STAGING_PREFIX, RemoteStore
 
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plangraph.errors import QueryError
+from plangraph.store.bindings import BindingValue, Iri, TypedLiteral, bind_values
 from plangraph.store.guard import query_form
-from plangraph.store.stores import BindingValue, Iri, TypedLiteral, bind_values
 
 _HEADER = re.compile(r"^#\s*(title|question|param|tags)\s*:\s*(.*)$")
 _PARAM = re.compile(r"^(\w+)\s+\((\w+)(?:\s*,\s*(optional|default=[^)]*))?\)\s*(.*)$")
@@ -127,9 +127,9 @@ class CatalogQuery:
         """The query text with the request values bound, exactly as a store runs it.
 
         The values are checked by :meth:`bindings` (the same errors, naming the parameter)
-        and bound by :func:`plangraph.store.stores.bind_values`: a trailing VALUES clause, as the
+        and bound by :func:`plangraph.store.bindings.bind_values`: a trailing VALUES clause, as the
         embedded store binds them, or with ``first_in_where`` a VALUES block first in the
-        WHERE clause, as :class:`plangraph.store.stores.RemoteStore` binds them. The text runs on
+        WHERE clause, as :class:`plangraph.store.remote.RemoteStore` binds them. The text runs on
         any SPARQL 1.1 endpoint and answers the rows ``/api/queries/{name}`` answers.
         """
         return bind_values(self.text, self.bindings(values), first_in_where=first_in_where)

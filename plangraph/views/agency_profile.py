@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from plangraph.errors import NotFound
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
-from plangraph.store.stores import EmbeddedStore
 
 ID_BASE = "https://w3id.org/plangraph/id/"
 AGENCY_BASE = ID_BASE + "agency/"

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Protocol
 
 from plangraph import ids
+from plangraph.store.bindings import BindingValue
 from plangraph.store.query_catalog import CatalogQuery, Param, load_catalog
-from plangraph.store.stores import BindingValue
 from plangraph.views.read_model import PREFIXES as API_PREFIXES
 
 # The ontology's, the graph's and the usual vocabularies' prefixes, by name.

@@ -29,8 +29,9 @@ import pyoxigraph as ox
 from plangraph import ids
 from plangraph.errors import NotFound, QueryError
 from plangraph.sources.catalog import Catalog
+from plangraph.store.bindings import bind_values
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
-from plangraph.store.stores import EmbeddedStore, bind_values
 from plangraph.views.agency_profile import QUERIES as PROFILE_QUERIES
 from plangraph.views.agency_profile import STEP_KINDS, AgencyProfiles
 

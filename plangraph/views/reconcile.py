@@ -35,8 +35,8 @@ from typing import Any
 
 from plangraph.errors import QueryError
 from plangraph.sources.registry import Registry, normalise
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.query_catalog import load_catalog
-from plangraph.store.stores import EmbeddedStore
 
 ID_BASE = "https://w3id.org/plangraph/id/"
 AGENCY_SPACE = ID_BASE + "agency/"

@@ -10,8 +10,8 @@ import pytest
 
 from plangraph.errors import QueryError
 from plangraph.paths import ProjectPaths
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
-from plangraph.store.stores import EmbeddedStore
 
 HERE = Path(__file__).parent
 ID = "https://w3id.org/plangraph/id/"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plangraph.store.stores import Store
+from plangraph.store.base import Store
 from plangraph.views.search.build import (
     build_database,
     cache_file,

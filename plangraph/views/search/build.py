@@ -37,8 +37,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from plangraph.store.base import Store
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
-from plangraph.store.stores import Store
 from plangraph.views.read_model import number_key
 from plangraph.views.search.query import words
 

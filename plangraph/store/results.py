@@ -1,0 +1,266 @@
+"""Result formats: a query's answer serialised as the client asked, with a row cap.
+
+SELECT / ASK answers as SPARQL 1.1 results (JSON, XML, CSV, TSV), graph answers (CONSTRUCT,
+DESCRIBE) as an RDF format; iteration stops after ``max_rows`` solutions (or triples) and
+:attr:`QueryOutput.truncated` says so. The body is always complete and valid in its format.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from plangraph.errors import QueryError
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+# name -> (format for SELECT/ASK results, format for graph results); None: not applicable
+RESULT_FORMATS = {
+    "json": (ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
+    "xml": (ox.QueryResultsFormat.XML, "application/sparql-results+xml"),
+    "csv": (ox.QueryResultsFormat.CSV, "text/csv"),
+    "tsv": (ox.QueryResultsFormat.TSV, "text/tab-separated-values"),
+}
+# Internal (not a client's format=): SELECT rows as {"columns": [...], "rows": [{var: lexical
+# value}]}, what the catalog API returns, built by the worker so the server only wraps it.
+ROWS = "plangraph-rows"
+RESULT_FORMATS[ROWS] = (ox.QueryResultsFormat.JSON, "application/json")
+GRAPH_FORMATS = {
+    "turtle": (ox.RdfFormat.TURTLE, "text/turtle"),
+    "ntriples": (ox.RdfFormat.N_TRIPLES, "application/n-triples"),
+    "jsonld": (ox.RdfFormat.JSON_LD, "application/ld+json"),
+    "rdfxml": (ox.RdfFormat.RDF_XML, "application/rdf+xml"),
+    "trig": (ox.RdfFormat.TRIG, "application/trig"),
+    "nquads": (ox.RdfFormat.N_QUADS, "application/n-quads"),
+}
+# every name a client may send as format= (SPARQLWrapper sends json, xml, csv, tsv, turtle,
+# n3, rdf+xml, json-ld): which results format and which graph format it means
+FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
+    "json": ("json", "jsonld"),
+    "xml": ("xml", "rdfxml"),
+    "csv": ("csv", None),
+    "tsv": ("tsv", None),
+    "turtle": (None, "turtle"),
+    "ttl": (None, "turtle"),
+    "n3": (None, "turtle"),
+    "ntriples": (None, "ntriples"),
+    "nt": (None, "ntriples"),
+    "n-triples": (None, "ntriples"),
+    "jsonld": (None, "jsonld"),
+    "json-ld": (None, "jsonld"),
+    "rdfxml": (None, "rdfxml"),
+    "rdf+xml": (None, "rdfxml"),
+    "rdf": (None, "rdfxml"),
+    "trig": (None, "trig"),
+    "nquads": (None, "nquads"),
+    "n-quads": (None, "nquads"),
+}
+
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+@dataclass(frozen=True)
+class Solutions:
+    """A SELECT answer: its variables and its rows (a term or None per variable), which may
+    be read lazily (the embedded engine's iterator: reading stops at the row cap)."""
+
+    variables: list[str]
+    rows: Iterable[Sequence[Term | None]]
+
+    def records(self) -> list[dict[str, str]]:
+        """Every row as a dict of variable -> lexical value (unbound variables left out)."""
+        return [
+            {v: lexical(t) for v, t in zip(self.variables, row, strict=True) if t is not None}
+            for row in self.rows
+        ]
+
+
+# A store's answer to a query: ASK a boolean, SELECT solutions, CONSTRUCT / DESCRIBE triples.
+Answer = bool | Solutions | Iterable[ox.Triple]
+
+
+@dataclass
+class QueryOutput:
+    kind: str  # "select", "ask", "graph"
+    body: bytes
+    media_type: str
+    truncated: bool = False
+    count: int | None = None  # rows (SELECT) or triples (graph) in the body
+
+
+def lexical(term: Term) -> str:
+    """A term's lexical value (an IRI, a blank node's label, a literal's text)."""
+    return str(term) if isinstance(term, ox.Triple) else term.value
+
+
+def _pick_format(kind: str, formats: Sequence[str]) -> str:
+    """The first requested format name that applies to the result kind, else the default."""
+    slot = 1 if kind == "graph" else 0
+    for name in formats:
+        if name == ROWS and kind == "select":
+            return ROWS
+        picked = FORMAT_NAMES.get(name, (None, None))[slot]
+        if picked is not None:
+            return picked
+    return "turtle" if kind == "graph" else "json"
+
+
+def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> dict[str, object]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, object] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD + "string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {
+        "type": "triple",
+        "value": {
+            "subject": _json_term(term.subject),
+            "predicate": _json_term(term.predicate),
+            "object": _json_term(term.object),
+        },
+    }
+
+
+def _xml_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != XSD + "string":
+            dt = quoteattr(term.datatype.value)
+            return f"<literal datatype={dt}>{escape(term.value)}</literal>"
+        return f"<literal>{escape(term.value)}</literal>"
+    return (
+        f"<triple><subject>{_xml_term(term.subject)}</subject>"
+        f"<predicate>{_xml_term(term.predicate)}</predicate>"
+        f"<object>{_xml_term(term.object)}</object></triple>"
+    )
+
+
+def _csv_value(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.NamedNode | ox.Literal):
+        return term.value
+    return str(term)
+
+
+def serialize_solutions(variables: list[str], rows: list[list[Term | None]], fmt: str) -> bytes:
+    """SPARQL 1.1 results (JSON, XML, CSV, TSV) of the given rows, or :data:`ROWS`."""
+    if fmt == ROWS:
+        plain = Solutions(variables, rows).records()
+        return json.dumps({"columns": variables, "rows": plain}, ensure_ascii=False).encode()
+    if fmt == "json":
+        bindings = [
+            {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
+            for row in rows
+        ]
+        doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    if fmt == "xml":
+        out = [
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+            "<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables) + "</head>",
+            "<results>",
+        ]
+        for row in rows:
+            cells = "".join(
+                f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
+                for v, t in zip(variables, row, strict=True)
+                if t is not None
+            )
+            out.append(f"<result>{cells}</result>")
+        out.append("</results>\n</sparql>\n")
+        return "\n".join(out).encode("utf-8")
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(variables)
+        for row in rows:
+            writer.writerow([_csv_value(t) for t in row])
+        return buf.getvalue().encode("utf-8")
+    # TSV: terms in their SPARQL / N-Triples form
+    lines = ["\t".join(f"?{v}" for v in variables)]
+    for row in rows:
+        lines.append("\t".join("" if t is None else str(t) for t in row))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _ask_body(value: bool, fmt: str) -> bytes:
+    if fmt == "json":
+        return json.dumps({"head": {}, "boolean": value}).encode("utf-8")
+    if fmt == "xml":
+        return (
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head/><boolean>{str(value).lower()}</boolean></sparql>\n"
+        ).encode()
+    if fmt == "csv":
+        return f"_askResult\r\n{str(value).lower()}\r\n".encode()
+    return f"?_askResult\n{str(value).lower()}\n".encode()
+
+
+def check_formats(fmt: str | Sequence[str] | None) -> list[str]:
+    formats = [fmt] if isinstance(fmt, str) else list(fmt or ())
+    for name in formats:
+        if name not in FORMAT_NAMES and name != ROWS:
+            known = ", ".join(sorted(FORMAT_NAMES))
+            raise QueryError(f"unknown format {name!r}; one of {known}", param="format")
+    return formats
+
+
+def answer_output(answer: Answer, formats: Sequence[str], max_rows: int | None) -> QueryOutput:
+    """The answer serialised in the first of ``formats`` that applies to its kind (else
+    SPARQL JSON / Turtle), with at most ``max_rows`` rows or triples: what every store's
+    :meth:`~plangraph.store.base.Store.query` returns."""
+    limit = max_rows if max_rows is not None else -1
+    if isinstance(answer, bool):
+        name = _pick_format("ask", formats)
+        return QueryOutput("ask", _ask_body(answer, name), RESULT_FORMATS[name][1], count=1)
+    if isinstance(answer, Solutions):
+        name = _pick_format("select", formats)
+        rows: list[list[Term | None]] = []
+        truncated = False
+        for row in answer.rows:
+            if len(rows) == limit:
+                truncated = True
+                break
+            rows.append(list(row))
+        body = serialize_solutions(answer.variables, rows, name)
+        return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
+    triples: list[ox.Triple] = []
+    truncated = False
+    for triple in answer:
+        if len(triples) == limit:
+            truncated = True
+            break
+        triples.append(triple)
+    return _graph_output(triples, formats, truncated)
+
+
+def _graph_output(triples: list[ox.Triple], formats: Sequence[str], truncated: bool) -> QueryOutput:
+    name = _pick_format("graph", formats)
+    rdf_format, media = GRAPH_FORMATS[name]
+    if rdf_format.supports_datasets:
+        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+        body = ox.serialize(quads, format=rdf_format)
+    else:
+        body = ox.serialize(triples, format=rdf_format)
+    return QueryOutput("graph", body or b"", media, truncated, len(triples))
