@@ -1,4 +1,4 @@
-"""The SPARQL engine (plangraph.shacl.compiled) against pyshacl, the reference.
+"""The SPARQL engine (plangraph.shacl.compiler, .runner) against pyshacl, the reference.
 
 Both must give the same report, result for result: on the built dataset, on every example
 of tests/shapes/ and on copies of real plans with a few triples deleted or corrupted. No
@@ -14,14 +14,14 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, XSD, Dataset, Graph, Literal, Namespace, URIRef
 
-from plangraph.shacl.compiled import (
-    UnsupportedShape,
-    compile_shapes,
-    to_rdflib,
-    validate_nquads,
-    validate_rdflib,
-)
-from plangraph.shacl.validate import Report, load_shapes, union, validate_dataset, validate_graph
+from plangraph.shacl.compiler import compile_shapes
+from plangraph.shacl.loading import load_shapes, union
+from plangraph.shacl.reference import validate_graph
+from plangraph.shacl.report import Report
+from plangraph.shacl.runner import sparql_validate_nquads, validate_rdflib
+from plangraph.shacl.shapes_graph import UnsupportedShape
+from plangraph.shacl.terms import to_rdflib
+from plangraph.shacl.validate import validate_dataset
 
 from .test_shapes import EXAMPLES, EXPECTED, data_graph
 
@@ -67,7 +67,7 @@ def test_every_shape_compiles(shapes: Graph) -> None:
 def test_the_built_dataset_gives_pyshacls_report(shapes: Graph, dataset: Dataset) -> None:
     reference = validate_graph(union(dataset), shapes)
     assert reference.results  # the warnings of the real plans
-    same(validate_nquads(NQ.read_bytes(), shapes), reference)
+    same(sparql_validate_nquads(NQ.read_bytes(), shapes), reference)
     same(validate_rdflib(dataset, shapes), reference)
     same(validate_dataset(dataset, ROOT / "shapes", engine="sparql"), reference)
 
