@@ -591,7 +591,7 @@ def build_section(runs: int, validation: bool = True, reference: bool = True) ->
     out: dict[str, Any] = {"runs": runs, "unit": "s"}
     out["stages"] = {k: stats(v) for k, v in stages.items()}
     out["total_median_s"] = round(sum(s.get("median", 0) for s in out["stages"].values()), 3)
-    out["validation_engine"] = "SPARQL-compiled shapes on pyoxigraph (plangraph.shacl.compiled)"
+    out["validation_engine"] = "SPARQL-compiled shapes on pyoxigraph (plangraph.shacl.runner)"
     out["conforms"] = report.conforms if report else "not run (quick mode)"
     out["shacl"] = shacl_section(paths, runs) if reference else {"note": "not run (quick mode)"}
     out["results"] = len(report.results) if report else None

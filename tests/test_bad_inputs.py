@@ -30,7 +30,7 @@ from plangraph.errors import PlangraphError
 from plangraph.graph.build import parse_all
 from plangraph.graph.mapping import ontology_graph
 from plangraph.paths import ProjectPaths
-from plangraph.shacl.validate import load_shapes
+from plangraph.shacl.loading import load_shapes
 from plangraph.sources.catalog import load_catalog
 from plangraph.sources.curation import load_curations
 from plangraph.sources.parsers import parse_document

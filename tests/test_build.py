@@ -24,7 +24,7 @@ from plangraph.graph.build import (
 from plangraph.graph.mapping import to_dataset
 from plangraph.ids import PG
 from plangraph.paths import ProjectPaths
-from plangraph.shacl.validate import union
+from plangraph.shacl.loading import union
 
 
 @pytest.fixture(scope="session")

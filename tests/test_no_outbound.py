@@ -120,7 +120,8 @@ def test_owl_imports_and_shapes_graph_are_not_followed(tmp_path: Path) -> None:
     from rdflib import Graph
 
     from plangraph.graph.mapping import ontology_graph
-    from plangraph.shacl.validate import load_shapes, validate_graph
+    from plangraph.shacl.loading import load_shapes
+    from plangraph.shacl.reference import validate_graph
 
     with targets(tmp_path) as t:
         before = COUNTER.connections

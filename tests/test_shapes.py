@@ -11,7 +11,7 @@ What the tests pin down about pySHACL (0.40):
 
 * ``conforms`` is False for any result, warnings included, unless ``allow_warnings=True``;
   with it, a report holding only sh:Warning results conforms. The project rule (and
-  :func:`plangraph.shacl.validate.validate_graph`): only sh:Violation fails the build.
+  :func:`plangraph.shacl.reference.validate_graph`): only sh:Violation fails the build.
 * ``sh:targetClass C`` and ``sh:class C`` follow ``rdfs:subClassOf`` triples found in the
   *data* graph (not in the shapes graph): the ontology must be validated together with the
   data, or a pg:JointPlan is not a pg:PlanOfAction to the shapes.
@@ -27,7 +27,9 @@ import pyshacl
 import pytest
 from rdflib import RDF, RDFS, Graph, Namespace, URIRef
 
-from plangraph.shacl.validate import Report, load_shapes, validate_graph
+from plangraph.shacl.loading import load_shapes
+from plangraph.shacl.reference import validate_graph
+from plangraph.shacl.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = Path(__file__).resolve().parent / "shapes"

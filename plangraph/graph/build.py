@@ -29,7 +29,8 @@ from plangraph.analysis.themes import load_curations as load_theme_curations
 from plangraph.errors import ValidationFailed
 from plangraph.graph.mapping import to_dataset
 from plangraph.paths import ProjectPaths
-from plangraph.shacl.validate import Report, validate_dataset
+from plangraph.shacl.report import Report
+from plangraph.shacl.validate import validate_dataset
 from plangraph.sources.catalog import Catalog, Document, load_catalog
 from plangraph.sources.curation import Curations, load_curations
 from plangraph.sources.model import Plan

@@ -128,7 +128,8 @@ def validate_folder(dataset: Dataset, shapes: Path, cache: Path | None = None) -
     """
     from rdflib import Graph
 
-    from plangraph.shacl.validate import load_shapes, validate_graph
+    from plangraph.shacl.loading import load_shapes
+    from plangraph.shacl.reference import validate_graph
 
     key = hashlib.sha256(dataset.nquads).hexdigest() + "-" + _shapes_digest(shapes)[:32]
     if cache is not None and (cache / key).exists():
