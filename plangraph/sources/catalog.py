@@ -116,14 +116,15 @@ def _req(entry: Any, key: str, where: str, path: Path, lines: Lines, at: int | N
     return entry[key]
 
 
-def load_catalog(path: Path) -> Catalog:
-    """:func:`_load_catalog`; a value of the wrong type anywhere in the YAML (a list where a string
-    belongs, a number where a list does) is a CatalogError naming the file, never a crash."""
+def load_source_catalog(path: Path) -> Catalog:
+    """The source catalog (:func:`_load_source_catalog`); a value of the wrong type anywhere in
+    the YAML (a list where a string belongs, a number where a list does) is a CatalogError
+    naming the file, never a crash."""
     with wrong_types(CatalogError, "catalog", path) as reading:
-        return _load_catalog(path, reading)
+        return _load_source_catalog(path, reading)
 
 
-def _load_catalog(path: Path, reading: Reading) -> Catalog:
+def _load_source_catalog(path: Path, reading: Reading) -> Catalog:
     raw, lines = read_yaml(path, CatalogError, "catalog file is missing")
     if not isinstance(raw, dict):
         raise CatalogError(
