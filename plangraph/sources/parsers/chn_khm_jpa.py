@@ -33,7 +33,7 @@ from plangraph.sources.model import (
     Section,
     SourceSpan,
 )
-from plangraph.sources.parsers.text import clean, uncertain_marks
+from plangraph.sources.parsers.base import clean, uncertain_marks
 
 YEARS = (2017, 2018, 2019)
 _SECTION = re.compile(r"^(I|II|III|IV|V|VI)\s*-\s*(.+)$")

@@ -47,7 +47,7 @@ from plangraph.sources.model import (
     Section,
     SourceSpan,
 )
-from plangraph.sources.parsers.text import clean
+from plangraph.sources.parsers.base import clean
 
 RUNNING_HEAD = "COORDINATED MEKONG MINISTERIAL INITIATIVE AGAINST TRAFFICKING"
 PPC_COUNT = 12

@@ -51,14 +51,14 @@ from plangraph.sources.model import (
     Section,
     SourceSpan,
 )
-from plangraph.sources.parsers.text import clean as _clean_text
-from plangraph.sources.parsers.text import has_khmer, is_noise_line
+from plangraph.sources.parsers.base import clean as _clean_text
+from plangraph.sources.parsers.base import has_khmer, is_noise_line
 
 PARTY = "khm"
 
 
 def clean(value: str) -> str:
-    """:func:`plangraph.sources.parsers.text.clean`, and no space left before punctuation by a
+    """:func:`plangraph.sources.parsers.base.clean`, and no space left before punctuation by a
     removed tag."""
     return re.sub(r"(?<=\S)\s+(?=[.,;:](?:\s|$))", "", _clean_text(value))
 

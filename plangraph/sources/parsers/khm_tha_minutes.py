@@ -53,7 +53,7 @@ from plangraph.sources.model import (
     SourceSpan,
     Target,
 )
-from plangraph.sources.parsers.text import clean
+from plangraph.sources.parsers.base import clean
 
 SOP_KEY = "sop-lec"
 SOP_AGREEMENT = "khm-tha-sop-lec-2022"

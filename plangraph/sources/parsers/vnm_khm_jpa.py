@@ -33,7 +33,7 @@ from plangraph.sources.model import (
     Section,
     SourceSpan,
 )
-from plangraph.sources.parsers.text import clean, is_noise_line
+from plangraph.sources.parsers.base import clean, is_noise_line
 
 HEADER = ("Objective", "Activities", "Outputs", "Agencies in charge")
 YEARS = (2020, 2021, 2022)
