@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plangraph.errors import SourceError
 from plangraph.sources.catalog import Document
 from plangraph.sources.curation import Curations
 from plangraph.sources.model import (
@@ -47,7 +46,7 @@ from plangraph.sources.model import (
     Section,
     SourceSpan,
 )
-from plangraph.sources.parsers.base import clean
+from plangraph.sources.parsers.base import DocumentReader, clean
 
 RUNNING_HEAD = "COORDINATED MEKONG MINISTERIAL INITIATIVE AGAINST TRAFFICKING"
 PPC_COUNT = 12
@@ -275,23 +274,15 @@ class _Item:
     subs: list[Activity] = field(default_factory=list)
 
 
-class _Parser:
+class _Parser(DocumentReader):
     def __init__(self, document: Document, curations: Curations) -> None:
-        self.doc = document
-        self.curations = curations
-        self.lines = document.read_lines()
+        super().__init__(document, curations)
         self.footnotes: dict[str, tuple[str, int]] = {}
         self.areas: dict[str, Section] = {}
         self.sections: list[Section] = []
         self.activities: list[Activity] = []
         self.framework: dict[str, Activity] = {}
         self.framework_subs: dict[str, list[Activity]] = {}  # sub-steps of framework activities
-
-    def span(self, start: int, end: int | None = None) -> SourceSpan:
-        return SourceSpan(self.doc.slug, start, end if end is not None else start)
-
-    def error(self, message: str, line: int) -> SourceError:
-        return SourceError(message, file=self.doc.path, line=line)
 
     def text(self, raw: str) -> tuple[str, list[Note]]:
         """Cleaned text with footnote markers taken out, and the footnotes they point to."""
@@ -683,7 +674,7 @@ class _Parser:
         for entry in self.curations.for_document(self.doc.slug):
             if not entry.id.startswith(CURATED_ACTORS):
                 continue
-            self.curations.get(entry.id, self.lines)  # its "expect" text is still there
+            self.curation(entry.id)  # its "expect" text is still there
             items = entry.value if isinstance(entry.value, list) else None
             if not items:
                 raise self.error(f"curation {entry.id} lists no commitments", entry.start_line)
@@ -699,7 +690,7 @@ class _Parser:
                     )
                 span = step.spans[0]
                 inside = entry.start_line <= span.start_line <= entry.end_line
-                if not inside or name not in self.lines[span.start_line - 1]:
+                if not inside or name not in self.line(span.start_line):
                     raise self.error(
                         f"curation {entry.id}: {name!r} is not printed on line "
                         f"{span.start_line} of step {step.number} within its lines",

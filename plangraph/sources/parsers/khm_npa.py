@@ -34,7 +34,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plangraph.errors import SourceError
 from plangraph.sources.catalog import Document
 from plangraph.sources.curation import Curation, Curations
 from plangraph.sources.model import (
@@ -49,10 +48,9 @@ from plangraph.sources.model import (
     Output,
     Plan,
     Section,
-    SourceSpan,
 )
+from plangraph.sources.parsers.base import DocumentReader, has_khmer, is_noise_line
 from plangraph.sources.parsers.base import clean as _clean_text
-from plangraph.sources.parsers.base import has_khmer, is_noise_line
 
 PARTY = "khm"
 
@@ -231,18 +229,15 @@ def _list_items(raw: str) -> tuple[list[str], str | None, list[str]]:
 # The parser
 
 
-class _Parser:
+class _Parser(DocumentReader):
     def __init__(self, document: Document, curations: Curations) -> None:
-        self.doc = document
-        self.curations = curations
-        self.lines = document.read_lines()
+        super().__init__(document, curations)
         self.rows: list[_Row] = []
         self.sections: list[Section] = []
         self.groups: dict[str, Section] = {}
         self.current_group: Section | None = None
         self.current_strategy: str | None = None
         self.row: _Row | None = None
-        self.applied: dict[str, Curation] = {}
         self.strategy_titles: dict[str, tuple[str, int]] = {}
         self.pending_resources: list[tuple[Curation, str, int]] = []
         self.stated_lines: dict[str, int] = {}
@@ -252,17 +247,6 @@ class _Parser:
                 self.by_line.setdefault(n, []).append(c)
 
     # -- helpers --------------------------------------------------------------------------
-
-    def span(self, start: int, end: int | None = None) -> SourceSpan:
-        return SourceSpan(self.doc.slug, start, end if end is not None else start)
-
-    def error(self, message: str, line: int) -> SourceError:
-        return SourceError(message, file=self.doc.path, line=line)
-
-    def curation(self, entry_id: str) -> Curation:
-        entry = self.curations.get(entry_id, self.lines)
-        self.applied[entry_id] = entry
-        return entry
 
     def curation_at(self, line: int, op: str) -> Curation | None:
         for c in self.by_line.get(line, []):
@@ -754,7 +738,7 @@ class _Parser:
             )
         value = entry.value
         src = int(value["text_line"])
-        source_line = clean(self.lines[src - 1])
+        source_line = clean(self.line(src))
         text = clean(value["text"])
         if text not in source_line:
             raise self.error(f"curation {entry.id}: {text!r} is not on line {src}", src)
@@ -1171,12 +1155,12 @@ def _cites(activity: Activity, extra: list[str]) -> list[str]:
 
 def _find(p: _Parser, phrase: str, before: int | None = None) -> tuple[str, int]:
     last = before if before is not None else len(p.lines)
-    for idx in range(last):
-        text = clean(p.lines[idx].replace("*", ""))
-        if phrase in text:
-            return phrase, idx + 1
-    # named at the last line searched
-    raise p.error(f"expected text {phrase!r} is missing: not found in lines 1-{last}", max(last, 1))
+    n = p.first_line(lambda raw: phrase in clean(raw.replace("*", "")), 1, last)
+    if n is None:  # named at the last line searched
+        raise p.error(
+            f"expected text {phrase!r} is missing: not found in lines 1-{last}", max(last, 1)
+        )
+    return phrase, n
 
 
 def parse(document: Document, curations: Curations) -> Plan:
