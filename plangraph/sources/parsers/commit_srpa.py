@@ -47,6 +47,7 @@ from plangraph.sources.model import (
     SourceSpan,
 )
 from plangraph.sources.parsers.base import DocumentReader, clean
+from plangraph.sources.parsers.legal_instruments import COMMIT_SRPA
 
 RUNNING_HEAD = "COORDINATED MEKONG MINISTERIAL INITIATIVE AGAINST TRAFFICKING"
 PPC_COUNT = 12
@@ -234,34 +235,6 @@ _ACTORS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
 )
 # The curation entries that record commitments the wording does not state plainly.
 CURATED_ACTORS = "commit-srpa-actors-"
-
-_INSTRUMENTS = (
-    (
-        "commit-mou",
-        "COMMIT Memorandum of Understanding",
-        "mou",
-        re.compile(r"COMMIT (?:Memorandum of Understanding|MOU)"),
-        "2004-10-29",
-        "commit-mou-2004",
-    ),
-    (
-        "palermo-protocol",
-        "Protocol to Prevent, Suppress and Punish Trafficking in Persons, "
-        "Especially Women and Children",
-        "protocol",
-        re.compile(r"Palermo Protocol|Protocol to Prevent, Suppress and Punish"),
-        None,
-        None,
-    ),
-    (
-        "untoc",
-        "United Nations Convention against Transnational Organized Crime",
-        "convention",
-        re.compile(r"(?:United Nations|UN) Convention against Transnational Organized Crime"),
-        None,
-        None,
-    ),
-)
 
 
 def parse(document: Document, curations: Curations) -> Plan:
@@ -715,21 +688,16 @@ class _Parser(DocumentReader):
             texts.append((a.text, a.spans[0], a))
             texts += [(n.text, n.span, a) for n in a.notes]
         out = []
-        for key, title, kind, rx, date, agreement in _INSTRUMENTS:
-            spans = sorted({span for text, span, _ in texts if rx.search(text)})
+        for instrument in COMMIT_SRPA:
+            spans = sorted({span for text, span, _ in texts if instrument.cited_in(text)})
             if not spans:
                 continue
             for text, _, activity in texts:
-                if activity is not None and rx.search(text) and key not in activity.cites:
-                    activity.cites.append(key)
-            out.append(
-                LegalInstrument(
-                    key=key,
-                    title=title,
-                    kind=kind,
-                    spans=spans,
-                    date=date,
-                    same_as_agreement=agreement,
-                )
-            )
+                if (
+                    activity is not None
+                    and instrument.cited_in(text)
+                    and instrument.key not in activity.cites
+                ):
+                    activity.cites.append(instrument.key)
+            out.append(instrument.record(spans))
         return out
