@@ -541,28 +541,11 @@ class _Parser(DocumentReader):
         if sorted(years.values()) != [2023, 2024, 2025]:
             raise self.error("the action table has no 2023, 2024, 2025 columns", header)
         year_names = [years[i] for i in sorted(years)]
-        layouts = {
-            10: [
-                "focus",
-                "action",
-                "responsible",
-                "partners",
-                "indicators",
-                "total",
-                *year_names,
-                "resources",
-            ],
-            9: [
-                "action",
-                "responsible",
-                "partners",
-                "indicators",
-                "total",
-                *year_names,
-                "resources",
-            ],
-            8: ["action", "responsible", "partners", "indicators", "total", *year_names],
-        }
+        # the table's columns (a year column is named by its year); the conversion dropped the
+        # focus column from some rows, and the resources column too from some of those
+        columns: list[str | int] = ["focus", "action", "responsible", "partners", "indicators"]
+        columns += ["total", *year_names, "resources"]
+        layouts = {10: columns, 9: columns[1:], 8: columns[1:-1]}
         curated = self.cell_curations()
         actions: list[_Action] = []
         current: _Action | None = None

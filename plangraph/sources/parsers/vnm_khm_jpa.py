@@ -30,6 +30,7 @@ from plangraph.sources.model import (
     Output,
     Plan,
     Section,
+    SourceSpan,
 )
 from plangraph.sources.parsers.base import DocumentReader, clean, is_noise_line
 
@@ -112,6 +113,21 @@ def _split_agencies(cell: _Cell, src: DocumentReader) -> list[tuple[str, str | N
     return out
 
 
+def _heading(
+    sections: dict[str, Section],
+    kind: str,
+    m: re.Match[str],
+    span: SourceSpan,
+    parent: str | None = None,
+) -> str:
+    """Record the section of an "Area N: title" or "N.N. title" heading; its key."""
+    key = f"{kind}-{m.group(1)}"
+    sections[key] = Section(
+        key=key, kind=kind, number=m.group(1), title=m.group(2), spans=[span], parent=parent
+    )
+    return key
+
+
 def parse(document: Document, curations: Curations) -> Plan:
     src = DocumentReader(document, curations)
     lines = src.lines
@@ -139,28 +155,13 @@ def parse(document: Document, curations: Curations) -> Plan:
         first, act, out, agencies = cells[:4]
         area = _AREA.match(first)
         if area:
-            area_key = f"area-{area.group(1)}"
-            sections[area_key] = Section(
-                key=area_key,
-                kind="area",
-                number=area.group(1),
-                title=area.group(2),
-                spans=[src.span(n)],
-            )
+            area_key = _heading(sections, "area", area, src.span(n))
             continue
         objective = _OBJECTIVE.match(first)
         if objective:
             if area_key is None:
                 raise src.error("objective before any 'Area' row", n)
-            objective_key = f"objective-{objective.group(1)}"
-            sections[objective_key] = Section(
-                key=objective_key,
-                kind="objective",
-                number=objective.group(1),
-                title=objective.group(2),
-                spans=[src.span(n)],
-                parent=area_key,
-            )
+            objective_key = _heading(sections, "objective", objective, src.span(n), area_key)
         elif first and objective_key is not None:  # continuation of the objective's text
             sec = sections[objective_key]
             sec.title = f"{sec.title} {first}"
