@@ -61,7 +61,7 @@ from plangraph.analysis.overlaps.lexicon import Lexicon, load_lexicon  # noqa: E
 from plangraph.analysis.overlaps.similarity import Method, features, prepare  # noqa: E402
 from plangraph.graph.build import parse_all, tag  # noqa: E402
 from plangraph.paths import ProjectPaths  # noqa: E402
-from plangraph.sources.catalog import load_catalog  # noqa: E402
+from plangraph.sources.catalog import load_source_catalog  # noqa: E402
 from plangraph.sources.curation import load_curations  # noqa: E402
 from plangraph.sources.registry import load_registry  # noqa: E402
 
@@ -257,7 +257,7 @@ def corpus(paths: ProjectPaths | None = None, lexicon: Path | None = None) -> di
     another lexicon file instead of data/overlaps/lexicon.yaml)."""
     paths = paths or ProjectPaths(ROOT)
     registry = load_registry(paths.agencies)
-    plans = parse_all(load_catalog(paths.catalog), registry, load_curations(paths.curation))
+    plans = parse_all(load_source_catalog(paths.catalog), registry, load_curations(paths.curation))
     tagging, labels = tag(paths, plans)
     return {
         "items": sorted(overlaps.items_from_plans(plans, tagging, registry), key=lambda i: i.key),

@@ -557,7 +557,7 @@ def build_section(runs: int, validation: bool = True, reference: bool = True) ->
     from plangraph.graph.mapping import to_dataset
     from plangraph.paths import ProjectPaths
     from plangraph.shacl.validate import validate_dataset
-    from plangraph.sources.catalog import load_catalog
+    from plangraph.sources.catalog import load_source_catalog
     from plangraph.sources.curation import load_curations
     from plangraph.sources.registry import load_registry
 
@@ -568,7 +568,7 @@ def build_section(runs: int, validation: bool = True, reference: bool = True) ->
     same = None
     for _ in range(runs):
         t = time.perf_counter()
-        catalog = load_catalog(paths.catalog)
+        catalog = load_source_catalog(paths.catalog)
         registry = load_registry(paths.agencies)
         curations = load_curations(paths.curation)
         plans = parse_all(catalog, registry, curations)

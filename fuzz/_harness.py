@@ -74,11 +74,11 @@ class LayoutTarget:
     def _load(self):
         if self._setup is None:
             from plangraph.paths import ProjectPaths
-            from plangraph.sources.catalog import load_catalog
+            from plangraph.sources.catalog import load_source_catalog
             from plangraph.sources.curation import load_curations
 
             paths = ProjectPaths()
-            catalog = load_catalog(paths.catalog)
+            catalog = load_source_catalog(paths.catalog)
             document = next(d for d in catalog.documents if d.layout == self.layout)
             self._setup = (document, load_curations(paths.curation))
         return self._setup

@@ -1,4 +1,4 @@
-"""Fuzz target: the source catalog loader (plangraph.sources.catalog.load_catalog)."""
+"""Fuzz target: the source catalog loader (plangraph.sources.catalog.load_source_catalog)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 from _harness import instrumented, main, rejections, scratch_file
 
 with instrumented():
-    from plangraph.sources.catalog import load_catalog
+    from plangraph.sources.catalog import load_source_catalog
 
 
 def TestOneInput(data: bytes) -> None:
     path = scratch_file("catalog.yaml", data)
     with rejections():
-        load_catalog(path)
+        load_source_catalog(path)
 
 
 def seed_files() -> list[Path]:

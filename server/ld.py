@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from plangraph.errors import CatalogError, NotAcceptable, NotFound
 from plangraph.paths import NQUADS, TRIG
 from plangraph.settings import Settings
-from plangraph.sources.catalog import load_catalog as load_sources
+from plangraph.sources.catalog import load_source_catalog as load_sources
 from plangraph.store.embedded import EmbeddedStore
 from plangraph.views.read_model import (
     ID_BASE,

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from plangraph.errors import PlangraphError
 from plangraph.settings import Settings
-from plangraph.sources.catalog import load_catalog as load_sources
+from plangraph.sources.catalog import load_source_catalog as load_sources
 from plangraph.store.embedded import EmbeddedStore
 from plangraph.views.read_model import GraphApi, parse_span, spans
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from plangraph.paths import ProjectPaths
-from plangraph.sources.catalog import Catalog, load_catalog
+from plangraph.sources.catalog import Catalog, load_source_catalog
 from plangraph.sources.curation import Curations, load_curations
 from plangraph.sources.registry import Registry, load_registry
 
@@ -23,7 +23,7 @@ def paths() -> ProjectPaths:
 
 @pytest.fixture(scope="session")
 def catalog(paths: ProjectPaths) -> Catalog:
-    return load_catalog(paths.catalog)
+    return load_source_catalog(paths.catalog)
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ from plangraph.graph.build import parse_all
 from plangraph.graph.mapping import ontology_graph
 from plangraph.paths import ProjectPaths
 from plangraph.shacl.loading import load_shapes
-from plangraph.sources.catalog import load_catalog
+from plangraph.sources.catalog import load_source_catalog
 from plangraph.sources.curation import load_curations
 from plangraph.sources.parsers import parse_document
 from plangraph.sources.registry import load_registry, resolve_plan
@@ -84,7 +84,7 @@ def _set_sha(catalog: Path, file: str, digest: str) -> None:
 
 def parse_stage(paths: ProjectPaths) -> None:
     """Everything of the build before the RDF mapping and SHACL validation."""
-    catalog = load_catalog(paths.catalog)
+    catalog = load_source_catalog(paths.catalog)
     registry = load_registry(paths.agencies)
     curations = load_curations(paths.curation)
     parse_all(catalog, registry, curations)
@@ -197,7 +197,7 @@ def stage_for(paths: ProjectPaths, case: tuple[str, str, str, int]) -> None:
     resolution), the whole parse stage for YAML, the Turtle loaders for Turtle."""
     target, rel, _kind, _seed = case
     if target in ("source", "checksum"):
-        catalog = load_catalog(paths.catalog)
+        catalog = load_source_catalog(paths.catalog)
         registry = load_registry(paths.agencies)
         document = next(d for d in catalog.documents if d.file == rel)
         plan = parse_document(document, load_curations(paths.curation))

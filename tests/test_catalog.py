@@ -8,7 +8,7 @@ import pytest
 
 from plangraph.errors import CatalogError, SourceError
 from plangraph.paths import ProjectPaths
-from plangraph.sources.catalog import DOCUMENT_KINDS, Catalog, load_catalog
+from plangraph.sources.catalog import DOCUMENT_KINDS, Catalog, load_source_catalog
 
 
 def test_five_documents_with_their_checksums(catalog: Catalog) -> None:
@@ -36,7 +36,7 @@ def test_every_plan_implements_a_catalogued_agreement(catalog: Catalog) -> None:
 
 
 def test_changed_source_is_refused_at_its_catalog_entry(project_copy: ProjectPaths) -> None:
-    catalog = load_catalog(project_copy.catalog)
+    catalog = load_source_catalog(project_copy.catalog)
     doc = catalog.document("vnm-khm-jpa-2020-2022")
     doc.path.write_text(doc.path.read_text(encoding="utf-8") + "extra\n", encoding="utf-8")
     with pytest.raises(SourceError) as err:
@@ -52,7 +52,7 @@ def test_missing_field_names_file_and_line(project_copy: ProjectPaths) -> None:
     text = project_copy.catalog.read_text(encoding="utf-8")
     project_copy.catalog.write_text(text.replace("    layout: chn-khm-jpa\n", ""), encoding="utf-8")
     with pytest.raises(CatalogError) as err:
-        load_catalog(project_copy.catalog)
+        load_source_catalog(project_copy.catalog)
     assert err.value.file == str(project_copy.catalog)
     assert "missing 'layout'" in str(err.value)
     # at the line the document's entry starts on
@@ -65,7 +65,7 @@ def test_invalid_utf8_names_its_line(project_copy: ProjectPaths) -> None:
     at = data.index(b"documents:")
     project_copy.catalog.write_bytes(data[:at] + b"\xff" + data[at:])
     with pytest.raises(CatalogError, match="not valid UTF-8") as err:
-        load_catalog(project_copy.catalog)
+        load_source_catalog(project_copy.catalog)
     assert err.value.line == data[:at].count(b"\n") + 1
 
 
@@ -76,5 +76,5 @@ def test_wrong_type_names_the_entry_line(project_copy: ProjectPaths) -> None:
     )
     project_copy.catalog.write_text(text, encoding="utf-8")
     with pytest.raises(CatalogError, match="in the entry at this line") as err:
-        load_catalog(project_copy.catalog)
+        load_source_catalog(project_copy.catalog)
     assert text.splitlines()[err.value.line - 1] == "  - slug: vnm-khm-tip-agreement"

@@ -122,7 +122,7 @@ def test_vnm_khm_agencies_continuation_without_a_cell():
     # no agencies cell was filled before it raised StopIteration; now a SourceError
     from plangraph.errors import SourceError
     from plangraph.paths import ProjectPaths
-    from plangraph.sources.catalog import load_catalog
+    from plangraph.sources.catalog import load_source_catalog
     from plangraph.sources.curation import load_curations
     from plangraph.sources.parsers import vnm_khm_jpa
 
@@ -137,7 +137,7 @@ def test_vnm_khm_agencies_continuation_without_a_cell():
         b"\tcontinued text\t\tRehabilitation\t\t\t\n"
     )
     paths = ProjectPaths()
-    doc = load_catalog(paths.catalog).document("vnm-khm-jpa-2020-2022")
+    doc = load_source_catalog(paths.catalog).document("vnm-khm-jpa-2020-2022")
     path = scratch_file("vnm.txt", text)
     fuzzed = dataclasses.replace(doc, path=path, sha256=hashlib.sha256(text).hexdigest())
     with pytest.raises(SourceError) as err:
@@ -172,7 +172,7 @@ def test_ci_fuzz_crash_replays(name):
 def _parse(target: str, data: bytes) -> None:
     from _harness import scratch_file
 
-    from plangraph.sources.catalog import load_catalog
+    from plangraph.sources.catalog import load_source_catalog
     from plangraph.sources.curation import load_curations
     from plangraph.sources.registry import load_registry
 
@@ -181,7 +181,7 @@ def _parse(target: str, data: bytes) -> None:
 
         Guard(frozenset()).check(data.decode("utf-8", errors="replace"))
     elif target == "catalog":
-        load_catalog(scratch_file("catalog.yaml", data))
+        load_source_catalog(scratch_file("catalog.yaml", data))
     elif target == "agencies":
         load_registry(scratch_file("agencies.yaml", data))
     else:

@@ -31,7 +31,7 @@ from plangraph.graph.mapping import to_dataset
 from plangraph.paths import ProjectPaths
 from plangraph.shacl.report import Report
 from plangraph.shacl.validate import validate_dataset
-from plangraph.sources.catalog import Catalog, Document, load_catalog
+from plangraph.sources.catalog import Catalog, Document, load_source_catalog
 from plangraph.sources.curation import Curations, load_curations
 from plangraph.sources.model import Plan
 from plangraph.sources.parsers import parse_document
@@ -160,7 +160,7 @@ def analyse(
 
 def build(paths: ProjectPaths) -> BuildResult:
     """Run the whole pipeline in memory; raise on any error, write nothing."""
-    catalog = load_catalog(paths.catalog)
+    catalog = load_source_catalog(paths.catalog)
     registry = load_registry(paths.agencies)
     curations = load_curations(paths.curation)
     plans = parse_all(catalog, registry, curations)

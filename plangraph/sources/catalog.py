@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from plangraph.errors import CatalogError, SourceError
-from plangraph.sources.yamlfile import Lines, Reading, read_yaml, wrong_types
+from plangraph.sources.yamlfile import Lines, Reading, read_mapping
 
 DOCUMENT_KINDS = ("joint plan", "national plan", "sub-regional plan", "meeting minutes")
 STATUSES = ("draft", "final")
@@ -116,28 +116,24 @@ def _req(entry: Any, key: str, where: str, path: Path, lines: Lines, at: int | N
     return entry[key]
 
 
-def load_catalog(path: Path) -> Catalog:
-    """:func:`_load_catalog`; a value of the wrong type anywhere in the YAML (a list where a string
-    belongs, a number where a list does) is a CatalogError naming the file, never a crash."""
-    with wrong_types(CatalogError, "catalog", path) as reading:
-        return _load_catalog(path, reading)
+def load_source_catalog(path: Path) -> Catalog:
+    """The source catalog; a value of the wrong type anywhere in the YAML (a list where a
+    string belongs, a number where a list does) is a CatalogError naming the file, never a
+    crash."""
+    with read_mapping(
+        path,
+        CatalogError,
+        "catalog",
+        "catalog file is missing",
+        "'documents' and 'agreements'",
+        lists=("agreements", "documents"),
+    ) as (raw, lines, reading):
+        return _load_source_catalog(path, raw, lines, reading)
 
 
-def _load_catalog(path: Path, reading: Reading) -> Catalog:
-    raw, lines = read_yaml(path, CatalogError, "catalog file is missing")
-    if not isinstance(raw, dict):
-        raise CatalogError(
-            "expected a mapping with 'documents' and 'agreements'"
-            + (", found no content before the end of the file" if raw is None else ""),
-            file=path,
-            line=lines.root or lines.end,
-        )
-
-    for section in ("agreements", "documents"):
-        if not isinstance(raw.get(section) or [], list):
-            raise CatalogError(
-                f"'{section}' must be a list", file=path, line=lines.of(raw, section)
-            )
+def _load_source_catalog(
+    path: Path, raw: dict[str, Any], lines: Lines, reading: Reading
+) -> Catalog:
     agreements = []
     for i, e in enumerate(raw.get("agreements") or []):
         where, at = f"agreements[{i}]", lines.of(raw["agreements"], i)

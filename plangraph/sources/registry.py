@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from plangraph.errors import RegistryError
 from plangraph.sources.model import AgencyMention, Plan
-from plangraph.sources.yamlfile import Lines, Reading, read_yaml, wrong_types
+from plangraph.sources.yamlfile import Lines, Reading, read_mapping
 
 AGENCY_KINDS = (
     "government",
@@ -335,27 +336,21 @@ def _check_entry(e: object, what: str, path: Path, lines: Lines, at: int | None)
 
 
 def load_registry(path: Path) -> Registry:
-    """:func:`_load_registry`; a value of the wrong type anywhere in the YAML (a list where a string
-    belongs, a number where a list does) is a RegistryError naming the file, never a crash."""
-    with wrong_types(RegistryError, "agency registry", path) as reading:
-        return _load_registry(path, reading)
+    """The agency registry; a value of the wrong type anywhere in the YAML (a list where a
+    string belongs, a number where a list does) is a RegistryError naming the file, never a
+    crash."""
+    with read_mapping(
+        path,
+        RegistryError,
+        "agency registry",
+        "agency registry is missing",
+        "'parties' and 'agencies'",
+        lists=("parties", "agencies", "party_relative_aliases"),
+    ) as (raw, lines, reading):
+        return _load_registry(path, raw, lines, reading)
 
 
-def _load_registry(path: Path, reading: Reading) -> Registry:
-    raw, lines = read_yaml(path, RegistryError, "agency registry is missing")
-    if not isinstance(raw, dict):
-        raise RegistryError(
-            "expected a mapping with 'parties' and 'agencies'"
-            + (", found no content before the end of the file" if raw is None else ""),
-            file=path,
-            line=lines.root or lines.end,
-        )
-    for section in ("parties", "agencies", "party_relative_aliases"):
-        if not isinstance(raw.get(section) or [], list):
-            raise RegistryError(
-                f"'{section}' must be a list", file=path, line=lines.of(raw, section)
-            )
-
+def _load_registry(path: Path, raw: dict[str, Any], lines: Lines, reading: Reading) -> Registry:
     parties: dict[str, PartyEntry] = {}
     for i, e in enumerate(raw.get("parties") or []):
         reading.entry(lines.of(raw["parties"], i))

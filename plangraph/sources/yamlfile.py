@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -131,3 +131,32 @@ def wrong_types(error: type[PlangraphError], what: str, path: Path) -> Iterator[
             file=reading.file,
             line=reading.line,
         ) from None
+
+
+@contextmanager
+def read_mapping(
+    path: Path,
+    error: type[PlangraphError],
+    what: str,
+    missing: str,
+    expected: str,
+    lists: Sequence[str],
+) -> Iterator[tuple[dict[str, Any], Lines, Reading]]:
+    """Inside: (parsed value, where its mappings and lists are, the entry being read) of a YAML
+    file whose value must be a mapping (with ``expected``, as the error says) in which each key
+    of ``lists`` holds a list if anything; ``error`` naming the file and line otherwise. Inside
+    too, a value of the wrong type anywhere in the file (:func:`wrong_types`, ``what`` the
+    file's name in its message) is ``error`` naming the file, never a crash."""
+    with wrong_types(error, what, path) as reading:
+        raw, lines = read_yaml(path, error, missing)
+        if not isinstance(raw, dict):
+            raise error(
+                f"expected a mapping with {expected}"
+                + (", found no content before the end of the file" if raw is None else ""),
+                file=path,
+                line=lines.root or lines.end,
+            )
+        for key in lists:
+            if not isinstance(raw.get(key) or [], list):
+                raise error(f"'{key}' must be a list", file=path, line=lines.of(raw, key))
+        yield raw, lines, reading

@@ -15,7 +15,7 @@ from plangraph.sources.catalog import Catalog
 from plangraph.sources.curation import Curations
 from plangraph.sources.model import ROLE_RESOURCING, ROLE_RESPONSIBLE, Activity, Plan
 from plangraph.sources.parsers import parse_document
-from plangraph.sources.parsers.text import has_khmer
+from plangraph.sources.parsers.base import has_khmer
 from plangraph.sources.registry import Registry, resolve_plan
 from tests.golden import check_golden
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 
-from plangraph.errors import SourceError
 from plangraph.sources.catalog import Document
 from plangraph.sources.curation import Curations
 from plangraph.sources.model import (
@@ -33,7 +32,7 @@ from plangraph.sources.model import (
     Section,
     SourceSpan,
 )
-from plangraph.sources.parsers.text import clean, uncertain_marks
+from plangraph.sources.parsers.base import DocumentReader, clean, uncertain_marks
 
 YEARS = (2017, 2018, 2019)
 _SECTION = re.compile(r"^(I|II|III|IV|V|VI)\s*-\s*(.+)$")
@@ -100,20 +99,17 @@ def _commitments(item: str, span: SourceSpan) -> list[Commitment]:
 
 
 def parse(document: Document, curations: Curations) -> Plan:
-    lines = document.read_lines()
-    doc = document.slug
-    path = str(document.path)
-    first_section = next(
-        (i for i, line in enumerate(lines, 1) if _SECTION.match(line.strip())), None
-    )
+    src = DocumentReader(document, curations)
+    lines = src.lines
+    first_section = src.first_line(lambda line: _SECTION.match(line.strip()))
     if first_section is None:
-        raise SourceError("no section heading 'I-...' found", file=path, line=1)
+        raise src.error("no section heading 'I-...' found", 1)
     intro = [clean(line) for line in lines[: first_section - 1] if line.strip()]
     plan = Plan(
         slug=document.plan.slug,
         title=" ".join(intro[:-1]) if len(intro) > 1 else " ".join(intro),
-        source=doc,
-        spans=[SourceSpan(doc, 1, len(lines))],
+        source=document.slug,
+        spans=[src.span(1, len(lines))],
     )
     section: Section | None = None
     current: Activity | None = None
@@ -130,7 +126,7 @@ def parse(document: Document, curations: Curations) -> Plan:
                 kind="section",
                 number=heading.group(1),
                 title=heading.group(2).strip(),
-                spans=[SourceSpan(doc, n, n)],
+                spans=[src.span(n)],
             )
             plan.sections.append(section)
             current = None
@@ -141,17 +137,17 @@ def parse(document: Document, curations: Curations) -> Plan:
             continue
         if financial:
             text = clean(line.lstrip("- "))
-            plan.notes.append(Note(kind="financial", text=text, span=SourceSpan(doc, n, n)))
+            plan.notes.append(Note(kind="financial", text=text, span=src.span(n)))
             continue
         cells = [clean(c) for c in raw.split("\t")]
         if len(cells) != 8:
-            raise SourceError(f"table row with {len(cells)} cells, expected 8", file=path, line=n)
+            raise src.error(f"table row with {len(cells)} cells, expected 8", n)
         if cells[0] == _HEADER_FIRST or cells[4:7] == ["2017", "2018", "2019"]:
             continue  # the table header, repeated after each page break
         if all(c == "--" for c in cells):
             continue  # a rule line
         if section is None:
-            raise SourceError("table row before any section heading", file=path, line=n)
+            raise src.error("table row before any section heading", n)
         m = _ACTIVITY.match(cells[1])
         if m:
             number = f"{section.number}.{m.group(1)}"
@@ -160,22 +156,20 @@ def parse(document: Document, curations: Curations) -> Plan:
                 printed_number=f"{m.group(1)}.",
                 text="",
                 section=section.key,
-                spans=[SourceSpan(doc, n, n)],
+                spans=[src.span(n)],
             )
             plan.activities.append(current)
             cells_of[number] = {k: [] for k in ("text", "steps", "agencies", "results")}
             cells_of[number]["years"] = []
             cells[1] = m.group(2)
             if cells[0] and cells[0] != section.title:
-                raise SourceError(
-                    f"Area cell {cells[0]!r} differs from the section title {section.title!r}",
-                    file=path,
-                    line=n,
+                raise src.error(
+                    f"Area cell {cells[0]!r} differs from the section title {section.title!r}", n
                 )
         elif current is None:
-            raise SourceError("table row before the first activity", file=path, line=n)
+            raise src.error("table row before the first activity", n)
         else:  # the rest of the open row, after a page break
-            current.spans = [SourceSpan(doc, current.spans[0].start_line, n)]
+            current.spans = [src.span(current.spans[0].start_line, n)]
         store = cells_of[current.number]
         for key, value in zip(("text", "steps", "agencies"), cells[1:4], strict=True):
             if value:
@@ -187,18 +181,18 @@ def parse(document: Document, curations: Curations) -> Plan:
             store["results"].append((cells[7], n))
 
     if not plan.activities:
-        raise SourceError("no activities found", file=path, line=first_section)
+        raise src.error("no activities found", first_section)
     for act in list(plan.activities):
-        _finish(act, cells_of[act.number], plan, doc, path)
+        _finish(act, cells_of[act.number], plan, src)
     return plan
 
 
 def _finish(
-    act: Activity, store: dict[str, list[tuple[str, int]]], plan: Plan, doc: str, path: str
+    act: Activity, store: dict[str, list[tuple[str, int]]], plan: Plan, src: DocumentReader
 ) -> None:
     act.text = " ".join(v for v, _ in store["text"])
     for value, n in store["results"]:
-        act.outputs.append(Output(value, SourceSpan(doc, n, n)))
+        act.outputs.append(Output(value, src.span(n)))
     for value, n in store["years"]:
         year, note = value.split("\t", 1)
         text, uncertain = uncertain_marks(note)
@@ -206,7 +200,7 @@ def _finish(
             Note(
                 kind="timeframe",
                 text=f"{year}: {note}",
-                span=SourceSpan(doc, n, n),
+                span=src.span(n),
                 uncertain=uncertain or not text,
             )
         )
@@ -214,11 +208,11 @@ def _finish(
     agencies = store["agencies"]
     if not agencies:
         return
-    a_span = SourceSpan(doc, agencies[0][1], agencies[-1][1])
+    a_span = src.span(agencies[0][1], agencies[-1][1])
     items = _agency_items(" ".join(v for v, _ in agencies))
     steps = [s for value, _ in store["steps"] for s in _steps(value)]
     if store["steps"]:
-        s_span = SourceSpan(doc, store["steps"][0][1], store["steps"][-1][1])
+        s_span = src.span(store["steps"][0][1], store["steps"][-1][1])
         for i, step in enumerate(steps, 1):
             sub = Activity(
                 number=f"{act.number}.{i}",

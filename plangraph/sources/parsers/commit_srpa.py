@@ -26,16 +26,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plangraph.errors import SourceError
 from plangraph.sources.catalog import Document
 from plangraph.sources.curation import Curations
 from plangraph.sources.model import (
-    ROLE_IMPLEMENTING_PARTNER,
-    ROLE_LEAD,
     ROLE_PARTICIPANT,
-    ROLE_RESOURCING,
-    ROLE_RESPONSIBLE,
-    ROLE_SUPPORT,
     ROLES,
     Activity,
     AgencyMention,
@@ -47,7 +41,8 @@ from plangraph.sources.model import (
     Section,
     SourceSpan,
 )
-from plangraph.sources.parsers.text import clean
+from plangraph.sources.parsers.base import DocumentReader, clean
+from plangraph.sources.parsers.legal_instruments import COMMIT_SRPA
 
 RUNNING_HEAD = "COORDINATED MEKONG MINISTERIAL INITIATIVE AGAINST TRAFFICKING"
 PPC_COUNT = 12
@@ -78,191 +73,102 @@ _SUB = re.compile(r"^\s+(?:-\s+|(\d+)\.\s+)(.+)$")
 _EMPHASIS = re.compile(r"(?<!\*)\*(?!\*)([^*]+?)\*(?!\*)")
 _BILATERAL = re.compile(r"\((\d+)\)\s*([A-Z][a-z]+-[A-Z][a-z]+)")
 
-# Wording that assigns work: (pattern, role, one mention per party?). Each named group of
-# the pattern is one mention, its text as printed; a group named ``note`` is not a mention
-# but qualifying text kept verbatim on each commitment of the match. Readings that are a
-# judgement (who "heads of Specialist Units" are, a pilot "focusing on" two countries) are
-# curation entries ``commit-srpa-actors-*`` instead (see ``_Parser.curated_actors``).
-_ACTORS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
-    (re.compile(r"(?P<m>COMMIT Secretariat \(UNIAP\)) will"), ROLE_RESPONSIBLE, False),
-    (re.compile(r"^(?P<m>UNIAP) to "), ROLE_RESPONSIBLE, False),
-    (re.compile(r"work with (?P<m>UNIAP)"), ROLE_SUPPORT, False),
-    (re.compile(r"under guidance from each (?P<m>COMMIT Task Force)"), ROLE_LEAD, True),
+
+def _readings(*entries: str) -> tuple[tuple[re.Pattern[str], str, bool], ...]:
+    """(pattern, role, one mention per party?) of each ``"role[ per party]: pattern"``."""
+    out = []
+    for entry in entries:
+        head, _, pattern = entry.partition(": ")
+        role = head.removesuffix(" per party")
+        if role not in ROLES:
+            raise ValueError(f"not a commitment role: {entry!r}")
+        out.append((re.compile(pattern), role, role != head))
+    return tuple(out)
+
+
+# Wording that assigns work, one reading per entry: "role: pattern" (the role of pg-role:
+# in ontology/plangraph.ttl), or "role per party: pattern" for one mention per COMMIT country.
+# Each named group of the pattern is one mention, its text as printed; a group named ``note``
+# is not a mention but qualifying text kept verbatim on each commitment of the match.
+# Readings that are a judgement (who "heads of Specialist Units" are, a pilot "focusing on" two
+# countries) are curation entries ``commit-srpa-actors-*`` instead (see
+# ``_Parser.curated_actors``).
+_ACTORS = _readings(
+    r"responsible: (?P<m>COMMIT Secretariat \(UNIAP\)) will",
+    r"responsible: ^(?P<m>UNIAP) to ",
+    r"support: work with (?P<m>UNIAP)",
+    r"lead per party: under guidance from each (?P<m>COMMIT Task Force)",
+    r"responsible per party: ^Maintain existing (?P<m>COMMIT Task Forces) in each country",
     (
-        re.compile(r"^Maintain existing (?P<m>COMMIT Task Forces) in each country"),
-        ROLE_RESPONSIBLE,
-        True,
+        r"responsible per party: (?P<m>Ministries of Labour)"
+        r" and other relevant (?:line )?Ministries from each"
+    ),
+    r"responsible: Ministries of Labour and (?P<m>other relevant (?:line )?Ministries) from each",
+    r"implementing-partner: conducted by (?P<m>partner organizations and agencies)",
+    r"implementing-partner: conducted by (?P<m>implementing partners)",
+    (
+        r"responsible: continued by various (?P<a>international organizations),"
+        r" (?P<b>UN agencies), and (?P<c>international NGOs)"
     ),
     (
-        re.compile(
-            r"(?P<m>Ministries of Labour) and other relevant (?:line )?Ministries from each"
-        ),
-        ROLE_RESPONSIBLE,
-        True,
+        r"implementing-partner: in collaboration with (?P<a>international organizations)"
+        r" and (?P<b>donors)"
     ),
-    (
-        re.compile(
-            r"Ministries of Labour and (?P<m>other relevant (?:line )?Ministries) from each"
-        ),
-        ROLE_RESPONSIBLE,
-        False,
-    ),
-    (
-        re.compile(r"conducted by (?P<m>partner organizations and agencies)"),
-        ROLE_IMPLEMENTING_PARTNER,
-        False,
-    ),
-    (re.compile(r"conducted by (?P<m>implementing partners)"), ROLE_IMPLEMENTING_PARTNER, False),
-    (
-        re.compile(
-            r"continued by various (?P<a>international organizations), (?P<b>UN agencies), "
-            r"and (?P<c>international NGOs)"
-        ),
-        ROLE_RESPONSIBLE,
-        False,
-    ),
-    (
-        re.compile(r"in collaboration with (?P<a>international organizations) and (?P<b>donors)"),
-        ROLE_IMPLEMENTING_PARTNER,
-        False,
-    ),
-    (re.compile(r"(?P<m>Donor) support should be sought"), ROLE_RESOURCING, False),
-    (
-        re.compile(r"With support from (?P<a>international donors) and (?P<b>partners)"),
-        ROLE_RESOURCING,
-        False,
-    ),
-    (re.compile(r"^(?P<m>Governments) will develop"), ROLE_RESPONSIBLE, True),
-    (re.compile(r"Government and (?P<m>donor) support for"), ROLE_RESOURCING, False),
+    r"resourcing: (?P<m>Donor) support should be sought",
+    r"resourcing: With support from (?P<a>international donors) and (?P<b>partners)",
+    r"responsible per party: ^(?P<m>Governments) will develop",
+    r"resourcing: Government and (?P<m>donor) support for",
     # PPC 1 (Activities 3, 5)
-    (re.compile(r"based on guidance from the (?P<m>Governments)"), ROLE_LEAD, True),
+    r"lead per party: based on guidance from the (?P<m>Governments)",
+    r"participant per party: organized between the (?P<m>Governments) and representatives of the",
     (
-        re.compile(r"organized between the (?P<m>Governments) and representatives of the"),
-        ROLE_PARTICIPANT,
-        True,
+        r"participant: between the Governments and representatives of the"
+        r" (?P<m>international agencies)"
     ),
-    (
-        re.compile(
-            r"between the Governments and representatives of the (?P<m>international agencies)"
-        ),
-        ROLE_PARTICIPANT,
-        False,
-    ),
-    (
-        re.compile(r"regional training, by a (?P<m>Regional Centre)"),
-        ROLE_IMPLEMENTING_PARTNER,
-        False,
-    ),
+    r"implementing-partner: regional training, by a (?P<m>Regional Centre)",
     # PPC 2 (Activities 6, 7, 11, 12)
     (
-        re.compile(
-            r"involving (?P<a>key police and law enforcement personnel) and "
-            r"(?P<b>other relevant agencies) from each country, "
-            r"and (?P<c>key international partners)"
-        ),
-        ROLE_PARTICIPANT,
-        False,
+        r"participant: involving (?P<a>key police and law enforcement personnel)"
+        r" and (?P<b>other relevant agencies) from each country,"
+        r" and (?P<c>key international partners)"
     ),
     # PPC 3 (Activity 4)
-    (
-        re.compile(r"(?P<note>ideally by the (?P<m>Government)) with technical support"),
-        ROLE_RESPONSIBLE,
-        True,
-    ),
-    (re.compile(r"with technical support from (?P<m>partner organizations)"), ROLE_SUPPORT, False),
+    r"responsible per party: (?P<note>ideally by the (?P<m>Government)) with technical support",
+    r"support: with technical support from (?P<m>partner organizations)",
     # PPC 4 (Activities 1, 2, 10)
     (
-        re.compile(
-            r"(?P<note>could be conducted by) a (?P<m>regional research organization or institute)"
-        ),
-        ROLE_IMPLEMENTING_PARTNER,
-        False,
+        r"implementing-partner: (?P<note>could be conducted by)"
+        r" a (?P<m>regional research organization or institute)"
     ),
     # PPC 6 (Activity 13)
-    (re.compile(r"to be considered by the (?P<m>Governments)"), ROLE_PARTICIPANT, True),
+    r"participant per party: to be considered by the (?P<m>Governments)",
     # PPC 7 (Activity 14): the group's members are curation commit-srpa-actors-367
-    (
-        re.compile(r"^A (?P<m>technical working group) of government representatives, experts"),
-        ROLE_RESPONSIBLE,
-        False,
-    ),
-    (
-        re.compile(r"elements considered by the (?P<m>technical working group)"),
-        ROLE_RESPONSIBLE,
-        False,
-    ),
+    r"responsible: ^A (?P<m>technical working group) of government representatives, experts",
+    r"responsible: elements considered by the (?P<m>technical working group)",
     # PPC 8 (Activity 9)
+    r"participant: held with (?P<m>key judicial personnel) (?P<note>\([^)]*\))",
+    r"participant: held with (?P<m>key judicial and other relevant personnel)",
     (
-        re.compile(r"held with (?P<m>key judicial personnel) (?P<note>\([^)]*\))"),
-        ROLE_PARTICIPANT,
-        False,
-    ),
-    (
-        re.compile(r"held with (?P<m>key judicial and other relevant personnel)"),
-        ROLE_PARTICIPANT,
-        False,
-    ),
-    (
-        re.compile(
-            r"^Working with (?P<a>key partners), as well as "
-            r"(?P<b>embassies of countries from which sex tourists originate)"
-        ),
-        ROLE_SUPPORT,
-        False,
+        r"support: ^Working with (?P<a>key partners),"
+        r" as well as (?P<b>embassies of countries from which sex tourists originate)"
     ),
     # PPC 9 (Activity 15)
-    (
-        re.compile(r"^Seminar with (?P<a>international organizations) and (?P<b>donors)"),
-        ROLE_PARTICIPANT,
-        False,
-    ),
-    (re.compile(r"^A (?P<m>technical working group) should be convened"), ROLE_RESPONSIBLE, False),
-    (re.compile(r"convened to work with the (?P<m>Governments)"), ROLE_SUPPORT, True),
-    (re.compile(r"negotiations with (?P<a>donors) and (?P<b>partners)"), ROLE_PARTICIPANT, False),
+    r"participant: ^Seminar with (?P<a>international organizations) and (?P<b>donors)",
+    r"responsible: ^A (?P<m>technical working group) should be convened",
+    r"support per party: convened to work with the (?P<m>Governments)",
+    r"participant: negotiations with (?P<a>donors) and (?P<b>partners)",
     # PPC 10 (Activity 16)
-    (
-        re.compile(r"shared among (?P<m>functional agencies of relevant COMMIT countries)"),
-        ROLE_PARTICIPANT,
-        False,
-    ),
+    r"participant: shared among (?P<m>functional agencies of relevant COMMIT countries)",
     # PPC 11 (Activity 17)
-    (re.compile(r"Seminar with the (?P<m>tourism sector)"), ROLE_PARTICIPANT, False),
-    (re.compile(r"incentives by (?P<m>Government tourist authorities)"), ROLE_RESPONSIBLE, False),
-    (re.compile(r"^(?P<m>Government) and donor support for"), ROLE_RESOURCING, True),
+    r"participant: Seminar with the (?P<m>tourism sector)",
+    r"responsible: incentives by (?P<m>Government tourist authorities)",
+    r"resourcing per party: ^(?P<m>Government) and donor support for",
     # PP 12 (Activity 18)
-    (re.compile(r"^UNIAP to seek (?P<m>donor) support"), ROLE_RESOURCING, False),
-    (re.compile(r"approval for that TOR from (?P<m>Governments)"), ROLE_PARTICIPANT, True),
+    r"resourcing: ^UNIAP to seek (?P<m>donor) support",
+    r"participant per party: approval for that TOR from (?P<m>Governments)",
 )
 # The curation entries that record commitments the wording does not state plainly.
 CURATED_ACTORS = "commit-srpa-actors-"
-
-_INSTRUMENTS = (
-    (
-        "commit-mou",
-        "COMMIT Memorandum of Understanding",
-        "mou",
-        re.compile(r"COMMIT (?:Memorandum of Understanding|MOU)"),
-        "2004-10-29",
-        "commit-mou-2004",
-    ),
-    (
-        "palermo-protocol",
-        "Protocol to Prevent, Suppress and Punish Trafficking in Persons, "
-        "Especially Women and Children",
-        "protocol",
-        re.compile(r"Palermo Protocol|Protocol to Prevent, Suppress and Punish"),
-        None,
-        None,
-    ),
-    (
-        "untoc",
-        "United Nations Convention against Transnational Organized Crime",
-        "convention",
-        re.compile(r"(?:United Nations|UN) Convention against Transnational Organized Crime"),
-        None,
-        None,
-    ),
-)
 
 
 def parse(document: Document, curations: Curations) -> Plan:
@@ -275,23 +181,15 @@ class _Item:
     subs: list[Activity] = field(default_factory=list)
 
 
-class _Parser:
+class _Parser(DocumentReader):
     def __init__(self, document: Document, curations: Curations) -> None:
-        self.doc = document
-        self.curations = curations
-        self.lines = document.read_lines()
+        super().__init__(document, curations)
         self.footnotes: dict[str, tuple[str, int]] = {}
         self.areas: dict[str, Section] = {}
         self.sections: list[Section] = []
         self.activities: list[Activity] = []
         self.framework: dict[str, Activity] = {}
         self.framework_subs: dict[str, list[Activity]] = {}  # sub-steps of framework activities
-
-    def span(self, start: int, end: int | None = None) -> SourceSpan:
-        return SourceSpan(self.doc.slug, start, end if end is not None else start)
-
-    def error(self, message: str, line: int) -> SourceError:
-        return SourceError(message, file=self.doc.path, line=line)
 
     def text(self, raw: str) -> tuple[str, list[Note]]:
         """Cleaned text with footnote markers taken out, and the footnotes they point to."""
@@ -683,7 +581,7 @@ class _Parser:
         for entry in self.curations.for_document(self.doc.slug):
             if not entry.id.startswith(CURATED_ACTORS):
                 continue
-            self.curations.get(entry.id, self.lines)  # its "expect" text is still there
+            self.curation(entry.id)  # its "expect" text is still there
             items = entry.value if isinstance(entry.value, list) else None
             if not items:
                 raise self.error(f"curation {entry.id} lists no commitments", entry.start_line)
@@ -699,7 +597,7 @@ class _Parser:
                     )
                 span = step.spans[0]
                 inside = entry.start_line <= span.start_line <= entry.end_line
-                if not inside or name not in self.lines[span.start_line - 1]:
+                if not inside or name not in self.line(span.start_line):
                     raise self.error(
                         f"curation {entry.id}: {name!r} is not printed on line "
                         f"{span.start_line} of step {step.number} within its lines",
@@ -724,21 +622,16 @@ class _Parser:
             texts.append((a.text, a.spans[0], a))
             texts += [(n.text, n.span, a) for n in a.notes]
         out = []
-        for key, title, kind, rx, date, agreement in _INSTRUMENTS:
-            spans = sorted({span for text, span, _ in texts if rx.search(text)})
+        for instrument in COMMIT_SRPA:
+            spans = sorted({span for text, span, _ in texts if instrument.cited_in(text)})
             if not spans:
                 continue
             for text, _, activity in texts:
-                if activity is not None and rx.search(text) and key not in activity.cites:
-                    activity.cites.append(key)
-            out.append(
-                LegalInstrument(
-                    key=key,
-                    title=title,
-                    kind=kind,
-                    spans=spans,
-                    date=date,
-                    same_as_agreement=agreement,
-                )
-            )
+                if (
+                    activity is not None
+                    and instrument.cited_in(text)
+                    and instrument.key not in activity.cites
+                ):
+                    activity.cites.append(instrument.key)
+            out.append(instrument.record(spans))
         return out

@@ -34,7 +34,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plangraph.errors import SourceError
 from plangraph.sources.catalog import Document
 from plangraph.sources.curation import Curation, Curations
 from plangraph.sources.model import (
@@ -49,16 +48,16 @@ from plangraph.sources.model import (
     Output,
     Plan,
     Section,
-    SourceSpan,
 )
-from plangraph.sources.parsers.text import clean as _clean_text
-from plangraph.sources.parsers.text import has_khmer, is_noise_line
+from plangraph.sources.parsers.base import DocumentReader, has_khmer, is_noise_line
+from plangraph.sources.parsers.base import clean as _clean_text
+from plangraph.sources.parsers.legal_instruments import KHM_NPA
 
 PARTY = "khm"
 
 
 def clean(value: str) -> str:
-    """:func:`plangraph.sources.parsers.text.clean`, and no space left before punctuation by a
+    """:func:`plangraph.sources.parsers.base.clean`, and no space left before punctuation by a
     removed tag."""
     return re.sub(r"(?<=\S)\s+(?=[.,;:](?:\s|$))", "", _clean_text(value))
 
@@ -231,18 +230,15 @@ def _list_items(raw: str) -> tuple[list[str], str | None, list[str]]:
 # The parser
 
 
-class _Parser:
+class _Parser(DocumentReader):
     def __init__(self, document: Document, curations: Curations) -> None:
-        self.doc = document
-        self.curations = curations
-        self.lines = document.read_lines()
+        super().__init__(document, curations)
         self.rows: list[_Row] = []
         self.sections: list[Section] = []
         self.groups: dict[str, Section] = {}
         self.current_group: Section | None = None
         self.current_strategy: str | None = None
         self.row: _Row | None = None
-        self.applied: dict[str, Curation] = {}
         self.strategy_titles: dict[str, tuple[str, int]] = {}
         self.pending_resources: list[tuple[Curation, str, int]] = []
         self.stated_lines: dict[str, int] = {}
@@ -253,22 +249,16 @@ class _Parser:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def span(self, start: int, end: int | None = None) -> SourceSpan:
-        return SourceSpan(self.doc.slug, start, end if end is not None else start)
-
-    def error(self, message: str, line: int) -> SourceError:
-        return SourceError(message, file=self.doc.path, line=line)
-
-    def curation(self, entry_id: str) -> Curation:
-        entry = self.curations.get(entry_id, self.lines)
-        self.applied[entry_id] = entry
-        return entry
-
     def curation_at(self, line: int, op: str) -> Curation | None:
         for c in self.by_line.get(line, []):
             if isinstance(c.value, dict) and c.value.get("op") == op:
                 return self.curation(c.id)
         return None
+
+    def printed_at(self, phrase: str, last: int) -> int | None:
+        """The first of lines 1..``last`` that prints ``phrase`` (its text cleaned, emphasis
+        marks removed), or None."""
+        return self.first_line(lambda raw: phrase in clean(raw.replace("*", "")), 1, last)
 
     def is_noise(self, raw: str) -> bool:
         text = clean(raw.replace("\t", " "))
@@ -754,7 +744,7 @@ class _Parser:
             )
         value = entry.value
         src = int(value["text_line"])
-        source_line = clean(self.lines[src - 1])
+        source_line = clean(self.line(src))
         text = clean(value["text"])
         if text not in source_line:
             raise self.error(f"curation {entry.id}: {text!r} is not on line {src}", src)
@@ -950,202 +940,20 @@ def split_resources(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Laws, sub-decrees and agreements the plan cites
-
-# (key, kind, date, same_as_agreement, title pattern in the text, citing pattern in activities)
-_INSTRUMENTS: tuple[tuple[str, str, str | None, str | None, str, str | None], ...] = (
-    (
-        "law-stsls-2008",
-        "law",
-        "2008",
-        None,
-        r"Law on Suppression of Human Trafficking and Sexual Exploitation",
-        r"Law on (?:the )?Suppression of Human Trafficking(?: and Sexual Exploitation)?\b",
-    ),
-    (
-        "law-domestic-violence-2005",
-        "law",
-        "2005",
-        None,
-        r"Law on Prevention of Domestic Violence and Protection of Victims",
-        None,
-    ),
-    (
-        "sub-decree-183-2008",
-        "sub-decree",
-        "2008-11-03",
-        None,
-        r"Sub-decree No\. 183 ANK Kr\. BK on Formalities and Procedures for Marriages between "
-        r"Khmer Nationals and Foreigners",
-        r"Sub-decree (?:No\. )?183\b",
-    ),
-    (
-        "sub-decree-190",
-        "sub-decree",
-        None,
-        None,
-        r"Sub-decree 190 on Management of the Sending of Khmer Workers to Work Abroad through "
-        r"Private Recruitment Agencies",
-        r"Sub-decree (?:No\. )?190\b|Sub-decree on the Management of Sending of Khmer Workers",
-    ),
-    (
-        "sub-decree-162-2009",
-        "sub-decree",
-        "2009-09-25",
-        None,
-        r"Sub-decree No\.162 on Establishment of the National Committee to Lead the Suppression "
-        r"of Human Trafficking, Smuggling, Labour Exploitation and Sexual Exploitation in Women "
-        r"and Children \(S\.T\.S\.L\.S\.\)",
-        None,
-    ),
-    (
-        "khm-tha-mou-2003",
-        "mou",
-        "2003-05-31",
-        None,
-        r"Memorandum of Understanding between the Royal Government of the Kingdom of Cambodia "
-        r"and the Royal Government of the Kingdom of Thailand on Bilateral Cooperation for "
-        r"Eliminating Trafficking in Children and Women and Assisting Victims of Trafficking",
-        r"Cambodia-Thailand MOU on Bilateral Cooperation for Eliminating Trafficking",
-    ),
-    (
-        "khm-tha-labour-memorandum-2003",
-        "mou",
-        "2003-05-31",
-        None,
-        r"Memorandum on Cooperation on the Use of Labour Force",
-        None,
-    ),
-    (
-        "khm-tha-mou-employment",
-        "mou",
-        None,
-        None,
-        r"MOU between the Kingdom of Cambodia and the Kingdom of Thailand on Cooperation in the "
-        r"Employment of Workers",
-        r"(?:Cambodia-Thailand MOU|Kingdom of Thailand) on Cooperation in the Employment of "
-        r"Workers",
-    ),
-    (
-        "commit-mou-2004",
-        "mou",
-        "2004-10-29",
-        "commit-mou-2004",
-        r"Memorandum of Understanding on Cooperation against Trafficking in Persons in the "
-        r"Greater Mekong Sub-Region",
-        None,
-    ),
-    (
-        "asean-mla-treaty-2004",
-        "treaty",
-        "2004-11-29",
-        None,
-        r"Treaty on Mutual Legal Assistance in Criminal Matters among ASEAN Countries",
-        r"ASEAN Treaty on Mutual Legal Assistance",
-    ),
-    (
-        "khm-vnm-agreement-2005",
-        "agreement",
-        "2005-10-10",
-        None,
-        r"Agreement between the Royal Government of the Kingdom of Cambodia and the Government "
-        r"of the Socialist Republic of Vietnam on Bilateral Cooperation for Eliminating "
-        r"Trafficking in Women and Children and Assisting Victims of Trafficking",
-        r"Cambodia-Vietnam Agreement|bilateral agreement between Cambodia and Vietnam",
-    ),
-    (
-        "khm-vnm-agreement-2007",
-        "agreement",
-        "2007-10-23",
-        None,
-        r"Agreement on Cooperation on Protection and Prevention of Cambodia-Vietnam Cross-Border "
-        r"Crime of Trafficking in Persons, Especially in Women and Children",
-        None,
-    ),
-    (
-        "khm-vnm-work-plan-2010",
-        "agreement",
-        "2010-08-12",
-        None,
-        r"Joint Agreement on the 5-Year Work Plan on Combating Trafficking in Persons "
-        r"\(2011-2015\)",
-        None,
-    ),
-    (
-        "un-tip-protocol",
-        "protocol",
-        None,
-        None,
-        r"United Nations Protocol to Prevent, Suppress and Punish Trafficking in Persons, "
-        r"Especially Women and Children",
-        None,
-    ),
-    (
-        "migrant-workers-convention",
-        "convention",
-        None,
-        None,
-        r"Convention on the Protection of the Rights of All Migrant Workers and Members of "
-        r"Their Families",
-        r"Convention on the Protection of the Rights of All Migrant Workers",
-    ),
-    (
-        "decision-1150-2005",
-        "decision",
-        "2005-07-20",
-        None,
-        r"Decision No\.1150 KKN on Establishment of Cambodia Task Force to Combat Human "
-        r"Trafficking in the Great Mekong Sub-Region",
-        None,
-    ),
-    (
-        "mosvy-minimum-standards",
-        "policy",
-        None,
-        None,
-        r"Policy and Minimum Standards for Protection of the Rights of Victims of Human "
-        r"Trafficking",
-        r"Policy and Minimum Standards|Minimum Standards for Protection of the Rights of Victims"
-        r"|\bthe Minimum Standards\b",
-    ),
-    (
-        "guidelines-cooperation-victim-support",
-        "guidelines",
-        None,
-        None,
-        r"Guidelines on Cooperation between Government Institutions and Victim Support "
-        r"Agencies in Cases of Human Trafficking and Sexual Exploitation",
-        r"Guidelines on Cooperation between (?:Government Institutions|the Government) and "
-        r"Victim Support Agencies",
-    ),
-)
+# Laws, sub-decrees and agreements the plan cites (legal_instruments.KHM_NPA)
 
 
 def _instruments(p: _Parser, end: int) -> list[LegalInstrument]:
+    """Each instrument the plan lists, at the first line that prints its full title."""
     out = []
-    for key, kind, date, same_as, title_re, _cite in _INSTRUMENTS:
-        pattern = re.compile(title_re)
-        found = None
-        for idx in range(end):
-            text = clean(p.lines[idx].replace("*", ""))
-            m = pattern.search(text)
-            if m:
-                found = (m.group(0), idx + 1)
-                break
-        if found is None:  # named at the last line searched
+    for instrument in KHM_NPA:
+        n = p.printed_at(instrument.title, end)
+        if n is None:  # named at the last line searched
             raise p.error(
-                f"the plan no longer cites {title_re[:60]!r}: not found in lines 1-{end}", end
+                f"the plan no longer cites {instrument.title[:60]!r}: not found in lines 1-{end}",
+                end,
             )
-        out.append(
-            LegalInstrument(
-                key=key,
-                title=found[0],
-                kind=kind,
-                spans=[p.span(found[1])],
-                date=date,
-                same_as_agreement=same_as,
-            )
-        )
+        out.append(instrument.record([p.span(n)]))
     return out
 
 
@@ -1156,10 +964,7 @@ def _cites(activity: Activity, extra: list[str]) -> list[str]:
         *(i.text for i in activity.indicators),
     ]
     joined = " ".join(texts)
-    out = []
-    for key, _kind, _date, _same, _title, cite in _INSTRUMENTS:
-        if cite and re.search(cite, joined):
-            out.append(key)
+    out = [instrument.key for instrument in KHM_NPA if instrument.cited_in(joined)]
     for key in extra:
         if key not in out:
             out.append(key)
@@ -1171,12 +976,12 @@ def _cites(activity: Activity, extra: list[str]) -> list[str]:
 
 def _find(p: _Parser, phrase: str, before: int | None = None) -> tuple[str, int]:
     last = before if before is not None else len(p.lines)
-    for idx in range(last):
-        text = clean(p.lines[idx].replace("*", ""))
-        if phrase in text:
-            return phrase, idx + 1
-    # named at the last line searched
-    raise p.error(f"expected text {phrase!r} is missing: not found in lines 1-{last}", max(last, 1))
+    n = p.printed_at(phrase, last)
+    if n is None:  # named at the last line searched
+        raise p.error(
+            f"expected text {phrase!r} is missing: not found in lines 1-{last}", max(last, 1)
+        )
+    return phrase, n
 
 
 def parse(document: Document, curations: Curations) -> Plan:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plangraph.errors import SourceError
 from plangraph.sources.catalog import Document
 from plangraph.sources.curation import Curations
 from plangraph.sources.model import (
@@ -50,10 +49,9 @@ from plangraph.sources.model import (
     Participant,
     Plan,
     Section,
-    SourceSpan,
     Target,
 )
-from plangraph.sources.parsers.text import clean
+from plangraph.sources.parsers.base import DocumentReader, clean
 
 SOP_KEY = "sop-lec"
 SOP_AGREEMENT = "khm-tha-sop-lec-2022"
@@ -135,30 +133,12 @@ class _Action:
         return self.cols.setdefault(name, _Col())
 
 
-class _Parser:
+class _Parser(DocumentReader):
     def __init__(self, document: Document, curations: Curations) -> None:
-        self.doc = document
-        self.curations = curations
-        self.lines = document.read_lines()
+        super().__init__(document, curations)
         self.plan_flags: list[str] = []
 
     # -- helpers ------------------------------------------------------------------------
-
-    def span(self, start: int, end: int | None = None) -> SourceSpan:
-        return SourceSpan(self.doc.slug, start, end if end is not None else start)
-
-    def line(self, n: int) -> str:
-        return self.lines[n - 1]
-
-    def error(self, message: str, line: int) -> SourceError:
-        return SourceError(message, file=self.doc.path, line=line)
-
-    def find(self, pattern: str, start: int, end: int, what: str) -> int:
-        rx = re.compile(pattern)
-        for n in range(start, end + 1):
-            if rx.search(self.line(n)):
-                return n
-        raise self.error(f"expected {what} between lines {start} and {end}", start)
 
     @staticmethod
     def cells(row: str) -> list[str]:
@@ -404,10 +384,10 @@ class _Parser:
         return people
 
     def attendance(self, start: int, end: int) -> list[Participant]:
-        at = (self.doc.path, start)  # the attendance list needs these entries
-        entry = self.curations.get("khm-tha-attendance-parties", self.lines, needed_at=at)
+        # the attendance list needs these entries
+        entry = self.curation("khm-tha-attendance-parties", needed_at=start)
         blocks = entry.value  # {"khm": [first no., last no.], "tha": [...]}
-        org23 = self.curations.get("khm-tha-attendance-23-organisation", self.lines, needed_at=at)
+        org23 = self.curation("khm-tha-attendance-23-organisation", needed_at=start)
         out = []
         for n in range(start + 1, end + 1):
             row = self.line(n).strip()
@@ -540,7 +520,7 @@ class _Parser:
         out = {}
         for entry in self.curations.for_document(self.doc.slug):
             if entry.id.startswith("khm-tha-annex3-cells-"):
-                self.curations.get(entry.id, self.lines)
+                self.curation(entry.id)
                 out[entry.start_line] = (entry.id, entry.value or {})
         return out
 
@@ -561,28 +541,11 @@ class _Parser:
         if sorted(years.values()) != [2023, 2024, 2025]:
             raise self.error("the action table has no 2023, 2024, 2025 columns", header)
         year_names = [years[i] for i in sorted(years)]
-        layouts = {
-            10: [
-                "focus",
-                "action",
-                "responsible",
-                "partners",
-                "indicators",
-                "total",
-                *year_names,
-                "resources",
-            ],
-            9: [
-                "action",
-                "responsible",
-                "partners",
-                "indicators",
-                "total",
-                *year_names,
-                "resources",
-            ],
-            8: ["action", "responsible", "partners", "indicators", "total", *year_names],
-        }
+        # the table's columns (a year column is named by its year); the conversion dropped the
+        # focus column from some rows, and the resources column too from some of those
+        columns: list[str | int] = ["focus", "action", "responsible", "partners", "indicators"]
+        columns += ["total", *year_names, "resources"]
+        layouts = {10: columns, 9: columns[1:], 8: columns[1:-1]}
         curated = self.cell_curations()
         actions: list[_Action] = []
         current: _Action | None = None
@@ -711,9 +674,7 @@ class _Parser:
         self, text: str, line: int, flags: list[str]
     ) -> list[tuple[AgencyMention, str | None]]:
         """One mention per body in an agency cell, with the cell group it came from."""
-        parties = self.curations.get(
-            "khm-tha-annex3-agency-parties", self.lines, needed_at=(self.doc.path, line)
-        ).value
+        parties = self.curation("khm-tha-annex3-agency-parties", needed_at=line).value
         if text.startswith("*"):
             flags.append(f"stray-mark:line-{line}:*")
             text = text.lstrip("* ")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plangraph.errors import SourceError
 from plangraph.sources.catalog import Document
 from plangraph.sources.curation import Curations
 from plangraph.sources.model import (
@@ -33,7 +32,7 @@ from plangraph.sources.model import (
     Section,
     SourceSpan,
 )
-from plangraph.sources.parsers.text import clean, is_noise_line
+from plangraph.sources.parsers.base import DocumentReader, clean, is_noise_line
 
 HEADER = ("Objective", "Activities", "Outputs", "Agencies in charge")
 YEARS = (2020, 2021, 2022)
@@ -91,17 +90,15 @@ def _bullets(text: str) -> list[str]:
     return [i for i in items if i]
 
 
-def _split_agencies(cell: _Cell, doc: str) -> list[tuple[str, str | None, str]]:
+def _split_agencies(cell: _Cell, src: DocumentReader) -> list[tuple[str, str | None, str]]:
     """(name, party, role) for each body named in an agencies cell."""
     text = cell.text
     if text.startswith("Depend on the area") and CATCH_ALL in text:
         return [(CATCH_ALL, "vnm", ROLE_RESPONSIBLE), (CATCH_ALL, "khm", ROLE_RESPONSIBLE)]
     parts = _COUNTRY.split(text)
     if len(parts) < 3 or parts[0].strip(" -"):
-        raise SourceError(
-            f"agencies cell does not start with a country entry: {text[:60]!r}",
-            file=doc,
-            line=cell.start,
+        raise src.error(
+            f"agencies cell does not start with a country entry: {text[:60]!r}", cell.start
         )
     out = []
     for country, body in zip(parts[1::2], parts[2::2], strict=True):
@@ -116,23 +113,33 @@ def _split_agencies(cell: _Cell, doc: str) -> list[tuple[str, str | None, str]]:
     return out
 
 
-def parse(document: Document, curations: Curations) -> Plan:
-    lines = document.read_lines()
-    doc = document.slug
-    path = str(document.path)
-    header = next(
-        (i for i, line in enumerate(lines, 1) if line.split("\t")[:4] == list(HEADER)), None
+def _heading(
+    sections: dict[str, Section],
+    kind: str,
+    m: re.Match[str],
+    span: SourceSpan,
+    parent: str | None = None,
+) -> str:
+    """Record the section of an "Area N: title" or "N.N. title" heading; its key."""
+    key = f"{kind}-{m.group(1)}"
+    sections[key] = Section(
+        key=key, kind=kind, number=m.group(1), title=m.group(2), spans=[span], parent=parent
     )
+    return key
+
+
+def parse(document: Document, curations: Curations) -> Plan:
+    src = DocumentReader(document, curations)
+    lines = src.lines
+    header = src.first_line(lambda line: line.split("\t")[:4] == list(HEADER))
     if header is None:
-        raise SourceError(
-            "table header 'Objective / Activities / Outputs / ...' not found", file=path, line=1
-        )
+        raise src.error("table header 'Objective / Activities / Outputs / ...' not found", 1)
     title_lines = [line for line in lines[: header - 1] if line.strip()]
     plan = Plan(
         slug=document.plan.slug,
         title=clean(" ".join(title_lines)),
-        source=doc,
-        spans=[SourceSpan(doc, 1, len(lines))],
+        source=document.slug,
+        spans=[src.span(1, len(lines))],
     )
 
     rows: list[_Row] = []
@@ -144,42 +151,25 @@ def parse(document: Document, curations: Curations) -> Plan:
             continue
         cells = _cells(raw)
         if not cells:
-            raise SourceError(
-                f"table row with {raw.count(chr(9)) + 1} cells, expected 7", file=path, line=n
-            )
+            raise src.error(f"table row with {raw.count(chr(9)) + 1} cells, expected 7", n)
         first, act, out, agencies = cells[:4]
         area = _AREA.match(first)
         if area:
-            area_key = f"area-{area.group(1)}"
-            sections[area_key] = Section(
-                key=area_key,
-                kind="area",
-                number=area.group(1),
-                title=area.group(2),
-                spans=[SourceSpan(doc, n, n)],
-            )
+            area_key = _heading(sections, "area", area, src.span(n))
             continue
         objective = _OBJECTIVE.match(first)
         if objective:
             if area_key is None:
-                raise SourceError("objective before any 'Area' row", file=path, line=n)
-            objective_key = f"objective-{objective.group(1)}"
-            sections[objective_key] = Section(
-                key=objective_key,
-                kind="objective",
-                number=objective.group(1),
-                title=objective.group(2),
-                spans=[SourceSpan(doc, n, n)],
-                parent=area_key,
-            )
+                raise src.error("objective before any 'Area' row", n)
+            objective_key = _heading(sections, "objective", objective, src.span(n), area_key)
         elif first and objective_key is not None:  # continuation of the objective's text
             sec = sections[objective_key]
             sec.title = f"{sec.title} {first}"
-            sec.spans = [SourceSpan(doc, sec.spans[0].start_line, n)]
+            sec.spans = [src.span(sec.spans[0].start_line, n)]
         activity = _ACTIVITY.match(act)
         if activity:
             if objective_key is None:
-                raise SourceError("activity before any objective", file=path, line=n)
+                raise src.error("activity before any objective", n)
             row = _Row(number=activity.group(1), objective=objective_key, line=n, last_line=n)
             row.activity.add(activity.group(2), n)
             rows.append(row)
@@ -188,7 +178,7 @@ def parse(document: Document, curations: Curations) -> Plan:
             row.years = [y for y, mark in zip(YEARS, cells[4:], strict=True) if mark.lower() == "x"]
             continue
         if not rows:
-            raise SourceError("table row before the first activity", file=path, line=n)
+            raise src.error("table row before the first activity", n)
         row = rows[-1]  # a continuation: the rest of the open row after a page break
         row.last_line = n
         row.activity.add(act, n)
@@ -199,21 +189,19 @@ def parse(document: Document, curations: Curations) -> Plan:
             else:  # continues the last filled agencies cell (a cell broken by the page)
                 filled = next((r for r in reversed(rows) if r.agencies.text), None)
                 if filled is None:
-                    raise SourceError(
-                        "agencies text continues a cell, but no agencies cell came before it",
-                        file=path,
-                        line=n,
+                    raise src.error(
+                        "agencies text continues a cell, but no agencies cell came before it", n
                     )
                 filled.agencies.add(agencies, n)
         if any(m.lower() == "x" for m in cells[4:]):
-            raise SourceError("year marks on a continuation row", file=path, line=n)
+            raise src.error("year marks on a continuation row", n)
 
     if not rows:
-        raise SourceError("no activities found in the table", file=path, line=header)
+        raise src.error("no activities found in the table", header)
 
     # needed for the rows of objective 4.2 (the table, where it has none)
     at = next((r.line for r in rows if r.objective == "objective-4.2"), header)
-    merged = curations.get("vnm-khm-4.2-agencies", lines, needed_at=(document.path, at))
+    merged = src.curation("vnm-khm-4.2-agencies", needed_at=at)
     for i, row in enumerate(rows):
         if row.agencies.text:
             continue
@@ -227,7 +215,7 @@ def parse(document: Document, curations: Curations) -> Plan:
 
     plan.sections = list(sections.values())
     for row in rows:
-        spans = [SourceSpan(doc, row.line, row.last_line)]
+        spans = [src.span(row.line, row.last_line)]
         act = Activity(
             number=row.number,
             printed_number=row.number,
@@ -237,7 +225,7 @@ def parse(document: Document, curations: Curations) -> Plan:
             years=row.years,
         )
         if row.output.text:
-            o_span = SourceSpan(doc, row.output.start, row.output.end)
+            o_span = src.span(row.output.start, row.output.end)
             act.outputs.extend(Output(text, o_span) for text in _bullets(row.output.text))
         if row.inherited_agencies:
             act.flags.append("agencies-from-merged-cell")
@@ -248,8 +236,8 @@ def parse(document: Document, curations: Curations) -> Plan:
         for cell in cells:
             if not cell.text:
                 continue
-            span = SourceSpan(doc, cell.start, cell.end)
-            for name, party, role in _split_agencies(cell, str(document.path)):
+            span = src.span(cell.start, cell.end)
+            for name, party, role in _split_agencies(cell, src):
                 act.commitments.append(
                     Commitment(
                         mention=AgencyMention(text=name, span=span, party=party),
