@@ -85,7 +85,7 @@ def _list(values: str | Sequence[str] | None) -> list[str]:
         return []
     if isinstance(values, str):
         values = [values]
-    out = []
+    out: list[str] = []
     for v in values:
         out.extend(x for x in (p.strip() for p in v.split(",")) if x)
     return out
@@ -157,10 +157,14 @@ def parse_filters(
 def root_of(agents: Mapping[str, Agent], iri: str) -> str:
     """The top-most parent body of an agency (itself if it has none)."""
     seen = {iri}
-    while (agent := agents.get(iri)) is not None and agent.parent in agents:
-        if agent.parent in seen:  # a cycle in the registry: stop where it closes
+    while (
+        (agent := agents.get(iri)) is not None
+        and (parent := agent.parent) is not None
+        and parent in agents
+    ):
+        if parent in seen:  # a cycle in the registry: stop where it closes
             break
-        iri = agent.parent  # type: ignore[assignment]
+        iri = parent
         seen.add(iri)
     return iri
 

@@ -17,14 +17,14 @@ from plangraph.network.records import (
     StepInfo,
 )
 from plangraph.store.query_catalog import load_catalog
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.stores import Store
 
 
 def _years(text: str) -> tuple[int, ...]:
     return tuple(sorted({int(y[:4]) for y in text.split() if y[:4].isdigit()}))
 
 
-def load(store: EmbeddedStore, folder: Path) -> NetworkData:
+def load(store: Store, folder: Path) -> NetworkData:
     """Read everything the networks need from the store (``folder``: queries/network)."""
     catalog = load_catalog(folder)
     plans: dict[str, PlanInfo] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from typing import Any
+from typing import TypedDict
 
 from plangraph.network.lazy_networkx import nx
 
@@ -22,7 +22,21 @@ ALGORITHMS = {
 }
 
 
+class NodeMetrics(TypedDict):
+    """The metrics of one node (see :data:`ALGORITHMS`)."""
+
+    degree: int
+    weighted_degree: float  # an int when the weights are
+    betweenness: float
+    pagerank: float
+    community: int
+    component: int
+    brokerage: int
+
+
 def sorted_copy(G: nx.Graph) -> nx.Graph:
+    """A copy with only the weights, nodes and edges added in sorted order (networkx's
+    algorithms visit them in the order they were added)."""
     H = nx.Graph()
     H.add_nodes_from(sorted(G.nodes))
     H.add_edges_from(
@@ -43,7 +57,7 @@ EXACT_BETWEENNESS = 1000
 BETWEENNESS_PIVOTS = 256
 
 
-def compute_metrics(G: nx.Graph, seed: int = SEED) -> dict[str, dict[str, Any]]:
+def compute_metrics(G: nx.Graph, seed: int = SEED) -> dict[str, NodeMetrics]:
     """Per node: degree, weighted degree, betweenness, PageRank, community, component,
     brokerage (pairs of neighbours of different parties not linked themselves; the node
     attribute ``party``). Deterministic: computed on a copy with sorted nodes and edges."""
@@ -62,7 +76,7 @@ def compute_metrics(G: nx.Graph, seed: int = SEED) -> dict[str, dict[str, Any]]:
     )
     communities = _numbered(nx.community.louvain_communities(H, weight="weight", seed=seed))
     components = _numbered(nx.connected_components(H))
-    out = {}
+    out: dict[str, NodeMetrics] = {}
     for n in H.nodes:
         brokerage = 0
         for u, w in itertools.combinations(sorted(H.neighbors(n)), 2):

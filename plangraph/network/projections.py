@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from plangraph.errors import QueryError
 from plangraph.network.lazy_networkx import nx
@@ -82,8 +82,12 @@ def _edge(links: list[Link], weight: int) -> dict[str, Any]:
     }
 
 
-def _by(links: Iterable[Link], key) -> dict[str, list[Link]]:
-    out: dict[str, list[Link]] = defaultdict(list)
+# what commitments are grouped by: a node (an IRI) or an edge (a pair of IRIs)
+Key = TypeVar("Key", str, tuple[str, str])
+
+
+def _by(links: Iterable[Link], key: Callable[[Link], Key | None]) -> dict[Key, list[Link]]:
+    out: dict[Key, list[Link]] = defaultdict(list)
     for k in links:
         value = key(k)
         if value is not None:

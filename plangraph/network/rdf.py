@@ -5,6 +5,7 @@ cached per build (:func:`metrics_ntriples`) and the store's metrics named graph
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from plangraph.network.cache import metrics_cache_file, write_cache
 from plangraph.network.filters import Filters
@@ -13,12 +14,23 @@ from plangraph.network.loader import load
 from plangraph.network.metrics import ALGORITHMS, SEED
 from plangraph.network.records import NetworkData
 from plangraph.network.result import agency_metrics
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.stores import Store
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 METRICS_GRAPH = "https://w3id.org/plangraph/graph/metrics"
 
 
-def metrics_rdf(data: NetworkData, filters: Filters | None = None, computed_at: str | None = None):
+class WritableStore(Store, Protocol):
+    """A store the metrics graph can be added to (the embedded store and a remote one)."""
+
+    def add_graph(self, name: str, nquads_or_ntriples: bytes) -> bool: ...
+
+
+def metrics_rdf(
+    data: NetworkData, filters: Filters | None = None, computed_at: str | None = None
+) -> Graph:
     """The agency metrics under ``filters`` as an rdflib Graph
     (plangraph.graph.mapping.metrics_graph)."""
     from datetime import UTC, datetime
@@ -40,7 +52,7 @@ def metrics_rdf(data: NetworkData, filters: Filters | None = None, computed_at: 
 
 
 def metrics_ntriples(
-    store: EmbeddedStore,
+    store: Store,
     folder: Path,
     data: NetworkData | None = None,
     cache: Path | None = None,
@@ -63,7 +75,7 @@ def metrics_ntriples(
 
 
 def add_metrics_graph(
-    store: EmbeddedStore,
+    store: WritableStore,
     folder: Path,
     data: NetworkData | None = None,
     cache: Path | None = None,
