@@ -279,8 +279,8 @@ def _build_disk_store(conn, nq: str, path: str) -> None:
 
 
 def _analysis_child(conn, folder: str) -> None:
+    from plangraph import network as nw
     from plangraph.analysis.overlaps.detect import detect_items, lexicon_for
-    from plangraph.network import graph as nw
     from plangraph.store.embedded import EmbeddedStore
 
     store = EmbeddedStore.from_folder(Path(folder))

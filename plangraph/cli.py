@@ -151,7 +151,7 @@ def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _network(args: argparse.Namespace, settings: Settings) -> int:
-    from plangraph.network import graph as nw
+    from plangraph import network as nw
     from plangraph.store.embedded import EmbeddedStore
 
     store = EmbeddedStore.from_folder(settings.paths.graph)
@@ -263,7 +263,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--format", default=None, help="json, xml, csv, tsv | turtle, ntriples, rdfxml")
     q.set_defaults(func=_query)
 
-    from plangraph.network.graph import FORMATS, PROJECTIONS
+    from plangraph.network import FORMATS, PROJECTIONS
 
     o = sub.add_parser("overlaps", help="kinds of work that several plans promise")
     o.add_argument("--theme", help="theme slug, e.g. victim-identification")

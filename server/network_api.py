@@ -1,4 +1,4 @@
-"""/api/network: agency networks, their metrics and exports (thin over plangraph.network.graph).
+"""/api/network: agency networks, their metrics and exports (thin over plangraph.network).
 
 ``install_metrics(settings, store)`` loads the default agency metrics into the store's
 metrics named graph when the app is created, so SPARQL users can query them. They are
@@ -15,8 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from plangraph import network as nw
 from plangraph.errors import QueryError
-from plangraph.network import graph as nw
 from plangraph.paths import cache_folder
 from plangraph.settings import Settings
 from plangraph.store.embedded import EmbeddedStore

@@ -1,7 +1,7 @@
 """The hub pages over real HTTP: theme, themes index, party, years, the agency roll-up, the
 plan page's contents and CSV. Every count a page shows is checked against the same count
 asked of the server's own SPARQL endpoint in the test (never a number written here), and
-the roll-up against plangraph.network.graph computed in the test on the same dataset.
+the roll-up against plangraph.network computed in the test on the same dataset.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
-from plangraph.network import graph as network
+from plangraph import network
 from plangraph.paths import ProjectPaths
 from plangraph.store.embedded import EmbeddedStore
 from plangraph.views.agency_profile import LOAD_ROLES

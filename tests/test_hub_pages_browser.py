@@ -1,7 +1,7 @@
 """The hub pages in a real browser (Playwright driving Debian's Chromium) against the real
 server: the donor's path from the home page to a theme, an overlap group and the theme's
 gaps; the plan page's filter box; no sideways scroll at 390 px; the agency roll-up totals
-against plangraph.network.graph computed in the test. Any console error, CSP violation or request
+against plangraph.network computed in the test. Any console error, CSP violation or request
 to another origin fails a test (tests/browser.py)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from plangraph.network import graph as network
+from plangraph import network
 from plangraph.paths import ProjectPaths
 from plangraph.store.embedded import EmbeddedStore
 from tests.browser import require_chromium, shot, watched_page

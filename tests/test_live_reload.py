@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from plangraph.network import graph as nw
+from plangraph import network as nw
 from plangraph.paths import MANIFEST, NQUADS, ProjectPaths, cache_folder
 from plangraph.store.embedded import EmbeddedStore
 from tests.conftest import ROOT

@@ -1,4 +1,4 @@
-"""plangraph.network.graph: metrics on small hand-built graphs with known answers, the projections
+"""plangraph.network: metrics on small hand-built graphs with known answers, the projections
 on the real data cross-checked by SPARQL counts through the store, every export read back."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import networkx as nx
 import pytest
 from rdflib import Graph, Literal, Namespace
 
+from plangraph import network as nw
 from plangraph.errors import QueryError
-from plangraph.network import graph as nw
 from plangraph.paths import ProjectPaths
+from plangraph.store.query_catalog import load_catalog
 from plangraph.store.embedded import EmbeddedStore
 from tests.server_process import dataset_folder
 
@@ -324,7 +325,7 @@ def test_metrics_graph_loads_into_the_store(data: nw.NetworkData, paths: Project
     assert nw.add_metrics_graph(store, paths.queries / "network", data)
     assert not nw.add_metrics_graph(store, paths.queries / "network", data)  # only once
     assert nw.METRICS_GRAPH in store.graphs()
-    q = nw.load_catalog(paths.queries / "network")["most-loaded-agencies"]
+    q = load_catalog(paths.queries / "network")["most-loaded-agencies"]
     rows = store.select(q.text)
     top = nw.agency_metrics(data)[0]
     assert rows[0]["agency"] == top["agency"]

@@ -307,7 +307,7 @@ def test_rest_api_and_sparql_over_virtuoso(published: RemoteStore, virtuoso: Vir
 
 
 def test_network_computed_over_virtuoso(published: RemoteStore, embedded: EmbeddedStore) -> None:
-    network = pytest.importorskip("plangraph.network.graph")
+    network = pytest.importorskip("plangraph.network")
     folder = ROOT / "queries" / "network"
     local = network.load(embedded, folder)
     remote = network.load(published, folder)

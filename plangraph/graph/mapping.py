@@ -597,7 +597,7 @@ def catalog_examples_graph(catalog: Iterable, endpoint: str, base: str) -> Graph
 
 
 def metrics_graph(metrics: Iterable[dict], computed_at: str, params: dict) -> Graph:
-    """Network metrics of agencies (rows of :func:`plangraph.network.graph.agency_metrics`) as
+    """Network metrics of agencies (rows of :func:`plangraph.network.agency_metrics`) as
     triples for the metrics named graph: one ``pg:AgencyMetrics`` node per agency
     (``pg:metricsOf`` it) and one ``prov:Activity`` saying how (``params``: filters,
     algorithms, networkx version, seed, build id) and when (``computed_at``, ISO 8601) they

@@ -12,7 +12,7 @@ API render them.
 ``AgencyProfiles(store, queries).profile("khm/mosvy")`` where ``queries`` is the folder of
 ``queries/api/*.rq`` (``settings.paths.queries / "api"``) or the loaded queries.
 
-**Roll-up.** The network (:mod:`plangraph.network.graph`, ``rollup=True``) replaces every agency
+**Roll-up.** The network (:mod:`plangraph.network`, ``rollup=True``) replaces every agency
 by its top-most parent body and counts its *obligation load*: the distinct (step, role)
 pairs in the roles lead, responsible, implementing partner and support, over commitments for
 steps other than sub-activities (which repeat their parent activity's agencies); commitments
@@ -37,7 +37,7 @@ ID_BASE = "https://w3id.org/plangraph/id/"
 AGENCY_BASE = ID_BASE + "agency/"
 PG = "https://w3id.org/plangraph/ontology#"
 ROLE_ORDER = ("lead", "responsible", "implementing-partner", "support", "resourcing", "participant")
-# The roles that count toward obligation load, as plangraph.network.graph.DEFAULT_ROLES (a test
+# The roles that count toward obligation load, as plangraph.network.DEFAULT_ROLES (a test
 # checks they agree; the network module is not imported here: it pulls in networkx).
 LOAD_ROLES = ("lead", "responsible", "implementing-partner", "support")
 STEP_KINDS = {

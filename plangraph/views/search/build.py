@@ -12,7 +12,7 @@ store and from a remote one. The database (:data:`SCHEMA`) holds:
 - ``agents`` and ``agents_fts``: every agency and party with its name and aliases;
 - ``step_facet``: one row per (step, facet, value): its plan, the parties of its plan, the
   agencies committed to it (``agency``) and their top-most parent bodies
-  (``agency-rollup``, as :func:`plangraph.network.graph.root_of` decides), its themes, years,
+  (``agency-rollup``, as :func:`plangraph.network.filters.root_of` decides), its themes, years,
   commitment roles and its kind. Years are the step's own, else its parent step's (a
   sub-activity's), else its plan's period;
 - ``facet_value``: every value a facet accepts (the graph's own identifiers), with a label;
@@ -282,7 +282,7 @@ def read_graph(store: Store, folder: Path) -> Graph:
 
 def root_of(agents: Mapping[str, Agent], iri: str) -> str:
     """The top-most parent body of an agency (itself if it has none), as
-    :func:`plangraph.network.graph.root_of` decides: follow org:subOrganizationOf while the parent
+    :func:`plangraph.network.filters.root_of` decides: follow org:subOrganizationOf while the parent
     is a known agent, stopping where a cycle would close."""
     seen = {iri}
     while (agent := agents.get(iri)) is not None and agent.parent in agents:
