@@ -12,15 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from plangraph.errors import QueryError
 from plangraph.settings import Settings
 from plangraph.store.stores import EmbeddedStore
-from plangraph.views.read_model import (
-    ACTIVITY_COLUMNS,
-    AGENCY_COLUMNS,
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    PLAN_COLUMNS,
-    paginate,
-    to_csv,
-)
+from plangraph.views.paging import DEFAULT_LIMIT, MAX_LIMIT, paginate, to_csv
+from plangraph.views.read_model import ACTIVITY_COLUMNS, AGENCY_COLUMNS, PLAN_COLUMNS
 from server.pages import graph_api
 
 Limit = Annotated[

@@ -20,14 +20,10 @@ from plangraph.paths import NQUADS, TRIG
 from plangraph.settings import Settings
 from plangraph.sources.catalog import load_catalog as load_sources
 from plangraph.store.stores import EmbeddedStore
-from plangraph.views.read_model import (
-    ID_BASE,
-    RDF_FORMATS,
-    dump,
-    parse_line_range,
-    parse_span,
-    tail,
-)
+from plangraph.views.links import ID_BASE, tail
+from plangraph.views.rdf_formats import RDF_FORMATS
+from plangraph.views.read_model import dump
+from plangraph.views.source_spans import parse_line_range, parse_span
 from server import pages
 
 # media type -> view; the order is the server's preference when the client has none.

@@ -21,7 +21,8 @@ from plangraph.errors import PlangraphError
 from plangraph.settings import Settings
 from plangraph.sources.catalog import load_catalog as load_sources
 from plangraph.store.stores import EmbeddedStore
-from plangraph.views.read_model import GraphApi, parse_span, spans
+from plangraph.views.read_model import GraphApi
+from plangraph.views.source_spans import parse_span, spans
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))

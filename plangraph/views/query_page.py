@@ -21,7 +21,7 @@ from typing import Protocol
 from plangraph import ids
 from plangraph.store.query_catalog import CatalogQuery, Param, load_catalog
 from plangraph.store.stores import BindingValue
-from plangraph.views.read_model import PREFIXES as API_PREFIXES
+from plangraph.views.links import PREFIXES as API_PREFIXES
 
 # The ontology's, the graph's and the usual vocabularies' prefixes, by name.
 PREFIXES: dict[str, str] = {
