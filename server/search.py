@@ -25,7 +25,7 @@ from plangraph.errors import PlangraphError, QueryError
 from plangraph.paths import cache_folder
 from plangraph.settings import Settings
 from plangraph.store.stores import Store
-from plangraph.views.search import FACETS, Result, SearchIndex, Selection, open_index, to_csv
+from plangraph.views.search import FACETS, Result, SearchIndex, Selection, hits_csv, open_index
 from plangraph.views.search.index import DEFAULT_LIMIT, MAX_LIMIT, MAX_VALUES
 from plangraph.views.search.query import MAX_LENGTH
 from server.pages import render
@@ -148,7 +148,7 @@ def result_json(request: Request, q: str, result: Result, index: SearchIndex) ->
 def _csv_response(index: SearchIndex, q: str, selection: Selection) -> Response:
     items = index.all_hits(q, selection)
     return Response(
-        to_csv(items),
+        hits_csv(items),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="plangraph-search.csv"',

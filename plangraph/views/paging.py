@@ -1,10 +1,10 @@
-"""Pages of a list (limit and offset) and lists as CSV, for the REST API."""
+"""Pages of a list (limit and offset) and lists as CSV, for the REST API and the search."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +14,28 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
+def window(
+    limit: int | None,
+    offset: int | None,
+    *,
+    default: int = DEFAULT_LIMIT,
+    least: int = 1,
+    most: int = MAX_LIMIT,
+) -> tuple[int, int]:
+    """A request's ``limit`` and ``offset`` (``default`` and 0 when not given), checked."""
+    limit = default if limit is None else limit
+    offset = 0 if offset is None else offset
+    if not least <= limit <= most:
+        raise QueryError(f"limit must be between {least} and {most}", param="limit")
+    if offset < 0:
+        raise QueryError("offset must not be negative", param="offset")
+    return limit, offset
+
+
+class Paged:
+    """Where the pages next to a page start: a page of ``limit`` items from ``offset``, of
+    ``total`` in all."""
+
     total: int
     limit: int
     offset: int
@@ -31,33 +50,42 @@ class Page:
         return max(0, self.offset - self.limit) if self.offset > 0 else None
 
 
+@dataclass(frozen=True)
+class Page(Paged):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
 def paginate(items: Sequence[dict[str, Any]], limit: int | None, offset: int | None) -> Page:
-    limit = DEFAULT_LIMIT if limit is None else limit
-    offset = 0 if offset is None else offset
-    if not 1 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", param="limit")
-    if offset < 0:
-        raise QueryError("offset must not be negative", param="offset")
+    limit, offset = window(limit, offset)
     return Page(list(items[offset : offset + limit]), len(items), limit, offset)
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any, *, span_lines: bool = False) -> str:
+    """One value as a CSV cell: lists joined with '; ', objects by their id, label or URI
+    (a source span as ``document:start-end`` with ``span_lines``)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
+        if span_lines and "document" in value:
+            return f"{value['document']}:{value['startLine']}-{value['endLine']}"
         return str(value.get("id") or value.get("label") or value.get("uri") or "")
     if isinstance(value, list):
-        return "; ".join(_cell(v) for v in value)
+        return "; ".join(csv_cell(v, span_lines=span_lines) for v in value)
     return str(value)
 
 
-def to_csv(items: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    """Rows as CSV (RFC 4180, CRLF); lists joined with '; ', objects by their id or label."""
+def to_csv(
+    items: Iterable[Mapping[str, Any]], columns: Sequence[str], *, span_lines: bool = False
+) -> str:
+    """Rows as CSV (RFC 4180, CRLF), one column per name in ``columns`` (see :func:`csv_cell`)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
     for item in items:
-        writer.writerow([_cell(item.get(c)) for c in columns])
+        writer.writerow([csv_cell(item.get(c), span_lines=span_lines) for c in columns])
     return out.getvalue()
