@@ -28,6 +28,7 @@ from plangraph.store.stores import Store
 from plangraph.views.search import FACETS, Result, SearchIndex, Selection, hits_csv, open_index
 from plangraph.views.search.index import DEFAULT_LIMIT, MAX_LIMIT, MAX_VALUES
 from plangraph.views.search.query import MAX_LENGTH
+from server.formats import CSV_SUFFIX, add_json_csv_routes, wants_csv
 from server.pages import render
 from server.sparql import ERROR_CONTENT
 
@@ -88,18 +89,6 @@ def _state(request: Request, index: SearchIndex) -> tuple[str, Selection]:
         {f: request.query_params.getlist(f) for f in FACETS}, _one(request, "rollup")
     )
     return q, selection
-
-
-def _wants_csv(request: Request, csv_suffix: bool = False) -> bool:
-    if csv_suffix:
-        return True
-    fmt = _one(request, "format")
-    if fmt is not None:
-        if fmt not in ("json", "csv"):
-            raise QueryError(f"format must be 'json' or 'csv', not {fmt[:40]!r}", param="format")
-        return fmt == "csv"
-    accept = request.headers.get("accept", "")
-    return "text/csv" in accept and "application/json" not in accept
 
 
 def state_query(q: str, selection: Selection, **extra: object) -> str:
@@ -377,19 +366,14 @@ def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter()
     index = search_index(settings, store)  # when the app is made, not on the first request
 
-    @r.get(
-        "/api/search",
-        tags=["search"],
-        summary="Full-text search of every step, with facets",
-        openapi_extra=search_openapi(index, csv_only=False),
-    )
     def api_search(request: Request) -> Response:
         """Every step (activity, sub-activity, work item, quarterly activity) whose number,
         text, section title, outputs, indicators, targets or notes match ``q``, ranked by
         BM25, with highlighted snippets and source lines; facet counts (each facet counted
         under the other facets' selections); the agencies whose name or alias matches."""
         ix = search_index(settings, store)
-        csv = _wants_csv(request)
+        # a .csv URL does not read format= (given twice, it is no error there)
+        csv = request.url.path.endswith(CSV_SUFFIX) or wants_csv(request, _one(request, "format"))
         q, selection = _state(request, ix)
         if csv:
             return _csv_response(ix, q, selection)
@@ -399,17 +383,18 @@ def router(settings: Settings, store: Store) -> APIRouter:
         body = result_json(request, q, result, ix)
         return JSONResponse(body, headers={"X-Total-Count": str(result.total)})
 
-    @r.get(
-        "/api/search.csv",
+    add_json_csv_routes(
+        r,
+        "/api/search",
+        api_search,
         tags=["search"],
-        summary="The whole result set of a search as CSV",
-        openapi_extra=search_openapi(index, csv_only=True),
+        summary="Full-text search of every step, with facets",
+        openapi_extra=search_openapi(index, csv_only=False),
+        csv_summary="The whole result set of a search as CSV",
+        csv_description="The same parameters as /api/search; every hit (not one page), "
+        "plain columns.",
+        csv_openapi_extra=search_openapi(index, csv_only=True),
     )
-    def api_search_csv(request: Request) -> Response:
-        """The same parameters as /api/search; every hit (not one page), plain columns."""
-        ix = search_index(settings, store)
-        q, selection = _state(request, ix)
-        return _csv_response(ix, q, selection)
 
     @r.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request) -> HTMLResponse:
