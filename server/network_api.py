@@ -8,7 +8,6 @@ started again on the same build reads them instead of computing them.
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 from typing import Annotated, Any
 
@@ -20,10 +19,8 @@ from plangraph.network import graph as nw
 from plangraph.paths import cache_folder
 from plangraph.settings import Settings
 from plangraph.store.stores import EmbeddedStore
+from server.per_store import PerStore
 
-# the network rows of each store, read on first use; an old build's store (after a reload,
-# server/live.py) is forgotten with it
-_DATA: weakref.WeakKeyDictionary[EmbeddedStore, nw.NetworkData] = weakref.WeakKeyDictionary()
 _EXTENSIONS = {
     "graphml": "graphml",
     "gexf": "gexf",
@@ -34,13 +31,10 @@ _EXTENSIONS = {
 _CACHE_SIZE = 64
 
 
-def network_data(settings: Settings, store: EmbeddedStore) -> nw.NetworkData:
-    """The network rows of one store, read once."""
-    data = _DATA.get(store)
-    if data is None:
-        data = nw.load(store, settings.paths.queries / "network")
-        _DATA[store] = data
-    return data
+# The network rows of one store, read once.
+network_data = PerStore(
+    "network_data", lambda settings, store: nw.load(store, settings.paths.queries / "network")
+)
 
 
 def install_metrics(settings: Settings, store: EmbeddedStore) -> None:

@@ -6,7 +6,6 @@ Thin over :class:`plangraph.views.overlaps.OverlapReader`, which reads the graph
 
 from __future__ import annotations
 
-import weakref
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,9 +15,7 @@ from plangraph.settings import Settings
 from plangraph.store.stores import Store
 from plangraph.views.overlaps import OverlapReader, overlaps_csv, overlaps_xlsx
 from server.formats import XLSX, response_format, wants_csv
-
-# one reader per store, forgotten with it (a reloaded build's store goes, and its reader)
-_READERS: weakref.WeakKeyDictionary[Store, OverlapReader] = weakref.WeakKeyDictionary()
+from server.per_store import PerStore
 
 Theme = Annotated[str | None, Query(description="theme slug, e.g. victim-identification")]
 Party = Annotated[str | None, Query(description="party code (ISO 3166-1 alpha-3), e.g. tha")]
@@ -33,13 +30,11 @@ OverlapFormat = Annotated[
 ]
 
 
-def reader(settings: Settings, store: Store) -> OverlapReader:
-    """One reader per store, shared by the API and the report page."""
-    held = _READERS.get(store)
-    if held is None:
-        held = OverlapReader(store, settings.paths.queries / "overlaps")
-        _READERS[store] = held
-    return held
+# One reader per store, shared by the API and the report page.
+reader = PerStore(
+    "overlap_reader",
+    lambda settings, store: OverlapReader(store, settings.paths.queries / "overlaps"),
+)
 
 
 def filters(

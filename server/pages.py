@@ -23,6 +23,7 @@ from plangraph.sources.catalog import load_catalog as load_sources
 from plangraph.store.stores import EmbeddedStore
 from plangraph.views.read_model import GraphApi
 from plangraph.views.source_spans import parse_span, spans
+from server.per_store import PerStore
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
@@ -88,14 +89,10 @@ def render(
     )
 
 
-def graph_api(settings: Settings, store: EmbeddedStore) -> GraphApi:
-    """One :class:`GraphApi` per store, shared by the API, Linked Data and page routers; kept
-    on the store itself, so it goes when a reloaded build's store goes."""
-    api = getattr(store, "graph_api", None)
-    if api is None:
-        api = GraphApi(store, settings.paths.queries / "api")
-        store.graph_api = api  # type: ignore[attr-defined]
-    return api
+# One GraphApi per store, shared by the API, Linked Data and page routers.
+graph_api = PerStore(
+    "graph_api", lambda settings, store: GraphApi(store, settings.paths.queries / "api")
+)
 
 
 def _sources(settings: Settings) -> list[dict[str, str]]:

@@ -3,7 +3,7 @@
 Thin over :mod:`plangraph.views.search`: the request's parameters are read here (repeated
 parameters: ``plan=a&plan=b``), checked by the index against its own identifiers, searched,
 and rendered. One index per store, built (or loaded from data/cache/) when the app is made,
-kept in a :class:`weakref.WeakKeyDictionary` so a reloaded build's old index goes with its
+kept by :class:`server.per_store.PerStore`, so a reloaded build's old index goes with its
 store (server/live.py).
 
 The page is a GET form (it works without script; ``static/search/search.js`` only submits it
@@ -13,8 +13,6 @@ state, and the download links carry it.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,10 +28,9 @@ from plangraph.views.search.index import DEFAULT_LIMIT, MAX_LIMIT, MAX_VALUES
 from plangraph.views.search.query import MAX_LENGTH
 from server.formats import CSV_SUFFIX, add_json_csv_routes, wants_csv
 from server.pages import render
+from server.per_store import PerStore
 from server.sparql import ERROR_CONTENT
 
-_INDEXES: weakref.WeakKeyDictionary[Store, SearchIndex] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
 PAGE_LIMIT = 20  # hits per page on /search (10-50 with limit=)
 PAGE_MIN, PAGE_MAX = 10, 50
 AGENCY_FACET_SHOWN = 12  # agency values shown before "more"
@@ -49,16 +46,13 @@ FACET_TITLES = {
 STATE_PARAMS = ("q", *FACETS, "rollup")
 
 
-def search_index(settings: Settings, store: Store) -> SearchIndex:
-    """The index of one store: loaded from the cache folder or built, once."""
-    with _LOCK:
-        index = _INDEXES.get(store)
-        if index is None:
-            index = open_index(
-                store, settings.paths.queries / "search", cache_folder(settings.paths.graph)
-            )
-            _INDEXES[store] = index
-        return index
+# The index of one store: loaded from the cache folder or built, once.
+search_index = PerStore(
+    "search_index",
+    lambda settings, store: open_index(
+        store, settings.paths.queries / "search", cache_folder(settings.paths.graph)
+    ),
+)
 
 
 # -- reading a request ------------------------------------------------------------------------
