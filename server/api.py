@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from plangraph.settings import Settings
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.stores import Store
 from plangraph.views.paging import DEFAULT_LIMIT, MAX_LIMIT, paginate, to_csv
 from plangraph.views.read_model import ACTIVITY_COLUMNS, AGENCY_COLUMNS, PLAN_COLUMNS
 from server.formats import add_json_csv_routes, wants_csv
@@ -66,7 +66,7 @@ def _list(
     return JSONResponse(body, headers=headers)
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["REST API"])
     api = graph_api(settings, store)
 

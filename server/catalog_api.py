@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
 from plangraph.store.query_catalog import load_catalog, load_meta
-from plangraph.store.stores import ROWS, EmbeddedStore, RemoteStore
+from plangraph.store.stores import ROWS, RemoteStore, Store
 from server.sparql import CORS, ERROR_CONTENT, error_response, output_response, requested_formats
 
 RDFLIB_FORMATS = {
@@ -47,7 +47,7 @@ def _plain_rows(body: bytes) -> tuple[list[str], list[dict[str, str]]]:
     return columns, rows
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter()
     base = settings.public_base
     endpoint = base + "/sparql"

@@ -19,7 +19,7 @@ from plangraph.errors import CatalogError, NotAcceptable, NotFound
 from plangraph.paths import NQUADS, TRIG
 from plangraph.settings import Settings
 from plangraph.sources.catalog import load_catalog as load_sources
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.stores import Store
 from plangraph.views.links import ID_BASE, tail
 from plangraph.views.rdf_formats import RDF_FORMATS
 from plangraph.views.read_model import dump
@@ -81,7 +81,7 @@ def negotiate(accept: str | None) -> str:
     return best[3]
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     api = pages.graph_api(settings, store)
     # the files of the build this store was loaded from (a reloaded server's snapshot), so a

@@ -18,7 +18,7 @@ from plangraph.errors import QueryError
 from plangraph.network import graph as nw
 from plangraph.paths import cache_folder
 from plangraph.settings import Settings
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.stores import Store
 from server.per_store import PerStore
 
 _EXTENSIONS = {
@@ -37,7 +37,7 @@ network_data = PerStore(
 )
 
 
-def install_metrics(settings: Settings, store: EmbeddedStore) -> None:
+def install_metrics(settings: Settings, store: Store) -> None:
     """Load the default agency metrics into the metrics named graph (if not there yet):
     from the cache when this build's metrics were computed before, else computed now."""
     queries = settings.paths.queries / "network"
@@ -48,7 +48,7 @@ def install_metrics(settings: Settings, store: EmbeddedStore) -> None:
     nw.add_metrics_graph(store, queries, data, cache=cache)
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(tags=["network"])
     cache: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
 

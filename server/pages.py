@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from plangraph.errors import PlangraphError
 from plangraph.settings import Settings
 from plangraph.sources.catalog import load_catalog as load_sources
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.stores import Store
 from plangraph.views.read_model import GraphApi
 from plangraph.views.source_spans import parse_span, spans
 from server.per_store import PerStore
@@ -244,7 +244,7 @@ def resource_page(request: Request, api: GraphApi, iri: str) -> HTMLResponse:
     )
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     api = graph_api(settings, store)
     sources = _sources(settings)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from plangraph.errors import NotFound, QueryError
 from plangraph.sources.catalog import Catalog
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
-from plangraph.store.stores import EmbeddedStore, bind_values
+from plangraph.store.stores import Store, bind_values
 from plangraph.views import theme_scheme
 from plangraph.views.agency_profile import QUERIES as PROFILE_QUERIES
 from plangraph.views.agency_profile import STEP_KINDS, AgencyProfiles
@@ -76,7 +76,7 @@ AGENCY_COLUMNS = (
 
 
 class GraphApi:
-    def __init__(self, store: EmbeddedStore, queries: Path, catalog: Catalog | None = None):
+    def __init__(self, store: Store, queries: Path, catalog: Catalog | None = None):
         self.store = store
         self.catalog = catalog
         self.q: dict[str, CatalogQuery] = load_catalog(queries)

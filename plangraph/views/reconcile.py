@@ -36,7 +36,7 @@ from typing import Any
 from plangraph.errors import QueryError
 from plangraph.sources.registry import Registry, normalise
 from plangraph.store.query_catalog import load_catalog
-from plangraph.store.stores import EmbeddedStore
+from plangraph.store.stores import Store
 
 ID_BASE = "https://w3id.org/plangraph/id/"
 AGENCY_SPACE = ID_BASE + "agency/"
@@ -174,7 +174,7 @@ class Reconciler:
     # -- construction ---------------------------------------------------------------
 
     @classmethod
-    def from_store(cls, store: EmbeddedStore, api_queries: Path) -> Reconciler:
+    def from_store(cls, store: Store, api_queries: Path) -> Reconciler:
         """The index from the graph (``api_queries``: the folder of queries/api/*.rq)."""
         catalog = load_catalog(api_queries)
         parties = {
