@@ -9,18 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from plangraph.errors import QueryError
 from plangraph.settings import Settings
-from plangraph.store.embedded import EmbeddedStore
-from plangraph.views.read_model import (
-    ACTIVITY_COLUMNS,
-    AGENCY_COLUMNS,
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    PLAN_COLUMNS,
-    paginate,
-    to_csv,
-)
+from plangraph.store.base import Store
+from plangraph.views.paging import DEFAULT_LIMIT, MAX_LIMIT, paginate, to_csv
+from plangraph.views.read_model import ACTIVITY_COLUMNS, AGENCY_COLUMNS, PLAN_COLUMNS
+from server.formats import add_json_csv_routes, wants_csv
 from server.pages import graph_api
 
 Limit = Annotated[
@@ -30,17 +23,6 @@ Offset = Annotated[int | None, Query(description="rows to skip (default 0)")]
 Format = Annotated[
     str | None, Query(description="'json' (default) or 'csv'; or send Accept: text/csv")
 ]
-
-
-def _wants_csv(request: Request, fmt: str | None, suffix: bool = False) -> bool:
-    if suffix:
-        return True
-    if fmt is not None:
-        if fmt not in ("json", "csv"):
-            raise QueryError(f"format must be 'json' or 'csv', not {fmt!r}", param="format")
-        return fmt == "csv"
-    accept = request.headers.get("accept", "")
-    return "text/csv" in accept and "application/json" not in accept
 
 
 def _page_url(request: Request, offset: int | None, limit: int) -> str | None:
@@ -84,38 +66,32 @@ def _list(
     return JSONResponse(body, headers=headers)
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["REST API"])
     api = graph_api(settings, store)
 
-    @r.get("/plans", summary="Plans with parties, periods and counts")
     def plans(
         request: Request, limit: Limit = None, offset: Offset = None, format: Format = None
     ) -> Response:
-        csv = _wants_csv(request, format)
+        csv = wants_csv(request, format)
         return _list(request, api.plans(), PLAN_COLUMNS, limit, offset, csv, "plans")
 
-    @r.get("/plans.csv", summary="Plans as CSV")
-    def plans_csv(request: Request, limit: Limit = None, offset: Offset = None) -> Response:
-        return _list(request, api.plans(), PLAN_COLUMNS, limit, offset, True, "plans")
+    add_json_csv_routes(
+        r,
+        "/plans",
+        plans,
+        summary="Plans with parties, periods and counts",
+        csv_summary="Plans as CSV",
+    )
 
-    @r.get("/plans/{slug}", summary="One plan with its sections and activities")
-    def plan(slug: Annotated[str, Path(description="plan slug, e.g. vnm-khm-2020-2022")]):
+    @r.get(
+        "/plans/{slug}", summary="One plan with its sections and activities", response_model=None
+    )
+    def plan(
+        slug: Annotated[str, Path(description="plan slug, e.g. vnm-khm-2020-2022")],
+    ) -> dict[str, Any]:
         return api.plan(slug)
 
-    def _activities(
-        plan: str | None,
-        party: str | None,
-        agency: str | None,
-        theme: str | None,
-        year: str | None,
-        text: str | None,
-    ) -> list[dict[str, Any]]:
-        return api.activities(
-            plan=plan, party=party, agency=agency, theme=theme, year=year, text=text
-        )
-
-    @r.get("/activities", summary="Numbered activities of all plans, filtered")
     def activities(
         request: Request,
         plan: Annotated[str | None, Query(description="plan slug")] = None,
@@ -132,35 +108,33 @@ def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
         offset: Offset = None,
         format: Format = None,
     ) -> Response:
-        csv = _wants_csv(request, format)
-        items = _activities(plan, party, agency, theme, year, text)
+        csv = wants_csv(request, format)
+        items = api.activities(
+            plan=plan, party=party, agency=agency, theme=theme, year=year, text=text
+        )
         return _list(request, items, ACTIVITY_COLUMNS, limit, offset, csv, "activities")
 
-    @r.get("/activities.csv", summary="Activities as CSV (same filters)")
-    def activities_csv(
-        request: Request,
-        plan: str | None = None,
-        party: str | None = None,
-        agency: str | None = None,
-        theme: str | None = None,
-        year: str | None = None,
-        text: str | None = None,
-        limit: Limit = None,
-        offset: Offset = None,
-    ) -> Response:
-        items = _activities(plan, party, agency, theme, year, text)
-        return _list(request, items, ACTIVITY_COLUMNS, limit, offset, True, "activities")
+    add_json_csv_routes(
+        r,
+        "/activities",
+        activities,
+        summary="Numbered activities of all plans, filtered",
+        csv_summary="Activities as CSV (same filters)",
+    )
 
-    @r.get("/agencies", summary="Agencies with party, kind and commitment counts")
     def agencies(
         request: Request, limit: Limit = None, offset: Offset = None, format: Format = None
     ) -> Response:
-        csv = _wants_csv(request, format)
+        csv = wants_csv(request, format)
         return _list(request, api.agencies(), AGENCY_COLUMNS, limit, offset, csv, "agencies")
 
-    @r.get("/agencies.csv", summary="Agencies as CSV")
-    def agencies_csv(request: Request, limit: Limit = None, offset: Offset = None) -> Response:
-        return _list(request, api.agencies(), AGENCY_COLUMNS, limit, offset, True, "agencies")
+    add_json_csv_routes(
+        r,
+        "/agencies",
+        agencies,
+        summary="Agencies with party, kind and commitment counts",
+        csv_summary="Agencies as CSV",
+    )
 
     @r.get("/agencies/{party}/{slug}", summary="One agency with its commitments")
     def agency(

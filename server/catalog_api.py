@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
-from plangraph.store.embedded import EmbeddedStore
+from plangraph.store.base import Store
 from plangraph.store.query_catalog import load_catalog, load_meta
 from plangraph.store.remote import RemoteStore
 from plangraph.store.results import ROWS
@@ -49,7 +49,7 @@ def _plain_rows(body: bytes) -> tuple[list[str], list[dict[str, str]]]:
     return columns, rows
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter()
     base = settings.public_base
     endpoint = base + "/sparql"

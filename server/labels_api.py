@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
 from plangraph.store.base import Store
-from plangraph.views.query_page import query_page_data
+from server.query_page import query_page_data
 from server.sparql import CORS, ERROR_CONTENT, error_response, preflight
 
 MAX_IRIS = 10_000  # in a POST body
@@ -102,7 +102,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
             iris = await _requested(request)
         except PlangraphError as exc:
             return error_response(exc)
-        data = query_page_data(store, settings.paths.queries)
+        data = query_page_data(settings, store)
         found = await run_in_threadpool(data.labels, iris)
         return JSONResponse(
             {"labels": found}, headers={**CORS, "X-Plangraph-Build": store.build_id}

@@ -19,15 +19,11 @@ from plangraph.errors import CatalogError, NotAcceptable, NotFound
 from plangraph.paths import NQUADS, TRIG
 from plangraph.settings import Settings
 from plangraph.sources.catalog import load_source_catalog as load_sources
-from plangraph.store.embedded import EmbeddedStore
-from plangraph.views.read_model import (
-    ID_BASE,
-    RDF_FORMATS,
-    dump,
-    parse_line_range,
-    parse_span,
-    tail,
-)
+from plangraph.store.base import Store
+from plangraph.views.links import ID_BASE, tail
+from plangraph.views.rdf_formats import RDF_FORMATS
+from plangraph.views.read_model import dump
+from plangraph.views.source_spans import parse_line_range, parse_span
 from server import pages
 
 # media type -> view; the order is the server's preference when the client has none.
@@ -85,7 +81,7 @@ def negotiate(accept: str | None) -> str:
     return best[3]
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     api = pages.graph_api(settings, store)
     # the files of the build this store was loaded from (a reloaded server's snapshot), so a

@@ -132,6 +132,30 @@ def signature(folder: Path) -> tuple[tuple[int, int, int] | None, ...]:
     return tuple(out)
 
 
+# -- what a retired build leaves behind ------------------------------------------------------------
+
+# FastAPI (0.16x) keeps what it found out about each endpoint and dependency (a coroutine? a
+# generator?) in module-level LRU caches of 4,096 entries, keyed by the function itself. An
+# endpoint's closure holds what its router was made over (the store, the read model), so a
+# retired build's store would stay in memory until thousands of later endpoints pushed it out
+# (tens of reloads). Cleared when a build retires; FastAPI fills them again on use.
+_FASTAPI_CALLABLE_CACHES = (
+    "_is_gen_callable_cached",
+    "_is_async_gen_callable_cached",
+    "_is_coroutine_callable_cached",
+)
+
+
+def forget_endpoints() -> None:
+    """Clear FastAPI's caches that hold endpoint functions (those it has; none is an error)."""
+    from fastapi.dependencies import models
+
+    for name in _FASTAPI_CALLABLE_CACHES:
+        clear = getattr(getattr(models, name, None), "cache_clear", None)
+        if clear is not None:
+            clear()
+
+
 # -- one build being served ---------------------------------------------------------------------
 
 
@@ -406,3 +430,4 @@ class LiveApp:
                 )
         finally:
             await old.stop()
+            forget_endpoints()  # and so the old build's store, once nothing else holds it

@@ -8,7 +8,6 @@ started again on the same build reads them instead of computing them.
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 from typing import Annotated, Any
 
@@ -19,11 +18,9 @@ from plangraph import network as nw
 from plangraph.errors import QueryError
 from plangraph.paths import cache_folder
 from plangraph.settings import Settings
-from plangraph.store.embedded import EmbeddedStore
+from plangraph.store.base import Store
+from server.per_store import PerStore
 
-# the network rows of each store, read on first use; an old build's store (after a reload,
-# server/live.py) is forgotten with it
-_DATA: weakref.WeakKeyDictionary[EmbeddedStore, nw.NetworkData] = weakref.WeakKeyDictionary()
 _EXTENSIONS = {
     "graphml": "graphml",
     "gexf": "gexf",
@@ -34,16 +31,13 @@ _EXTENSIONS = {
 _CACHE_SIZE = 64
 
 
-def network_data(settings: Settings, store: EmbeddedStore) -> nw.NetworkData:
-    """The network rows of one store, read once."""
-    data = _DATA.get(store)
-    if data is None:
-        data = nw.load(store, settings.paths.queries / "network")
-        _DATA[store] = data
-    return data
+# The network rows of one store, read once.
+network_data = PerStore(
+    "network_data", lambda settings, store: nw.load(store, settings.paths.queries / "network")
+)
 
 
-def install_metrics(settings: Settings, store: EmbeddedStore) -> None:
+def install_metrics(settings: Settings, store: Store) -> None:
     """Load the default agency metrics into the metrics named graph (if not there yet):
     from the cache when this build's metrics were computed before, else computed now."""
     queries = settings.paths.queries / "network"
@@ -54,7 +48,7 @@ def install_metrics(settings: Settings, store: EmbeddedStore) -> None:
     nw.add_metrics_graph(store, queries, data, cache=cache)
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(tags=["network"])
     cache: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
 

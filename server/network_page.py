@@ -12,11 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from plangraph.settings import Settings
-from plangraph.store.embedded import EmbeddedStore
+from plangraph.store.base import Store
 from server import pages
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/network", response_class=HTMLResponse)

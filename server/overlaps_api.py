@@ -6,20 +6,16 @@ Thin over :class:`plangraph.views.overlaps.OverlapReader`, which reads the graph
 
 from __future__ import annotations
 
-import weakref
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from plangraph.errors import QueryError
 from plangraph.settings import Settings
 from plangraph.store.base import Store
 from plangraph.views.overlaps import OverlapReader, overlaps_csv, overlaps_xlsx
-
-# one reader per store, forgotten with it (a reloaded build's store goes, and its reader)
-_READERS: weakref.WeakKeyDictionary[Store, OverlapReader] = weakref.WeakKeyDictionary()
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from server.formats import XLSX, response_format, wants_csv
+from server.per_store import PerStore
 
 Theme = Annotated[str | None, Query(description="theme slug, e.g. victim-identification")]
 Party = Annotated[str | None, Query(description="party code (ISO 3166-1 alpha-3), e.g. tha")]
@@ -34,36 +30,11 @@ OverlapFormat = Annotated[
 ]
 
 
-def reader(settings: Settings, store: Store) -> OverlapReader:
-    """One reader per store, shared by the API and the report page."""
-    held = _READERS.get(store)
-    if held is None:
-        held = OverlapReader(store, settings.paths.queries / "overlaps")
-        _READERS[store] = held
-    return held
-
-
-def overlap_format(request: Request, fmt: str | None) -> str:
-    """json, csv or xlsx: the format= parameter, else the Accept header, else json."""
-    if fmt is not None:
-        if fmt not in ("json", "csv", "xlsx"):
-            raise QueryError(f"format must be 'json', 'csv' or 'xlsx', not {fmt!r}", param="format")
-        return fmt
-    accept = request.headers.get("accept", "")
-    if "application/json" in accept:
-        return "json"
-    if XLSX in accept:
-        return "xlsx"
-    return "csv" if "text/csv" in accept else "json"
-
-
-def wants_csv(request: Request, fmt: str | None) -> bool:
-    if fmt is not None:
-        if fmt not in ("json", "csv"):
-            raise QueryError(f"format must be 'json' or 'csv', not {fmt!r}", param="format")
-        return fmt == "csv"
-    accept = request.headers.get("accept", "")
-    return "text/csv" in accept and "application/json" not in accept
+# One reader per store, shared by the API and the report page.
+reader = PerStore(
+    "overlap_reader",
+    lambda settings, store: OverlapReader(store, settings.paths.queries / "overlaps"),
+)
 
 
 def filters(
@@ -115,7 +86,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
         chosen = filters(theme, party, plan, year, min_score, confidence)
         rd = reader(settings, store)
         groups = rd.filter(**chosen)
-        fmt = overlap_format(request, format)
+        fmt = response_format(request, format, ("json", "csv", "xlsx"))
         if fmt == "csv":
             return Response(
                 overlaps_csv(groups),

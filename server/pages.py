@@ -20,8 +20,10 @@ from fastapi.templating import Jinja2Templates
 from plangraph.errors import PlangraphError
 from plangraph.settings import Settings
 from plangraph.sources.catalog import load_source_catalog as load_sources
-from plangraph.store.embedded import EmbeddedStore
-from plangraph.views.read_model import GraphApi, parse_span, spans
+from plangraph.store.base import Store
+from plangraph.views.read_model import GraphApi
+from plangraph.views.source_spans import parse_span, spans
+from server.per_store import PerStore
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
@@ -87,14 +89,10 @@ def render(
     )
 
 
-def graph_api(settings: Settings, store: EmbeddedStore) -> GraphApi:
-    """One :class:`GraphApi` per store, shared by the API, Linked Data and page routers; kept
-    on the store itself, so it goes when a reloaded build's store goes."""
-    api = getattr(store, "graph_api", None)
-    if api is None:
-        api = GraphApi(store, settings.paths.queries / "api")
-        store.graph_api = api  # type: ignore[attr-defined]
-    return api
+# One GraphApi per store, shared by the API, Linked Data and page routers.
+graph_api = PerStore(
+    "graph_api", lambda settings, store: GraphApi(store, settings.paths.queries / "api")
+)
 
 
 def _sources(settings: Settings) -> list[dict[str, str]]:
@@ -246,7 +244,7 @@ def resource_page(request: Request, api: GraphApi, iri: str) -> HTMLResponse:
     )
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     api = graph_api(settings, store)
     sources = _sources(settings)

@@ -17,8 +17,15 @@ from plangraph import ids
 from plangraph.settings import Settings
 from plangraph.store.base import Store
 from plangraph.store.query_catalog import load_catalog
-from plangraph.views.query_page import PREFIXES, examples_json, query_page_data
+from plangraph.views.query_page import PREFIXES, QueryPageData, examples_json
 from server.pages import render
+from server.per_store import PerStore
+
+# The labels and parameter values of one store (the page and /api/labels), read once.
+query_page_data = PerStore(
+    "query_page_data",
+    lambda settings, store: QueryPageData(store, settings.paths.queries / "query-page"),
+)
 
 
 def router(settings: Settings, store: Store) -> APIRouter:
@@ -28,7 +35,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
 
     def page_json() -> str:
         if not embedded:
-            data = query_page_data(store, settings.paths.queries)
+            data = query_page_data(settings, store)
             doc = {
                 "examples": examples,
                 "choices": data.choices(),

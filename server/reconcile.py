@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
-from plangraph.store.embedded import EmbeddedStore
+from plangraph.store.base import Store
 from plangraph.views.reconcile import Reconciler
 from server.sparql import CORS, ERROR_CONTENT, preflight
 
@@ -119,7 +119,7 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
     return out
 
 
-def router(settings: Settings, store: EmbeddedStore) -> APIRouter:
+def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(tags=["Reconciliation"])
     reconciler = Reconciler.from_store(store, settings.paths.queries / "api")
 

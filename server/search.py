@@ -3,7 +3,7 @@
 Thin over :mod:`plangraph.views.search`: the request's parameters are read here (repeated
 parameters: ``plan=a&plan=b``), checked by the index against its own identifiers, searched,
 and rendered. One index per store, built (or loaded from data/cache/) when the app is made,
-kept in a :class:`weakref.WeakKeyDictionary` so a reloaded build's old index goes with its
+kept by :class:`server.per_store.PerStore`, so a reloaded build's old index goes with its
 store (server/live.py).
 
 The page is a GET form (it works without script; ``static/search/search.js`` only submits it
@@ -13,8 +13,6 @@ state, and the download links carry it.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,14 +23,14 @@ from plangraph.errors import PlangraphError, QueryError
 from plangraph.paths import cache_folder
 from plangraph.settings import Settings
 from plangraph.store.base import Store
-from plangraph.views.search import FACETS, Result, SearchIndex, Selection, open_index, to_csv
+from plangraph.views.search import FACETS, Result, SearchIndex, Selection, hits_csv, open_index
 from plangraph.views.search.index import DEFAULT_LIMIT, MAX_LIMIT, MAX_VALUES
 from plangraph.views.search.query import MAX_LENGTH
+from server.formats import CSV_SUFFIX, add_json_csv_routes, wants_csv
 from server.pages import render
+from server.per_store import PerStore
 from server.sparql import ERROR_CONTENT
 
-_INDEXES: weakref.WeakKeyDictionary[Store, SearchIndex] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
 PAGE_LIMIT = 20  # hits per page on /search (10-50 with limit=)
 PAGE_MIN, PAGE_MAX = 10, 50
 AGENCY_FACET_SHOWN = 12  # agency values shown before "more"
@@ -48,16 +46,13 @@ FACET_TITLES = {
 STATE_PARAMS = ("q", *FACETS, "rollup")
 
 
-def search_index(settings: Settings, store: Store) -> SearchIndex:
-    """The index of one store: loaded from the cache folder or built, once."""
-    with _LOCK:
-        index = _INDEXES.get(store)
-        if index is None:
-            index = open_index(
-                store, settings.paths.queries / "search", cache_folder(settings.paths.graph)
-            )
-            _INDEXES[store] = index
-        return index
+# The index of one store: loaded from the cache folder or built, once.
+search_index = PerStore(
+    "search_index",
+    lambda settings, store: open_index(
+        store, settings.paths.queries / "search", cache_folder(settings.paths.graph)
+    ),
+)
 
 
 # -- reading a request ------------------------------------------------------------------------
@@ -88,18 +83,6 @@ def _state(request: Request, index: SearchIndex) -> tuple[str, Selection]:
         {f: request.query_params.getlist(f) for f in FACETS}, _one(request, "rollup")
     )
     return q, selection
-
-
-def _wants_csv(request: Request, csv_suffix: bool = False) -> bool:
-    if csv_suffix:
-        return True
-    fmt = _one(request, "format")
-    if fmt is not None:
-        if fmt not in ("json", "csv"):
-            raise QueryError(f"format must be 'json' or 'csv', not {fmt[:40]!r}", param="format")
-        return fmt == "csv"
-    accept = request.headers.get("accept", "")
-    return "text/csv" in accept and "application/json" not in accept
 
 
 def state_query(q: str, selection: Selection, **extra: object) -> str:
@@ -148,7 +131,7 @@ def result_json(request: Request, q: str, result: Result, index: SearchIndex) ->
 def _csv_response(index: SearchIndex, q: str, selection: Selection) -> Response:
     items = index.all_hits(q, selection)
     return Response(
-        to_csv(items),
+        hits_csv(items),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="plangraph-search.csv"',
@@ -377,19 +360,14 @@ def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter()
     index = search_index(settings, store)  # when the app is made, not on the first request
 
-    @r.get(
-        "/api/search",
-        tags=["search"],
-        summary="Full-text search of every step, with facets",
-        openapi_extra=search_openapi(index, csv_only=False),
-    )
     def api_search(request: Request) -> Response:
         """Every step (activity, sub-activity, work item, quarterly activity) whose number,
         text, section title, outputs, indicators, targets or notes match ``q``, ranked by
         BM25, with highlighted snippets and source lines; facet counts (each facet counted
         under the other facets' selections); the agencies whose name or alias matches."""
         ix = search_index(settings, store)
-        csv = _wants_csv(request)
+        # a .csv URL does not read format= (given twice, it is no error there)
+        csv = request.url.path.endswith(CSV_SUFFIX) or wants_csv(request, _one(request, "format"))
         q, selection = _state(request, ix)
         if csv:
             return _csv_response(ix, q, selection)
@@ -399,17 +377,18 @@ def router(settings: Settings, store: Store) -> APIRouter:
         body = result_json(request, q, result, ix)
         return JSONResponse(body, headers={"X-Total-Count": str(result.total)})
 
-    @r.get(
-        "/api/search.csv",
+    add_json_csv_routes(
+        r,
+        "/api/search",
+        api_search,
         tags=["search"],
-        summary="The whole result set of a search as CSV",
-        openapi_extra=search_openapi(index, csv_only=True),
+        summary="Full-text search of every step, with facets",
+        openapi_extra=search_openapi(index, csv_only=False),
+        csv_summary="The whole result set of a search as CSV",
+        csv_description="The same parameters as /api/search; every hit (not one page), "
+        "plain columns.",
+        csv_openapi_extra=search_openapi(index, csv_only=True),
     )
-    def api_search_csv(request: Request) -> Response:
-        """The same parameters as /api/search; every hit (not one page), plain columns."""
-        ix = search_index(settings, store)
-        q, selection = _state(request, ix)
-        return _csv_response(ix, q, selection)
 
     @r.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request) -> HTMLResponse:

@@ -320,7 +320,9 @@ def router(settings: Settings, store: Store) -> APIRouter:
             lookup = None
             if not (based or default_graphs or named_graphs) and isinstance(store, EmbeddedStore):
                 lookup = point_lookup(query)
-            if lookup is not None and bounded_degree(store, lookup) <= MAX_DEGREE:
+                if lookup is not None and bounded_degree(store, lookup) > MAX_DEGREE:
+                    lookup = None
+            if lookup is not None:
                 # bounded before it runs (plangraph/store/point.py): answered here, no worker trip
                 out = store.query(query, formats, max_rows=settings.max_rows)
             else:

@@ -16,8 +16,8 @@ from rdflib import Graph, Literal, Namespace
 from plangraph import network as nw
 from plangraph.errors import QueryError
 from plangraph.paths import ProjectPaths
-from plangraph.store.query_catalog import load_catalog
 from plangraph.store.embedded import EmbeddedStore
+from plangraph.store.query_catalog import load_catalog
 from tests.server_process import dataset_folder
 
 PG = Namespace("https://w3id.org/plangraph/ontology#")

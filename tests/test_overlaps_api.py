@@ -116,7 +116,7 @@ def test_a_reader_goes_with_its_store(paths) -> None:
 
     from plangraph.settings import Settings
     from plangraph.store.embedded import EmbeddedStore
-    from server.overlaps_api import _READERS, reader
+    from server.overlaps_api import reader
 
     store = EmbeddedStore.from_folder(paths.graph)
     first = reader(Settings(root=paths.root), store)
@@ -125,4 +125,3 @@ def test_a_reader_goes_with_its_store(paths) -> None:
     del store, first
     gc.collect()
     assert gone() is None
-    assert all(s is not None for s in list(_READERS))

@@ -637,15 +637,19 @@ def test_an_unwritable_cache_folder_is_no_error(store: EmbeddedStore, tmp_path: 
 
 
 def test_one_index_per_store_gone_with_its_store(tmp_path: Path) -> None:
+    import weakref
+
     from plangraph.settings import Settings
-    from server.search import _INDEXES, search_index
+    from server.per_store import kept_names
+    from server.search import search_index
 
     fixture = EmbeddedStore.from_rdf(FIXTURE.encode(), build_id="weak-ref-test")
     settings = Settings(root=tmp_path)  # its data/cache/ is in tmp_path
     (tmp_path / "queries").symlink_to(QUERIES.parent)
     first = search_index(settings, fixture)
     assert search_index(settings, fixture) is first
-    assert fixture in _INDEXES
+    assert "search_index" in kept_names(fixture)
+    gone = weakref.ref(fixture)
     del fixture, first
     gc.collect()
-    assert not any(s.build_id == "weak-ref-test" for s in list(_INDEXES))
+    assert gone() is None

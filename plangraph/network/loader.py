@@ -16,8 +16,8 @@ from plangraph.network.records import (
     PlanInfo,
     StepInfo,
 )
-from plangraph.store.query_catalog import load_catalog
 from plangraph.store.base import Store
+from plangraph.store.query_catalog import load_catalog
 
 
 def _years(text: str) -> tuple[int, ...]:

@@ -5,7 +5,7 @@ cached per build (:func:`metrics_ntriples`) and the store's metrics named graph
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from plangraph.network.cache import metrics_cache_file, write_cache
 from plangraph.network.filters import Filters
@@ -20,12 +20,6 @@ if TYPE_CHECKING:
     from rdflib import Graph
 
 METRICS_GRAPH = "https://w3id.org/plangraph/graph/metrics"
-
-
-class WritableStore(Store, Protocol):
-    """A store the metrics graph can be added to (the embedded store and a remote one)."""
-
-    def add_graph(self, name: str, nquads_or_ntriples: bytes) -> bool: ...
 
 
 def metrics_rdf(
@@ -75,7 +69,7 @@ def metrics_ntriples(
 
 
 def add_metrics_graph(
-    store: WritableStore,
+    store: Store,
     folder: Path,
     data: NetworkData | None = None,
     cache: Path | None = None,

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from plangraph.errors import NotFound
-from plangraph.store.embedded import EmbeddedStore
+from plangraph.store.base import Store
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
 
 ID_BASE = "https://w3id.org/plangraph/id/"
@@ -110,7 +110,7 @@ def load_profile_queries(api_queries: Path) -> dict[str, CatalogQuery]:
 class AgencyProfiles:
     """Every agency's profile rows, read once from ``store`` and indexed by agency."""
 
-    def __init__(self, store: EmbeddedStore, queries: Path | dict[str, CatalogQuery]):
+    def __init__(self, store: Store, queries: Path | dict[str, CatalogQuery]):
         q = load_profile_queries(queries) if isinstance(queries, Path) else queries
 
         def rows(name: str) -> list[dict[str, str]]:
@@ -330,7 +330,7 @@ class AgencyProfiles:
 
 
 def agency_profile(
-    store: EmbeddedStore, queries: Path | dict[str, CatalogQuery], agency_id: str
+    store: Store, queries: Path | dict[str, CatalogQuery], agency_id: str
 ) -> dict[str, Any]:
     """The profile of agency ``agency_id`` ("khm/mosvy"); :class:`NotFound` if there is none.
 

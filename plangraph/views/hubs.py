@@ -21,7 +21,8 @@ from urllib.parse import urlencode
 
 from plangraph.errors import NotFound
 from plangraph.views.agency_profile import role_key
-from plangraph.views.read_model import ID_BASE, GraphApi, local_path, tail
+from plangraph.views.links import ID_BASE, local_path, tail
+from plangraph.views.read_model import GraphApi
 
 _YEAR = re.compile(r"^[0-9]{4}$")  # ASCII digits only
 _PARTY = re.compile(r"^[a-z]{3}$")

@@ -17,7 +17,8 @@ from typing import Any
 
 from plangraph.errors import NotFound, QueryError
 from plangraph.store.query_catalog import load_catalog
-from plangraph.views.read_model import local_path, spans
+from plangraph.views.links import local_path
+from plangraph.views.source_spans import spans
 
 STEP_KINDS = {
     "Activity": "activity",

@@ -7,7 +7,8 @@
   ``rdfs:label``, else ``dcterms:title``, English or untagged) and the values a catalog
   query's ``iri`` parameter can take (agencies, parties, plans, agreements, themes), read
   through the queries in ``queries/query-page/`` once, on first use. The served dataset does
-  not change while a server runs (a rebuild makes a new store, and a new instance).
+  not change while a server runs (a rebuild makes a new store, and a new instance: the
+  server keeps one per store, server/query_page.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Protocol
 from plangraph import ids
 from plangraph.store.bindings import BindingValue
 from plangraph.store.query_catalog import CatalogQuery, Param, load_catalog
-from plangraph.views.read_model import PREFIXES as API_PREFIXES
+from plangraph.views.links import PREFIXES as API_PREFIXES
 
 # The ontology's, the graph's and the usual vocabularies' prefixes, by name.
 PREFIXES: dict[str, str] = {
@@ -132,13 +133,3 @@ def _order(choice: dict[str, str]) -> tuple[int, str, str]:
     group = choice["group"]
     first = {_UNGROUPED["theme"]: -1, _PARTIES_AS_AGENCIES: 1}.get(group, 0)
     return (first, group, choice["label"])
-
-
-def query_page_data(store: object, queries: Path) -> QueryPageData:
-    """One :class:`QueryPageData` per store, kept on the store itself (so it goes when a
-    reloaded build's store goes)."""
-    data = getattr(store, "query_page_data", None)
-    if data is None:
-        data = QueryPageData(store, queries / "query-page")  # type: ignore[arg-type]
-        store.query_page_data = data  # type: ignore[attr-defined]
-    return data

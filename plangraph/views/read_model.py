@@ -14,245 +14,31 @@ needs them, and indexed by agency.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyoxigraph as ox
-
-from plangraph import ids
 from plangraph.errors import NotFound, QueryError
 from plangraph.sources.catalog import Catalog
+from plangraph.store.base import Store
 from plangraph.store.bindings import bind_values
-from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
+from plangraph.views import theme_scheme
 from plangraph.views.agency_profile import QUERIES as PROFILE_QUERIES
 from plangraph.views.agency_profile import STEP_KINDS, AgencyProfiles
+from plangraph.views.cells import group_values, int_or_none
+from plangraph.views.links import ID_BASE, PG, PREFIXES, XSD, curie, local_path, tail
+from plangraph.views.numbering import number_key
+from plangraph.views.rdf_formats import RDF_FORMATS, reserialise
+from plangraph.views.source_spans import spans
 
 if TYPE_CHECKING:
     from plangraph.views.hubs import Hubs
 
-ID_BASE = str(ids.ID)
-PG = str(ids.PG)
-PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-
-PREFIXES = {
-    "pg": PG,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": XSD,
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "org": str(ids.ORG),
-    "p-plan": str(ids.PPLAN),
-    "oa": str(ids.OA),
-    "time": str(ids.TIME),
-}
-
-# Linked Data formats: name -> (pyoxigraph format, media type, file suffix).
-RDF_FORMATS = {
-    "turtle": (ox.RdfFormat.TURTLE, "text/turtle", ".ttl"),
-    "jsonld": (ox.RdfFormat.JSON_LD, "application/ld+json", ".jsonld"),
-    "ntriples": (ox.RdfFormat.N_TRIPLES, "application/n-triples", ".nt"),
-}
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 1000
-
-# The pillars of the theme scheme in the order of the "4 Ps" (the scheme lists them unordered).
-PILLAR_ORDER = ("prevention", "protection", "prosecution", "partnership")
-MATCH_LABELS = {
-    "http://www.w3.org/2004/02/skos/core#exactMatch": "exact match",
-    "http://www.w3.org/2004/02/skos/core#closeMatch": "close match",
-    "http://www.w3.org/2004/02/skos/core#broadMatch": "broader match",
-    "http://www.w3.org/2004/02/skos/core#narrowMatch": "narrower match",
-    "http://www.w3.org/2004/02/skos/core#relatedMatch": "related match",
-}
-
-_SPAN = re.compile(r"^source/([A-Za-z0-9][A-Za-z0-9.\-]*)/lines/(\d+)-(\d+)$")
-_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 _YEAR = re.compile(r"^\d{4}$")
-_LINES = re.compile(r"^(\d{1,7})(?:-(\d{1,7}))?$")
-
-
-# ---------------------------------------------------------------------------
-# Small helpers
-
-
-def local_path(iri: str | None) -> str | None:
-    """The server path of a data IRI (``https://w3id.org/plangraph/id/x`` -> ``/id/x``)."""
-    if iri and iri.startswith(ID_BASE):
-        return "/id/" + iri[len(ID_BASE) :]
-    return None
-
-
-def tail(iri: str, prefix: str) -> str:
-    """What follows ``ID_BASE + prefix`` in a data IRI ("" if it does not start so)."""
-    head = ID_BASE + prefix
-    return iri[len(head) :] if iri.startswith(head) else ""
-
-
-def _split(value: str | None) -> list[str]:
-    return sorted(v for v in (value or "").split("|") if v)
-
-
-_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z(]|$)", re.S)
-
-
-def first_sentence(text: str | None) -> str | None:
-    """The first sentence of ``text`` (all of it if it has one sentence)."""
-    if not text:
-        return text
-    m = _SENTENCE.match(text.strip())
-    return m.group(1) if m else text.strip()
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _roman(part: str) -> int | None:
-    if not part or any(c not in _ROMAN for c in part):
-        return None
-    total = 0
-    for i, c in enumerate(part):
-        v = _ROMAN[c]
-        total += -v if i + 1 < len(part) and _ROMAN[part[i + 1]] > v else v
-    return total
-
-
-def number_key(number: str | None) -> tuple[tuple[int, int, str], ...]:
-    """Sort key for printed numbers: "1.2.10" after "1.2.9", "IV.1" after "III.8"."""
-    key = []
-    for part in re.split(r"[.\s]+", number or ""):
-        if part.isdigit():
-            key.append((0, int(part), ""))
-        elif (r := _roman(part)) is not None:
-            key.append((0, r, ""))
-        else:
-            key.append((1, 0, part))
-    return tuple(key)
-
-
-@dataclass(frozen=True)
-class Span:
-    iri: str
-    document: str
-    start: int
-    end: int
-
-    @property
-    def href(self) -> str:
-        return f"/sources/{self.document}?lines={self.start}-{self.end}#L{self.start}"
-
-    @property
-    def label(self) -> str:
-        lines = f"line {self.start}" if self.start == self.end else f"lines {self.start}–{self.end}"
-        return f"{self.document}, {lines}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "uri": self.iri,
-            "document": self.document,
-            "startLine": self.start,
-            "endLine": self.end,
-            "href": self.href,
-        }
-
-
-def parse_span(iri: str) -> Span | None:
-    m = _SPAN.match(tail(iri, ""))
-    if not m:
-        return None
-    return Span(iri, m.group(1), int(m.group(2)), int(m.group(3)))
-
-
-def spans(value: str | Iterable[str] | None) -> list[Span]:
-    items = _split(value) if isinstance(value, str | None) else list(value)
-    found = [s for s in (parse_span(i) for i in items) if s is not None]
-    return sorted(found, key=lambda s: (s.document, s.start, s.end))
-
-
-def parse_line_range(text: str | None, line_count: int) -> tuple[int, int] | None:
-    """``"12-16"`` or ``"12"`` -> (12, 16) / (12, 12), checked against the document."""
-    if text is None or text == "":
-        return None
-    m = _LINES.match(text.strip())
-    if not m:
-        raise QueryError(f"lines must look like '12' or '12-16', not {text!r}", param="lines")
-    start = int(m.group(1))
-    end = int(m.group(2) or start)
-    if not 1 <= start <= end <= line_count:
-        raise QueryError(
-            f"lines {start}-{end} are outside the document (1-{line_count})", param="lines"
-        )
-    return start, end
-
-
-# ---------------------------------------------------------------------------
-# Paging and CSV
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    total: int
-    limit: int
-    offset: int
-
-    @property
-    def next_offset(self) -> int | None:
-        nxt = self.offset + self.limit
-        return nxt if nxt < self.total else None
-
-    @property
-    def previous_offset(self) -> int | None:
-        return max(0, self.offset - self.limit) if self.offset > 0 else None
-
-
-def paginate(items: Sequence[dict[str, Any]], limit: int | None, offset: int | None) -> Page:
-    limit = DEFAULT_LIMIT if limit is None else limit
-    offset = 0 if offset is None else offset
-    if not 1 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", param="limit")
-    if offset < 0:
-        raise QueryError("offset must not be negative", param="offset")
-    return Page(list(items[offset : offset + limit]), len(items), limit, offset)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return str(value.get("id") or value.get("label") or value.get("uri") or "")
-    if isinstance(value, list):
-        return "; ".join(_cell(v) for v in value)
-    return str(value)
-
-
-def to_csv(items: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    """Rows as CSV (RFC 4180, CRLF); lists joined with '; ', objects by their id or label."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for item in items:
-        writer.writerow([_cell(item.get(c)) for c in columns])
-    return out.getvalue()
-
 
 PLAN_COLUMNS = (
     "id",
@@ -290,12 +76,8 @@ AGENCY_COLUMNS = (
 )
 
 
-# ---------------------------------------------------------------------------
-# The API over one store
-
-
 class GraphApi:
-    def __init__(self, store: EmbeddedStore, queries: Path, catalog: Catalog | None = None):
+    def __init__(self, store: Store, queries: Path, catalog: Catalog | None = None):
         self.store = store
         self.catalog = catalog
         self.q: dict[str, CatalogQuery] = load_catalog(queries)
@@ -307,7 +89,9 @@ class GraphApi:
         self._plans.sort(key=lambda p: (p["startYear"] or 0, p["label"]))
         self._plan_by_slug = {p["id"]: p for p in self._plans}
         self._plan_by_iri = {p["uri"]: p for p in self._plans}
-        self.theme_scheme = self._theme_scheme()
+        self.theme_scheme = theme_scheme.scheme_from_rows(
+            self._select("themes"), self._select("theme-alignments")
+        )
         order = {p["uri"]: i for i, p in enumerate(self._plans)}
         rows = [self._activity(r) for r in self._select("steps")]
         rows.sort(key=lambda a: (order.get(a["planUri"], 99), number_key(a["number"])))
@@ -354,7 +138,7 @@ class GraphApi:
             "uri": iri,
             "url": local_path(iri),
             "label": r.get("label", iri),
-            "altLabels": _split(r.get("altLabels")),
+            "altLabels": group_values(r.get("altLabels")),
             "party": self._party_ref(r.get("party"), r.get("partyLabel")),
             "kind": (
                 {"uri": r["kind"], "label": r.get("kindLabel") or tail(r["kind"], "agency-kind/")}
@@ -371,8 +155,8 @@ class GraphApi:
                 if r.get("parent")
                 else None
             ),
-            "commitmentCount": _int(r.get("commitments")) or 0,
-            "planCount": _int(r.get("plans")) or 0,
+            "commitmentCount": int_or_none(r.get("commitments")) or 0,
+            "planCount": int_or_none(r.get("plans")) or 0,
         }
 
     def _agent_ref(self, iri: str) -> dict[str, Any]:
@@ -397,8 +181,8 @@ class GraphApi:
             "label": r["label"],
             "title": r.get("title"),
             "status": r.get("status"),
-            "startYear": _int(r.get("startYear")),
-            "endYear": _int(r.get("endYear")),
+            "startYear": int_or_none(r.get("startYear")),
+            "endYear": int_or_none(r.get("endYear")),
             "parties": sorted(parties, key=lambda p: p["label"] if p else ""),
             "agreement": (
                 {
@@ -414,15 +198,15 @@ class GraphApi:
                 if source
                 else None
             ),
-            "activityCount": _int(r.get("activities")) or 0,
-            "commitmentCount": _int(r.get("commitments")) or 0,
-            "agencyCount": _int(r.get("agencies")) or 0,
+            "activityCount": int_or_none(r.get("activities")) or 0,
+            "commitmentCount": int_or_none(r.get("commitments")) or 0,
+            "agencyCount": int_or_none(r.get("agencies")) or 0,
         }
 
     def _activity(self, r: dict[str, str]) -> dict[str, Any]:
         iri = r["activity"]
         plan_iri = r["plan"]
-        agencies = [self._agent_ref(i) for i in _split(r.get("agencies"))]
+        agencies = [self._agent_ref(i) for i in group_values(r.get("agencies"))]
         return {
             "uri": iri,
             "url": local_path(iri),
@@ -434,78 +218,17 @@ class GraphApi:
             "description": r.get("description"),
             "section": r.get("section"),
             "parent": r.get("parent"),
-            "years": sorted(int(y) for y in _split(r.get("years")) if y.isdigit()),
-            "themes": _split(r.get("themes")),
+            "years": sorted(int(y) for y in group_values(r.get("years")) if y.isdigit()),
+            "themes": group_values(r.get("themes")),
             "agencies": sorted(agencies, key=lambda a: a["label"]),
             "sources": [s.to_json() for s in spans(r.get("spans"))],
         }
 
-    # -- the theme scheme -------------------------------------------------------
-
-    def _theme_scheme(self) -> dict[str, Any]:
-        """The action themes (ontology/themes.ttl): pillars in PILLAR_ORDER, each with its
-        themes by label; every concept by IRI and by slug, with its alignments."""
-        concepts: dict[str, dict[str, Any]] = {}
-        for r in self._select("themes"):
-            iri = r["theme"]
-            concepts[iri] = {
-                "uri": iri,
-                "url": local_path(iri),
-                "id": r["slug"],
-                "label": r["label"],
-                "definition": r.get("definition"),
-                "summary": first_sentence(r.get("definition")),
-                "pillar": r.get("pillar"),
-                "alignments": [],
-                "themes": [],
-            }
-        for r in self._select("theme-alignments"):
-            concept = concepts.get(r["theme"])
-            if concept is None:
-                continue
-            target = r["target"]
-            concept["alignments"].append(
-                {
-                    "relation": curie(r["relation"]),
-                    "relationLabel": MATCH_LABELS.get(r["relation"], curie(r["relation"])),
-                    "uri": target,
-                    "href": local_path(target) or target,
-                    "label": r.get("targetLabel") or target,
-                    "notation": r.get("notation"),
-                    "scheme": "SDG target" if "/sdg/" in target else "OECD DAC purpose code",
-                }
-            )
-        for c in concepts.values():
-            c["alignments"].sort(key=lambda a: (a["scheme"] != "SDG target", a["notation"] or ""))
-            if c["pillar"] in concepts:
-                parent = concepts[c["pillar"]]
-                c["pillar"] = {k: parent[k] for k in ("uri", "url", "id", "label")}
-                parent["themes"].append(c)
-            else:
-                c["pillar"] = None
-        pillars = [c for c in concepts.values() if c["pillar"] is None]
-        pillars.sort(
-            key=lambda c: (
-                PILLAR_ORDER.index(c["id"]) if c["id"] in PILLAR_ORDER else 99,
-                c["label"],
-            )
-        )
-        for c in pillars:
-            c["themes"].sort(key=lambda x: x["label"])
-        return {
-            "pillars": pillars,
-            "themes": [t for c in pillars for t in c["themes"]],
-            "by_iri": concepts,
-            "by_slug": {c["id"]: c for c in concepts.values()},
-        }
+    # -- themes -------------------------------------------------------------------
 
     def theme_ref(self, iri: str) -> dict[str, Any]:
         """A theme's id, label and page (its IRI's last segment if the scheme lacks it)."""
-        c = self.theme_scheme["by_iri"].get(iri)
-        if c is None:
-            slug = iri.rstrip("/").rsplit("/", 1)[-1]
-            return {"uri": iri, "url": local_path(iri), "id": slug, "label": slug}
-        return {k: c[k] for k in ("uri", "url", "id", "label")}
+        return theme_scheme.ref(self.theme_scheme, iri)
 
     # -- plans ------------------------------------------------------------------
 
@@ -540,7 +263,7 @@ class GraphApi:
                     "title": r.get("title"),
                     "kind": r.get("kindLabel") or tail(r.get("kind", ""), ""),
                     "parent": r.get("parent"),
-                    "order": _int(r.get("order")),
+                    "order": int_or_none(r.get("order")),
                     "sources": [s.to_json() for s in spans(r.get("spans"))],
                 }
             )
@@ -631,7 +354,7 @@ class GraphApi:
                     "onBehalfOf": self._party_ref(r.get("onBehalfOf"), r.get("onBehalfOfLabel")),
                     "mention": r.get("mention"),
                     "uncertain": r.get("uncertain") == "true",
-                    "years": sorted(int(y) for y in _split(r.get("years")) if y.isdigit()),
+                    "years": sorted(int(y) for y in group_values(r.get("years")) if y.isdigit()),
                     "sources": [s.to_json() for s in spans(r.get("spans"))],
                 }
             )
@@ -702,7 +425,7 @@ class GraphApi:
             "onBehalfOf": self._party_ref(r.get("onBehalfOf")),
             "mention": r.get("mention"),
             "uncertain": r.get("uncertain") == "true",
-            "years": sorted({int(y) for y in _split(r.get("years")) if y.isdigit()}),
+            "years": sorted({int(y) for y in group_values(r.get("years")) if y.isdigit()}),
             "sources": [s.to_json() for s in spans(r.get("spans"))],
         }
 
@@ -813,23 +536,6 @@ class GraphApi:
             raise QueryError(f"unknown RDF format {fmt!r}", param="format")
         nt = self.store.query(bind_values(self.q["describe"].text, {"resource": iri}), "ntriples")
         return reserialise(nt.body, fmt)
-
-
-def reserialise(ntriples: bytes, fmt: str) -> bytes:
-    """N-Triples -> Turtle (with the project's prefixes), JSON-LD or N-Triples."""
-    rdf_format = RDF_FORMATS[fmt][0]
-    if rdf_format == ox.RdfFormat.N_TRIPLES:
-        return ntriples
-    triples = list(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES))
-    prefixes = PREFIXES if rdf_format == ox.RdfFormat.TURTLE else None
-    return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
-
-
-def curie(iri: str) -> str:
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns) :]}"
-    return iri
 
 
 def dump(api: GraphApi, fmt: str) -> bytes:

@@ -35,7 +35,7 @@ from typing import Any
 
 from plangraph.errors import QueryError
 from plangraph.sources.registry import Registry, normalise
-from plangraph.store.embedded import EmbeddedStore
+from plangraph.store.base import Store
 from plangraph.store.query_catalog import load_catalog
 
 ID_BASE = "https://w3id.org/plangraph/id/"
@@ -174,7 +174,7 @@ class Reconciler:
     # -- construction ---------------------------------------------------------------
 
     @classmethod
-    def from_store(cls, store: EmbeddedStore, api_queries: Path) -> Reconciler:
+    def from_store(cls, store: Store, api_queries: Path) -> Reconciler:
         """The index from the graph (``api_queries``: the folder of queries/api/*.rq)."""
         catalog = load_catalog(api_queries)
         parties = {

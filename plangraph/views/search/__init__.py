@@ -23,7 +23,7 @@ from plangraph.views.search.build import (
     read_graph,
     write_cache,
 )
-from plangraph.views.search.index import FACETS, Result, SearchIndex, Selection, to_csv
+from plangraph.views.search.index import FACETS, Result, SearchIndex, Selection, hits_csv
 from plangraph.views.search.query import ParsedQuery, parse
 
 __all__ = [
@@ -33,9 +33,9 @@ __all__ = [
     "SearchIndex",
     "Selection",
     "build_index",
+    "hits_csv",
     "open_index",
     "parse",
-    "to_csv",
 ]
 
 

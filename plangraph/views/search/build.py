@@ -39,7 +39,7 @@ from pathlib import Path
 
 from plangraph.store.base import Store
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
-from plangraph.views.read_model import number_key
+from plangraph.views.numbering import number_key
 from plangraph.views.search.query import words
 
 VERSION = "1"  # bump when the schema or what is indexed changes

@@ -16,9 +16,7 @@ and by number.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import sqlite3
 import threading
@@ -27,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plangraph.errors import QueryError
+from plangraph.views.paging import Paged, to_csv, window
 from plangraph.views.search.build import AGENT_COLUMNS, ALIAS_SEPARATOR, STEP_COLUMNS
 from plangraph.views.search.query import PARAM, ParsedQuery, parse
 
@@ -95,7 +94,7 @@ class Selection:
 
 
 @dataclass
-class Result:
+class Result(Paged):
     query: ParsedQuery | None
     selection: Selection
     total: int
@@ -105,15 +104,6 @@ class Result:
     facets: dict[str, list[dict[str, Any]]]
     agencies: list[dict[str, Any]]
     agency_total: int
-
-    @property
-    def next_offset(self) -> int | None:
-        nxt = self.offset + self.limit
-        return nxt if nxt < self.total else None
-
-    @property
-    def previous_offset(self) -> int | None:
-        return max(0, self.offset - self.limit) if self.offset > 0 else None
 
 
 Ranked = tuple[int, float | None, bool | None]  # step id, score, found by the words themselves
@@ -202,12 +192,9 @@ class SearchIndex:
         """One page of hits for ``q`` under ``selection``, with every facet's counts and the
         agencies whose names match ``q``."""
         selection = selection or Selection()
-        limit = DEFAULT_LIMIT if limit is None else limit
-        offset = 0 if offset is None else offset
-        if not min_limit <= limit <= max_limit:
-            raise QueryError(f"limit must be between {min_limit} and {max_limit}", param="limit")
-        if offset < 0:
-            raise QueryError("offset must not be negative", param="offset")
+        limit, offset = window(
+            limit, offset, default=DEFAULT_LIMIT, least=min_limit, most=max_limit
+        )
         parsed = self.parse(q)
         with self._lock:
             try:
@@ -451,24 +438,7 @@ class SearchIndex:
         return row[0] if row else None
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        if "document" in value:
-            return f"{value['document']}:{value['startLine']}-{value['endLine']}"
-        return str(value.get("id") or value.get("label") or "")
-    return str(value)
-
-
-def to_csv(items: Iterable[Mapping[str, Any]]) -> str:
+def hits_csv(items: Iterable[Mapping[str, Any]]) -> str:
     """Hits as CSV (RFC 4180, CRLF): plain columns, lists joined with '; ', sources as
     ``document:start-end``."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for item in items:
-        writer.writerow([_cell(item.get(c)) for c in CSV_COLUMNS])
-    return out.getvalue()
+    return to_csv(items, CSV_COLUMNS, span_lines=True)
