@@ -86,7 +86,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # a rebuild of data/graph/ is picked up while serving (server/live.py)
         live = LiveApp.from_folder(settings, make_app, sighup=True)
     else:  # a remote store: its data is published there (plangraph publish), nothing to watch
-        store = open_store(
+        remote = open_store(
             settings.store,
             settings.paths.graph,
             user=settings.remote_user,
@@ -94,7 +94,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             auth=settings.remote_auth,
             timeout=settings.query_timeout,
         )
-        live = LiveApp(Build(store, make_app(store)), make_app)
+        live = LiveApp(Build(remote, make_app(remote)), make_app)
     store = live.current.store
     print(
         f"serving {store.triples} triples (build {store.build_id}) at http://{settings.host}:{settings.port}",

@@ -7,7 +7,7 @@ Every setting can come from the environment with the ``PLANGRAPH_`` prefix
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from plangraph.errors import PlangraphError
@@ -77,6 +77,7 @@ class Settings:
                     f"PLANGRAPH_{f.name.upper()}={raw!r} is not a valid {kind.__name__}",
                     param=f"PLANGRAPH_{f.name.upper()}",
                 ) from None
-        settings = cls(**values)  # type: ignore[arg-type]
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        return replace(settings, **clean) if clean else settings
+        values.update((k, v) for k, v in overrides.items() if v is not None)
+        # each value is of its field's type (parsed by the field's kind above; the overrides
+        # are the CLI's typed options), a per-key match mypy cannot check over a dict
+        return cls(**values)  # type: ignore[arg-type]

@@ -121,7 +121,7 @@ def load_snapshot(folder: Path) -> tuple[EmbeddedStore, Path]:
 def signature(folder: Path) -> tuple[tuple[int, int, int] | None, ...]:
     """What changes when a build is written (or half-written): the manifest's and the
     N-Quads' inode, size and modification time."""
-    out = []
+    out: list[tuple[int, int, int] | None] = []
     for name in (MANIFEST, NQUADS):
         try:
             st = os.stat(folder / name)

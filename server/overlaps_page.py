@@ -7,7 +7,7 @@ submits the form when a filter changes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -19,6 +19,17 @@ from plangraph.store.base import Store
 from plangraph.views.overlaps import side_by_side
 from server.overlaps_api import reader
 from server.pages import render
+
+
+class Chosen(TypedDict):
+    """The filters of the page, as :meth:`OverlapReader.filter` takes them."""
+
+    theme: str | None
+    party: str | None
+    plan: str | None
+    year: int | None
+    min_score: float | None
+    confidence: str | None
 
 
 def _int(value: str | None, name: str) -> int | None:
@@ -53,7 +64,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
         confidence: str | None = None,
     ) -> HTMLResponse:
         rd = reader(settings, store)
-        chosen = {
+        chosen: Chosen = {
             "theme": theme or None,
             "party": party or None,
             "plan": plan or None,

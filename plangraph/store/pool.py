@@ -134,7 +134,7 @@ def _fields(exc: PlangraphError) -> dict[str, object]:
 class _Worker:
     def __init__(
         self,
-        ctx: multiprocessing.context.BaseContext,
+        ctx: multiprocessing.context.ForkServerContext,
         folder: Path,
         extra: tuple[tuple[str, bytes], ...] = (),
         memory_mb: int = 0,
@@ -385,7 +385,12 @@ class QueryPool:
             w.conn.send(self._capped(request))
             fd = w.conn.fileno()
             readable = loop.create_future()
-            loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+
+            def wake() -> None:
+                if not readable.done():
+                    readable.set_result(None)
+
+            loop.add_reader(fd, wake)
             try:
                 await asyncio.wait_for(readable, self._remaining(deadline, limit))
             finally:

@@ -168,8 +168,8 @@ def load_query(path: Path) -> CatalogQuery:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise QueryError(f"not valid UTF-8 ({exc.reason})", file=path, line=line) from None
+        bad = data[: exc.start].count(b"\n") + 1
+        raise QueryError(f"not valid UTF-8 ({exc.reason})", file=path, line=bad) from None
     for line in text.splitlines():
         if not line.startswith("#"):
             break

@@ -64,8 +64,11 @@ def _tail(iri: str | None, prefix: str) -> str | None:
 
 
 def _ref(iri: str | None, label: str | None) -> dict[str, Any] | None:
-    if not iri:
-        return None
+    return _node(iri, label) if iri else None
+
+
+def _node(iri: str, label: str | None) -> dict[str, Any]:
+    """A body that is there: its id, IRI and label (the IRI where it has no label)."""
     return {
         "id": _tail(iri, "agency/") or _tail(iri, "party/") or iri,
         "uri": iri,
@@ -164,7 +167,9 @@ class AgencyProfiles:
                 "sources": _spans(h.get("leadershipSpans")),
             }
 
-        children, leads, coordinates = [], [], []
+        children: list[dict[str, Any]] = []
+        leads: list[dict[str, Any]] = []
+        coordinates: list[dict[str, Any]] = []
         for r in self._relations.get(iri, ()):
             if r["relation"] == "coordinates":
                 plan_id = _tail(r["related"], "plan/")
@@ -173,7 +178,7 @@ class AgencyProfiles:
                 )
                 continue
             item = {
-                **_ref(r["related"], r.get("relatedLabel")),
+                **_node(r["related"], r.get("relatedLabel")),
                 "kind": _tail(r.get("kind"), "agency-kind/"),
             }
             (children if r["relation"] == "child" else leads).append(item)
@@ -316,7 +321,7 @@ class AgencyProfiles:
             head = self._head.get(body, {})
             units.append(
                 {
-                    **_ref(body, head.get("label")),
+                    **_node(body, head.get("label")),
                     "parent": _ref(parent, self._label(parent)),
                     **self._counts(rows),
                 }

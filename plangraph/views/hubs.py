@@ -64,7 +64,7 @@ class Hubs:
             for theme in s["themes"]:
                 self._steps_by_theme[theme][s["planUri"]].append(s)
         self._overlaps = self._read_overlaps()
-        self._agreements = [
+        self._agreements: list[dict[str, Any]] = [
             {
                 "uri": r["agreement"],
                 "url": local_path(r["agreement"]),

@@ -41,6 +41,13 @@ def _split_values(value: str | None) -> list[str]:
     return sorted(v for v in (value or "").split("|") if v)
 
 
+def _bound(row: Mapping[str, str | None], name: str) -> str:
+    """A variable the query always binds (outside any OPTIONAL), so never None."""
+    v = row[name]
+    assert v is not None, f"?{name} is unbound"
+    return v
+
+
 def _value(row: Mapping[str, Any], name: str) -> str | None:
     v = row.get(name)
     return None if v is None else str(v)
@@ -76,12 +83,13 @@ class OverlapReader:
     def _groups(self) -> list[dict[str, Any]]:
         groups: dict[str, dict[str, Any]] = {}
         for r in self._select("kinds"):
-            groups[r["overlap"]] = {
-                "overlap": r["overlap"],
-                "id": r["overlap"].rsplit("/", 1)[-1],
+            overlap = _bound(r, "overlap")
+            groups[overlap] = {
+                "overlap": overlap,
+                "id": overlap.rsplit("/", 1)[-1],
                 "label": r["label"] or "",
                 "definition": r["definition"] or "",
-                "score": float(r["score"]),
+                "score": float(_bound(r, "score")),
                 "confidence": r["confidence"],
                 "reason": r["reason"],
                 "themes": _split_values(r["broader"]) or _split_values(r["themes"]),
@@ -93,20 +101,21 @@ class OverlapReader:
                 "members": [],
             }
         for r in self._select("overlap-members"):
-            g = groups.get(r["overlap"])
+            g = groups.get(_bound(r, "overlap"))
             if g is None:
                 continue
             step_kind = (r["stepKind"] or "").rsplit("#", 1)[-1]
+            plan = _bound(r, "plan")
             g["members"].append(
                 {
                     "activity": r["activity"],
-                    "plan": r["plan"],
-                    "plan_slug": r["plan"].rsplit("/", 1)[-1],
+                    "plan": plan,
+                    "plan_slug": plan.rsplit("/", 1)[-1],
                     "plan_label": r["planLabel"],
                     "number": r["number"],
                     "text": r["text"],
                     "step_kind": STEP_KINDS.get(step_kind, step_kind),
-                    "score": float(r["memberScore"]),
+                    "score": float(_bound(r, "memberScore")),
                     "confidence": r["memberConfidence"],
                     "evidence": r["evidence"],
                     "shared_words": _split_values(r["memberWords"]),
@@ -116,7 +125,7 @@ class OverlapReader:
                     "agency_labels": _split_values(r["agencyLabels"]),
                     "themes": _split_values(r["memberThemes"]),
                     "years": [int(y) for y in _split_values(r["memberYears"])]
-                    or list(range(int(r["start"]), int(r["end"]) + 1)),
+                    or list(range(int(_bound(r, "start")), int(_bound(r, "end")) + 1)),
                     "spans": _split_values(r["spans"]),
                     "sources": [sp.to_json() for sp in spans(_split_values(r["spans"]))],
                     "href": local_path(r["activity"]),
@@ -140,11 +149,11 @@ class OverlapReader:
     def _themes(self) -> list[dict[str, str | None]]:
         return self._select("themes")
 
-    def _plans(self) -> list[dict[str, str | None]]:
+    def _plans(self) -> list[dict[str, str]]:
         rows = self._coverage_rows
-        seen: dict[str, str | None] = {}
+        seen: dict[str, str] = {}
         for r in rows:
-            seen.setdefault(r["plan"], r["planLabel"])
+            seen.setdefault(_bound(r, "plan"), _bound(r, "planLabel"))
         return [{"plan": p, "slug": p.rsplit("/", 1)[-1], "label": seen[p]} for p in sorted(seen)]
 
     def filter(
@@ -194,12 +203,14 @@ class OverlapReader:
         """Themes x plans: how many steps of each plan carry each theme (0 = a gap)."""
         counts: dict[tuple[str, str], int] = {}
         for r in self._coverage_rows:
-            if r["theme"]:
-                counts[(r["theme"], r["plan"])] = int(r["steps"] or 0)
+            theme = r["theme"]
+            if theme:
+                counts[(theme, _bound(r, "plan"))] = int(r["steps"] or 0)
         plans = self.plans
         rows = []
         for t in self.themes:
-            cells = [counts.get((t["theme"], p["plan"]), 0) for p in plans]
+            theme = _bound(t, "theme")
+            cells = [counts.get((theme, p["plan"]), 0) for p in plans]
             rows.append(
                 {
                     "theme": t["theme"],
@@ -326,9 +337,11 @@ def overlaps_xlsx(groups: Sequence[Mapping[str, Any]], plans: Sequence[Mapping[s
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     kinds = wb.active
+    assert isinstance(kinds, Worksheet)  # a new workbook's one sheet is a worksheet
     kinds.title = "Kinds of work"
     kinds.append(list(KIND_COLUMNS))
     for g in groups:

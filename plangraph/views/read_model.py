@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from plangraph.errors import NotFound, QueryError
 from plangraph.sources.catalog import Catalog
 from plangraph.store.base import Store
-from plangraph.store.bindings import bind_values
+from plangraph.store.bindings import BindingValue, bind_values
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
 from plangraph.views import theme_scheme
 from plangraph.views.agency_profile import QUERIES as PROFILE_QUERIES
@@ -107,7 +107,7 @@ class GraphApi:
             if a["type"] == "party"
         }
 
-    def _select(self, name: str, **bindings: str | int) -> list[dict[str, str]]:
+    def _select(self, name: str, **bindings: BindingValue) -> list[dict[str, str]]:
         return self.store.select(self.q[name].text, bindings or None)
 
     # -- conversions from rows ------------------------------------------------
@@ -248,7 +248,7 @@ class GraphApi:
         """A plan with its sections (flat, each naming its parent), its activities and its
         steps of every kind (activities, sub-activities, work items, quarterly activities)."""
         iri = self.plan_iri(slug)
-        sections = []
+        sections: list[dict[str, Any]] = []
         seen: set[str] = set()
         for r in self._select("sections", plan=iri):
             if r["section"] in seen:
@@ -343,7 +343,7 @@ class GraphApi:
         return list(items)
 
     def activity_commitments(self, activity_iri: str) -> list[dict[str, Any]]:
-        out = []
+        out: list[dict[str, Any]] = []
         for r in self._select("activity-commitments", activity=activity_iri):
             out.append(
                 {

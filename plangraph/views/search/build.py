@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from plangraph.store.base import Store
 from plangraph.store.query_catalog import CatalogQuery, load_catalog
@@ -165,11 +166,22 @@ class Agent:
     kind_label: str | None
 
 
+class Plan(TypedDict):
+    """A plan as the index reads it: slug, IRI, label, period and its parties (code -> name)."""
+
+    id: str
+    iri: str
+    label: str
+    start: int | None
+    end: int | None
+    parties: dict[str, str]
+
+
 @dataclass
 class Graph:
     """What the index is built from: the rows of the search queries, grouped."""
 
-    plans: list[dict[str, object]]
+    plans: list[Plan]
     steps: list[Step]
     agents: dict[str, Agent]
     labels: dict[str, dict[str, str]]  # facet -> value -> label (themes, roles)
@@ -182,7 +194,7 @@ def _select(store: Store, queries: Mapping[str, CatalogQuery], name: str) -> lis
 def read_graph(store: Store, folder: Path) -> Graph:
     """Read everything the index holds from ``store`` with the queries in ``folder``."""
     q = load_catalog(folder)
-    plans: dict[str, dict[str, object]] = {}
+    plans: dict[str, Plan] = {}
     for r in _select(store, q, "plans"):
         slug = tail(r["plan"], "plan/") or r["plan"]
         plan = plans.setdefault(
@@ -198,7 +210,7 @@ def read_graph(store: Store, folder: Path) -> Graph:
         )
         if r.get("party"):
             code = tail(r["party"], "party/") or r["party"]
-            plan["parties"][code] = r.get("partyLabel") or code.upper()  # type: ignore[index]
+            plan["parties"][code] = r.get("partyLabel") or code.upper()
     ordered = sorted(plans.values(), key=lambda p: (p["start"] or 0, p["label"]))
 
     steps: dict[str, Step] = {}
@@ -266,12 +278,12 @@ def read_graph(store: Store, folder: Path) -> Graph:
             seen.add(at.parent)
             at = steps[at.parent]
             years = own_years.get(at.iri, set())
-        plan = plans.get(s.plan)
-        if not years and plan and plan["start"] and plan["end"]:
-            years = {str(y) for y in range(plan["start"], plan["end"] + 1)}  # type: ignore[arg-type, operator]
+        of = plans.get(s.plan)
+        if not years and of and of["start"] and of["end"]:
+            years = {str(y) for y in range(of["start"], of["end"] + 1)}
         s.facets["year"] = set(years)
         s.facets["plan"] = {s.plan}
-        s.facets["party"] = set(plan["parties"]) if plan else set()  # type: ignore[arg-type]
+        s.facets["party"] = set(of["parties"]) if of else set()
         s.facets["kind"] = {s.kind}
     order = {p["id"]: i for i, p in enumerate(ordered)}
     ordered_steps = sorted(
@@ -321,7 +333,7 @@ def build_database(graph: Graph, build_id: str) -> sqlite3.Connection:
             code = tail(a.iri, "party/") or a.iri
             values[("party", code)] = (a.label, 0)
     for p in graph.plans:  # a plan's party not typed pg:Party in the graph still counts
-        for code, label in p["parties"].items():  # type: ignore[attr-defined]
+        for code, label in p["parties"].items():
             values.setdefault(("party", code), (label, 0))
     for a in agents.values():
         values[("agency", agent_key(a.iri))] = (a.label, 0)

@@ -226,7 +226,8 @@ class SearchIndex:
         self, selection: Selection, skip: str | None = None
     ) -> tuple[list[str], list[object]]:
         """``step IN (...)`` conditions for every selected facet but ``skip``."""
-        sql, args = [], []
+        sql: list[str] = []
+        args: list[object] = []  # sqlite parameters, joined with the callers' own
         for facet in FACETS:
             chosen = selection.chosen(facet)
             if facet == skip or not chosen:
