@@ -833,6 +833,12 @@ class _Parser(DocumentReader):
         years: list[int] = []
         if row.timeframe is not None:
             y = _YEAR_CELL.match(row.timeframe.text)
+            if y is None:  # a curated or packed-row timeframe is not checked where it is read
+                raise self.error(
+                    f"activity {row.number}: timeframe {row.timeframe.text!r} is not a year "
+                    "or a range of years",
+                    row.timeframe.start,
+                )
             first = int(y.group(1))
             last = int(y.group(2) or first)
             years = list(range(first, last + 1))
