@@ -16,6 +16,7 @@ on its lines, so a changed source cannot silently keep an outdated decision.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ class Curations:
     def __init__(self, entries: dict[str, Curation]) -> None:
         self._entries = entries
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Curation]:
         return iter(sorted(self._entries.values(), key=lambda c: (c.document, c.start_line, c.id)))
 
     def __len__(self) -> int:

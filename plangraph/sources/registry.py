@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from plangraph.errors import RegistryError
 from plangraph.sources.model import AgencyMention, Plan
@@ -128,6 +128,13 @@ class AgencyEntry:
     history: tuple[HistoryEvent, ...] = ()
 
 
+class _Where(TypedDict):
+    """Where a mention is, as RegistryError's keyword arguments."""
+
+    file: Path | str
+    line: int
+
+
 @dataclass
 class Registry:
     path: Path
@@ -162,7 +169,7 @@ class Registry:
     def resolve(self, mention: AgencyMention, file: Path | str) -> str:
         """The registry key a mention names; RegistryError naming file and line if not one."""
         key = normalise(mention.text)
-        where = {"file": file, "line": mention.span.start_line}
+        where = _Where(file=file, line=mention.span.start_line)
         if key in {normalise(a) for a in self.party_relative_aliases}:
             if mention.party is None or mention.party not in self.parties:
                 raise RegistryError(
@@ -438,14 +445,14 @@ def _load_registry(path: Path, raw: dict[str, Any], lines: Lines, reading: Readi
         e = raw_entries[a.id]
         named = [(a.name, lines.of(e, "name"))]
         named += [(n, lines.of(e["aliases"], i)) for i, n in enumerate(a.aliases)]
-        for name, line in named:
+        for name, name_line in named:
             key = normalise(name)
             other = seen.get((key, a.party))
             if other is not None and other != a.id:
                 raise RegistryError(
                     f"alias {key!r} of {a.id} is also an alias of {other} (same party)",
                     file=path,
-                    line=line or a.line,
+                    line=name_line or a.line,
                 )
             seen[(key, a.party)] = a.id
     relative = raw.get("party_relative_aliases") or []

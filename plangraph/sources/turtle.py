@@ -31,16 +31,17 @@ def parse_turtle(graph: Graph, path: Path) -> Graph:
     try:
         graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except Exception as exc:  # rdflib raises BadSyntax, ValueError, TypeError, ...
-        line = getattr(exc, "lines", None)
-        if not isinstance(line, int):
+        lines = getattr(exc, "lines", None)  # BadSyntax's, not every exception's
+        at: int | None
+        if not isinstance(lines, int):
             m = _LINE.search(str(exc))
-            line = int(m.group(1)) if m else _stopped_at(exc)
+            at = int(m.group(1)) if m else _stopped_at(exc)
         else:
-            line += 1  # BadSyntax counts lines from 0
+            at = lines + 1  # BadSyntax counts lines from 0
         detail = " ".join(str(exc).split())[:300]
         if not isinstance(exc, SyntaxError):  # an assert or index error inside the parser
             detail = f"the parser stopped here ({type(exc).__name__}: {detail})"
-        raise SourceError(f"malformed Turtle: {detail}", file=path, line=line) from None
+        raise SourceError(f"malformed Turtle: {detail}", file=path, line=at) from None
     return graph
 
 

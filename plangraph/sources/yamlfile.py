@@ -62,8 +62,10 @@ class _LineLoader(yaml.SafeLoader):
                     parts.setdefault(key.value, key.start_mark.line + 1)
             self.lines.record(obj, node.start_mark.line + 1, parts)
         elif isinstance(node, yaml.SequenceNode) and isinstance(obj, list):
-            items = {i: item.start_mark.line + 1 for i, item in enumerate(node.value)}
-            self.lines.record(obj, node.start_mark.line + 1, dict(items))
+            items: dict[object, int] = {
+                i: item.start_mark.line + 1 for i, item in enumerate(node.value)
+            }
+            self.lines.record(obj, node.start_mark.line + 1, items)
         return obj
 
 

@@ -351,3 +351,21 @@ def test_table_removed_is_a_source_error(
     assert err.value.file == str(path)
     assert err.value.line == start + 1  # where "4.0 Timetable" now stands
     assert "implementation table (section 3.2) is missing" in str(err.value)
+
+
+def test_curated_timeframe_not_a_year_is_a_source_error(
+    curations: Curations, catalog: Catalog
+) -> None:
+    # was an AttributeError: the curated timeframe is read without the year-cell check
+    changed = {
+        c.id: (
+            dataclasses.replace(c, value={**c.value, "timeframe": "2012/13"})
+            if c.id == "npa-1.2.2-timeframe"
+            else c
+        )
+        for c in curations
+    }
+    with pytest.raises(SourceError) as err:
+        parse_document(catalog.document(SLUG), Curations(changed))
+    assert err.value.line == 472  # the line the curation entry is applied on
+    assert "activity 1.2.2: timeframe '2012/13' is not a year or a range of years" in str(err.value)

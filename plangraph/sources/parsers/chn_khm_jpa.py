@@ -69,7 +69,7 @@ def _agency_items(cell: str) -> list[str]:
 
 def _mentions(item: str, span: SourceSpan) -> list[tuple[AgencyMention, bool]]:
     """(mention, uncertain) for every body an agencies item names."""
-    out = []
+    out: list[tuple[AgencyMention, bool]] = []
     for name in re.split(r"\s+and\s+|\s+or/|\s+&\s+", item):
         name, uncertain = uncertain_marks(name)
         if not name:

@@ -337,18 +337,19 @@ class _Parser(DocumentReader):
 
     # -- table ----------------------------------------------------------------------------
 
-    def start_group(self, m: re.Match, i: int, raw: str) -> None:
+    def start_group(self, m: re.Match[str], i: int, raw: str) -> None:
         number = f"{m.group(1)}.{m.group(2)}"
         first = raw.split("\t")[0]
-        title = clean(_GROUP.match(first).group(3))
+        printed = _GROUP.match(first)  # the heading with its <i> marks
+        assert printed is not None  # every group heading of the table matches as printed
+        title = clean(printed.group(3))
         objective: str | None = None
         inline = re.search(r"(?:<i>)?Objective:?(?:</i>)?\s*(.*)$", title)
         if inline:
             objective = clean(re.sub(r"</?i>", "", inline.group(1)))
             title = clean(title[: inline.start()])
-        elif re.search(r"\s(To ensure .*)$", title):
+        elif tail := re.search(r"\s(To ensure .*)$", title):
             # the 1.1 heading runs its objective on without a label
-            tail = re.search(r"\s(To ensure .*)$", title)
             objective = tail.group(1)
             title = clean(title[: tail.start()])
         key = f"group-{number}"
@@ -424,21 +425,25 @@ class _Parser(DocumentReader):
 
     # -- rows -----------------------------------------------------------------------------
 
-    def number_for(self, m: re.Match, line: int) -> tuple[str, bool]:
-        group = self.current_group
-        assert group is not None
+    def open_group(self) -> Section:
+        """The activity group a row is in (parse_table reads no row outside a group)."""
+        assert self.current_group is not None
+        return self.current_group
+
+    def number_for(self, m: re.Match[str], line: int) -> tuple[str, bool]:
+        group = self.open_group()
         printed_group = f"{m.group(2)}.{m.group(3)}"
         number = f"{printed_group}.{m.group(4)}"
         if printed_group != group.number:
             return f"{group.number}.{m.group(4)}", True
         return number, False
 
-    def new_row(self, m: re.Match, cells: list[str], i: int) -> None:
+    def new_row(self, m: re.Match[str], cells: list[str], i: int) -> None:
         number, corrected = self.number_for(m, i)
         row = _Row(
             number=number,
             printed=m.group(1),
-            group=self.current_group.key,
+            group=self.open_group().key,
             start=i,
             end=i,
         )
@@ -477,11 +482,11 @@ class _Parser(DocumentReader):
                     self.second_timeframe(row, text, i)
                 continue
             if row.timeframe is None and not _is_list(raw):
-                lead = _YEAR_LEAD.match(text)
-                if lead and _YEAR_CELL.match(lead.group(1)):
-                    row.timeframe = _Piece(lead.group(1), i, i)
+                year_lead = _YEAR_LEAD.match(text)
+                if year_lead and _YEAR_CELL.match(year_lead.group(1)):
+                    row.timeframe = _Piece(year_lead.group(1), i, i)
                     row.flag(FLAG_TIMEFRAME)
-                    raw = text = lead.group(2)
+                    raw = text = year_lead.group(2)
             lead_res = _RESOURCES_LEAD.match(text)
             if lead_res:
                 self.to_previous_row(row, "resources", lead_res.group(1), i)
@@ -537,10 +542,12 @@ class _Parser(DocumentReader):
         return bool(parts) and all(pattern.match(p) for p in parts)
 
     def second_timeframe(self, row: _Row, text: str, i: int) -> None:
+        first = row.timeframe
+        assert first is not None  # called for a row whose timeframe is already read
         entry = self.curation_at(i, "timeframe")
         if entry is None:
             raise self.error(
-                f"activity {row.number} has two timeframes ({row.timeframe.text!r} and "
+                f"activity {row.number} has two timeframes ({first.text!r} and "
                 f"{text!r}) and no curation entry says which is meant",
                 i,
             )
@@ -633,7 +640,9 @@ class _Parser(DocumentReader):
                 paragraphs, lead, items = _list_items(raw)
                 target = row
                 if lead and not row.indicators and self.previous_unfinished(row, "indicators"):
-                    target = self.previous_row(row)
+                    previous = self.previous_row(row)
+                    assert previous is not None  # previous_unfinished found it
+                    target = previous
                     target.touch(i)
                     target.flag(FLAG_PREVIOUS)
                 for t in paragraphs:
@@ -698,8 +707,9 @@ class _Parser(DocumentReader):
         new_rows = []
         for k, (printed, _g, _s, _n, text) in enumerate(acts):
             m = re.match(r"((\d)\.(\d+)\.(\d+)\.?)", printed)
+            assert m is not None  # printed is group 1 of _PACKED, this same pattern
             number, corrected = self.number_for(m, i)
-            row = _Row(number, printed, self.current_group.key, i, i)
+            row = _Row(number, printed, self.open_group().key, i, i)
             row.touch(i)
             row.flag(FLAG_PACKED)
             if corrected:
@@ -748,7 +758,7 @@ class _Parser(DocumentReader):
         text = clean(value["text"])
         if text not in source_line:
             raise self.error(f"curation {entry.id}: {text!r} is not on line {src}", src)
-        row = _Row(str(value["number"]), None, self.current_group.key, i, i)
+        row = _Row(str(value["number"]), None, self.open_group().key, i, i)
         row.touch(i)
         row.text.append(_Piece(text, src, src))
         row.flag(FLAG_FROM_NARRATIVE)
@@ -823,6 +833,12 @@ class _Parser(DocumentReader):
         years: list[int] = []
         if row.timeframe is not None:
             y = _YEAR_CELL.match(row.timeframe.text)
+            if y is None:  # a curated or packed-row timeframe is not checked where it is read
+                raise self.error(
+                    f"activity {row.number}: timeframe {row.timeframe.text!r} is not a year "
+                    "or a range of years",
+                    row.timeframe.start,
+                )
             first = int(y.group(1))
             last = int(y.group(2) or first)
             years = list(range(first, last + 1))

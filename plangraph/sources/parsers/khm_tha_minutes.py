@@ -124,12 +124,12 @@ class _Action:
     objective: int
     start: int
     end: int
-    cols: dict[str, _Col] = field(default_factory=dict)
+    cols: dict[str | int, _Col] = field(default_factory=dict)  # by column name or year
     targets: list[Target] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     curations: list[str] = field(default_factory=list)
 
-    def col(self, name: str) -> _Col:
+    def col(self, name: str | int) -> _Col:
         return self.cols.setdefault(name, _Col())
 
 
@@ -549,7 +549,7 @@ class _Parser(DocumentReader):
         curated = self.cell_curations()
         actions: list[_Action] = []
         current: _Action | None = None
-        pending: dict[str, list[tuple[str, int]]] = {}
+        pending: dict[str | int, list[tuple[str, int]]] = {}
         pending_flags: list[str] = []
         focus: tuple[int, list[tuple[str, int]]] | None = None
         focus_texts: list[tuple[int, list[tuple[str, int]]]] = []
@@ -569,7 +569,7 @@ class _Parser(DocumentReader):
             if names is None:
                 raise self.error(f"an action row should have 8, 9 or 10 cells, not {len(cells)}", n)
             cid, rules = curated.get(n, (None, {}))
-            values: dict[str, str] = {}
+            values: dict[str | int, str] = {}
             for i, (name, cell) in enumerate(zip(names, cells, strict=True)):
                 text = clean(cell)
                 if not re.search(r"[A-Za-z0-9\u0400-\u04FF]", text):
@@ -637,7 +637,8 @@ class _Parser(DocumentReader):
                 if values.get(name):
                     current.col(name).add(values[name], n)
             row_targets = []
-            for name in ("total", *year_names):
+            target_names: list[str | int] = ["total", *year_names]
+            for name in target_names:
                 if values.get(name):
                     row_targets.append(self.target(values[name], n, name))
             current.targets.extend(row_targets)
@@ -657,9 +658,9 @@ class _Parser(DocumentReader):
         got = [a.number for a in actions]
         if got != expected:
             raise self.error(f"Annex 3 actions read as {', '.join(got)}", header)
-        for number, texts in focus_texts:
+        for objective_no, texts in focus_texts:
             text = clean(" ".join(t for t, _ in texts))
-            sec = sections[number - 1]
+            sec = sections[objective_no - 1]
             sec.notes.append(Note("annex3-heading", text, self.span(texts[0][1], texts[-1][1])))
             sec.spans.append(self.span(texts[0][1], texts[-1][1]))
         return actions
@@ -753,10 +754,10 @@ class _Parser(DocumentReader):
             notes.append(Note("resources", res.text(), self.span(first, last)))
             if res.text().startswith("#"):
                 flags.append("resources-cell-reads-as-indicator")
-        years, note = self.years_from_targets(a.targets)
+        years, years_note = self.years_from_targets(a.targets)
         if years:
             flags.append(FLAG_YEARS)
-            notes.append(note)
+            notes.append(years_note)
         text = a.col("action").text()
         cites = []
         if "SOP LEC" in text:

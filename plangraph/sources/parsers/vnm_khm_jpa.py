@@ -100,7 +100,7 @@ def _split_agencies(cell: _Cell, src: DocumentReader) -> list[tuple[str, str | N
         raise src.error(
             f"agencies cell does not start with a country entry: {text[:60]!r}", cell.start
         )
-    out = []
+    out: list[tuple[str, str | None, str]] = []
     for country, body in zip(parts[1::2], parts[2::2], strict=True):
         party = _PARTY[country]
         for chunk in re.split(r";\s*", body.strip().rstrip(".")):
@@ -216,7 +216,7 @@ def parse(document: Document, curations: Curations) -> Plan:
     plan.sections = list(sections.values())
     for row in rows:
         spans = [src.span(row.line, row.last_line)]
-        act = Activity(
+        entry = Activity(
             number=row.number,
             printed_number=row.number,
             text=row.activity.text,
@@ -226,19 +226,19 @@ def parse(document: Document, curations: Curations) -> Plan:
         )
         if row.output.text:
             o_span = src.span(row.output.start, row.output.end)
-            act.outputs.extend(Output(text, o_span) for text in _bullets(row.output.text))
+            entry.outputs.extend(Output(text, o_span) for text in _bullets(row.output.text))
         if row.inherited_agencies:
-            act.flags.append("agencies-from-merged-cell")
-        cells = [row.agencies]
+            entry.flags.append("agencies-from-merged-cell")
+        agency_cells = [row.agencies]
         if row.objective == "objective-4.2":  # one merged cell printed over the two rows
-            cells = [r.agencies for r in rows if r.objective == "objective-4.2"]
-            act.curations.append(merged.id)
-        for cell in cells:
+            agency_cells = [r.agencies for r in rows if r.objective == "objective-4.2"]
+            entry.curations.append(merged.id)
+        for cell in agency_cells:
             if not cell.text:
                 continue
             span = src.span(cell.start, cell.end)
             for name, party, role in _split_agencies(cell, src):
-                act.commitments.append(
+                entry.commitments.append(
                     Commitment(
                         mention=AgencyMention(text=name, span=span, party=party),
                         role=role,
@@ -246,5 +246,5 @@ def parse(document: Document, curations: Curations) -> Plan:
                         spans=[span],
                     )
                 )
-        plan.activities.append(act)
+        plan.activities.append(entry)
     return plan
