@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from plangraph.store.embedded import EmbeddedStore  # noqa: E402
 from plangraph.store.publish import publish  # noqa: E402
 from plangraph.store.query_catalog import load_catalog  # noqa: E402
-from plangraph.store.remote import RemoteStore  # noqa: E402
+from plangraph.store.remote import RemoteAccess, RemoteStore  # noqa: E402
 from tests.virtuoso_server import running_virtuoso  # noqa: E402
 
 ID = "https://w3id.org/plangraph/id/"
@@ -209,8 +209,7 @@ def main() -> int:
                 ROOT / "shapes",
                 v.query_endpoint,
                 v.update_endpoint,
-                user="dba",
-                password=v.password,
+                access=RemoteAccess("dba", v.password),
                 validate=False,
                 log=lambda _t: None,
             )

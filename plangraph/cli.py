@@ -11,9 +11,13 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from plangraph.errors import PlangraphError
 from plangraph.settings import Settings
+
+if TYPE_CHECKING:
+    from plangraph.store.remote import RemoteAccess
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,6 +65,13 @@ def request_head_bytes(max_query_length: int) -> int:
     return 16 * max_query_length + 64 * 1024
 
 
+def _remote_access(settings: Settings) -> RemoteAccess:
+    """The remote store's credentials as the settings give them (serve and publish)."""
+    from plangraph.store.remote import RemoteAccess
+
+    return RemoteAccess(settings.remote_user, settings.remote_password, settings.remote_auth)
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from functools import partial
 
@@ -89,9 +100,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         remote = open_store(
             settings.store,
             settings.paths.graph,
-            user=settings.remote_user,
-            password=settings.remote_password,
-            auth=settings.remote_auth,
+            access=_remote_access(settings),
             timeout=settings.query_timeout,
         )
         live = LiveApp(Build(remote, make_app(remote)), make_app)
@@ -198,9 +207,7 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
         endpoint,
         settings.update_endpoint,
         settings.graph_store,
-        user=settings.remote_user,
-        password=settings.remote_password,
-        auth=settings.remote_auth,
+        access=_remote_access(settings),
         chunk=args.chunk,
         cache=None if args.no_cache else validation_cache(),
         progress=False if args.no_progress else None,

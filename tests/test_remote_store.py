@@ -33,7 +33,7 @@ from plangraph.graph.build import MANIFEST, NQUADS
 from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.publish import publish, read_dataset
 from plangraph.store.query_catalog import load_catalog
-from plangraph.store.remote import PUBLICATION_GRAPH, STAGING_PREFIX, RemoteStore
+from plangraph.store.remote import PUBLICATION_GRAPH, STAGING_PREFIX, RemoteAccess, RemoteStore
 from tests.server_process import dataset_folder, root_with_graph, running_server
 from tests.virtuoso_server import Virtuoso, available, running_virtuoso
 
@@ -74,8 +74,7 @@ def do_publish(v: Virtuoso, folder: Path, cache: Path, **kwargs: object):
         ROOT / "shapes",
         v.query_endpoint,
         v.update_endpoint,
-        user="dba",
-        password=v.password,
+        access=RemoteAccess("dba", v.password),
         cache=cache / "plangraph" / "validated",
         progress=False,
         log=lambda _text: None,

@@ -18,7 +18,7 @@ import pytest
 
 from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.publish import publish
-from plangraph.store.remote import RemoteStore
+from plangraph.store.remote import RemoteAccess, RemoteStore
 from plangraph.views.search import build_index
 from plangraph.views.search.index import SearchIndex
 from tests.server_process import dataset_folder, running_server
@@ -58,8 +58,7 @@ def virtuoso() -> Iterator[Virtuoso]:
             ROOT / "shapes",
             v.query_endpoint,
             v.update_endpoint,
-            user="dba",
-            password=v.password,
+            access=RemoteAccess("dba", v.password),
             cache=Path(cache) / "validated",
             progress=False,
             log=lambda _text: None,

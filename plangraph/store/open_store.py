@@ -5,19 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from plangraph.store.embedded import EmbeddedStore
-from plangraph.store.remote import RemoteStore
+from plangraph.store.remote import RemoteAccess, RemoteStore
 
 
 def open_store(
     url: str,
     folder: Path,
     *,
-    user: str = "",
-    password: str = "",
-    auth: str = "digest",
+    access: RemoteAccess | None = None,
     timeout: float = 10.0,
 ) -> EmbeddedStore | RemoteStore:
     """``embedded``: the built dataset in ``folder``; ``sparql+http(s)://...``: that server."""
     if url == "embedded":
         return EmbeddedStore.from_folder(folder)
-    return RemoteStore.from_url(url, user=user, password=password, auth=auth, timeout=timeout)
+    return RemoteStore.from_url(url, access=access, timeout=timeout)

@@ -40,7 +40,13 @@ from tqdm import tqdm
 
 from plangraph.errors import DatasetError, PlangraphError, ValidationFailed
 from plangraph.graph.build import MANIFEST, NQUADS
-from plangraph.store.remote import PUB, PUBLICATION_GRAPH, STAGING_PREFIX, RemoteStore
+from plangraph.store.remote import (
+    PUB,
+    PUBLICATION_GRAPH,
+    STAGING_PREFIX,
+    RemoteAccess,
+    RemoteStore,
+)
 
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -178,25 +184,15 @@ class Publisher:
         update_endpoint: str = "",
         graph_store: str = "",
         *,
-        user: str = "",
-        password: str = "",
-        auth: str = "digest",
+        access: RemoteAccess | None = None,
         timeout: float = 600.0,
     ) -> None:
         self.endpoint = endpoint
         self.update_endpoint = update_endpoint or endpoint
         self.graph_store = graph_store
-        credentials: httpx.Auth | None = None
-        if user and password:
-            credentials = (
-                httpx.DigestAuth(user, password)
-                if auth == "digest"
-                else httpx.BasicAuth(user, password)
-            )
-        self.http = httpx.Client(auth=credentials, timeout=timeout)
-        self.reader = RemoteStore(
-            endpoint, user=user, password=password, auth=auth, timeout=timeout, load=False
-        )
+        access = access or RemoteAccess()
+        self.http = httpx.Client(auth=access.httpx_auth(), timeout=timeout)
+        self.reader = RemoteStore(endpoint, access=access, timeout=timeout, load=False)
 
     def close(self) -> None:
         self.http.close()
@@ -251,9 +247,7 @@ class Publisher:
         """The current publication (None when nothing is published)."""
         store = RemoteStore(
             self.reader.endpoint,
-            user=self.reader._user,
-            password=self.reader._password,
-            auth=self.reader._auth,
+            access=self.reader.access,
             timeout=self.reader.timeout,
             load=False,
         )
@@ -298,9 +292,7 @@ def publish(
     update_endpoint: str = "",
     graph_store: str = "",
     *,
-    user: str = "",
-    password: str = "",
-    auth: str = "digest",
+    access: RemoteAccess | None = None,
     chunk: int = 2000,
     validate: bool = True,
     cache: Path | None = None,
@@ -318,7 +310,7 @@ def publish(
     if validate:
         say(f"validating build {dataset.build_id} ...")
         validate_folder(dataset, shapes, cache)
-    pub = Publisher(endpoint, update_endpoint, graph_store, user=user, password=password, auth=auth)
+    pub = Publisher(endpoint, update_endpoint, graph_store, access=access)
     try:
         previous = pub.published()
         for leftover in pub.graphs_with_prefix(STAGING_PREFIX):

@@ -8,8 +8,10 @@ import re
 import urllib.error
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 from SPARQLWrapper import BASIC, DIGEST, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
@@ -53,6 +55,31 @@ MAX_RESPONSE_HEADERS = 100_000
 MAX_REMOTE_ANSWER = 256 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class RemoteAccess:
+    """How plangraph signs in to a remote store, for reading (SPARQLWrapper) and writing
+    (httpx) alike: a user and password, sent with HTTP Digest (Virtuoso's) or Basic (Fuseki,
+    GraphDB) authentication. Empty: anonymous."""
+
+    user: str = ""
+    password: str = field(default="", repr=False)
+    auth: str = "digest"  # or "basic"
+
+    def sign(self, sw: SPARQLWrapper) -> None:
+        """Add the credentials to a SPARQLWrapper request (none when anonymous)."""
+        if self.user and self.password:
+            sw.setHTTPAuth(DIGEST if self.auth == "digest" else BASIC)
+            sw.setCredentials(self.user, self.password)
+
+    def httpx_auth(self) -> httpx.Auth | None:
+        """The credentials as an httpx authentication (None when anonymous)."""
+        if not (self.user and self.password):
+            return None
+        if self.auth == "digest":
+            return httpx.DigestAuth(self.user, self.password)
+        return httpx.BasicAuth(self.user, self.password)
+
+
 class RemoteStore(Store):
     """A SPARQL 1.1 server (Virtuoso, Fuseki, GraphDB, Oxigraph server, QLever) read through
     SPARQLWrapper: the same :meth:`query` / :meth:`select` as :class:`EmbeddedStore`.
@@ -70,17 +97,13 @@ class RemoteStore(Store):
         self,
         endpoint: str,
         *,
-        user: str = "",
-        password: str = "",
-        auth: str = "digest",
+        access: RemoteAccess | None = None,
         timeout: float = 10.0,
         load: bool = True,
     ) -> None:
         self.endpoint = endpoint
         self.folder: Path | None = None
-        self._user = user
-        self._password = password
-        self._auth = auth
+        self.access = access or RemoteAccess()
         self.timeout = timeout
         self.build_id = ""
         self.triples = 0
@@ -139,9 +162,7 @@ class RemoteStore(Store):
         sw.setOnlyConneg(True)  # content negotiation only: no format=/output= parameters
         sw.setTimeout(max(1, round(self.timeout)))
         sw.addCustomHttpHeader("Accept", accept)
-        if self._user and self._password:
-            sw.setHTTPAuth(DIGEST if self._auth == "digest" else BASIC)
-            sw.setCredentials(self._user, self._password)
+        self.access.sign(sw)
         return sw
 
     def _send(
