@@ -26,12 +26,13 @@ Nothing here makes triples: :func:`tag_plans` returns plain records that
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
+from rdflib.term import Identifier
 
 from plangraph.errors import CurationError
 from plangraph.sources.model import Plan
@@ -419,7 +420,9 @@ def load_scheme(path: Path) -> dict[str, Theme]:
     g = parse_turtle(Graph(), path)
     scheme = URIRef(SCHEME)
     out: dict[str, Theme] = {}
-    for concept in sorted(g.subjects(SKOS.inScheme, scheme)):
+    # a parsed graph holds only identifiers, which rdflib orders (a bare Node has no order)
+    concepts = (c for c in g.subjects(SKOS.inScheme, scheme) if isinstance(c, Identifier))
+    for concept in sorted(concepts):
         slug = str(g.value(concept, SKOS.notation))
         broader = g.value(concept, SKOS.broader)
         maps = tuple(
@@ -511,7 +514,7 @@ def load_curations(path: Path) -> ThemeCurations:
     )
 
 
-def _tags(found: dict[str, tuple[str, ...]], source: str) -> list[ThemeTag]:
+def _tags(found: Mapping[str, tuple[str, ...]], source: str) -> list[ThemeTag]:
     return [ThemeTag(theme, words, source) for theme, words in sorted(found.items())]
 
 
@@ -528,8 +531,8 @@ def tag_plan(plan: Plan) -> dict[str, list[ThemeTag]]:
         while parent is not None and parent in own and not own[parent]:
             parent = next((p.parent for p in plan.activities if p.number == parent), None)
         if parent is not None and own.get(parent):
-            found = {t: (f"parent {parent}: {', '.join(w)}",) for t, w in own[parent].items()}
-            out[a.number] = _tags(found, "parent")
+            inherited = {t: (f"parent {parent}: {', '.join(w)}",) for t, w in own[parent].items()}
+            out[a.number] = _tags(inherited, "parent")
             continue
         served = {t: (f"serves {n}: {', '.join(w)}",) for n in a.serves for t, w in own[n].items()}
         if served:
@@ -577,22 +580,22 @@ def tag_plans(
         if theme is not None and theme not in known_themes:
             raise CurationError(f"themes curation names unknown theme {theme!r}")
 
-    for plan, number, theme, _reason in curations.remove:
-        check(plan, number, theme)
-        tags = tagging.tags[(plan, number)]
+    for slug, number, theme, _reason in curations.remove:
+        check(slug, number, theme)
+        tags = tagging.tags[(slug, number)]
         if theme not in {t.theme for t in tags}:
-            raise CurationError(f"themes curation removes {theme} from {plan}/{number}: not there")
-        tagging.tags[(plan, number)] = [t for t in tags if t.theme != theme]
-    for plan, number, theme, reason in curations.add:
-        check(plan, number, theme)
-        tags = [t for t in tagging.tags[(plan, number)] if t.theme != theme]
+            raise CurationError(f"themes curation removes {theme} from {slug}/{number}: not there")
+        tagging.tags[(slug, number)] = [t for t in tags if t.theme != theme]
+    for slug, number, theme, reason in curations.add:
+        check(slug, number, theme)
+        tags = [t for t in tagging.tags[(slug, number)] if t.theme != theme]
         tags.append(ThemeTag(theme, (reason,), "curation"))
-        tagging.tags[(plan, number)] = sorted(tags, key=lambda t: t.theme)
-    for plan, number, reason in curations.unthemed:
-        check(plan, number)
-        if tagging.tags[(plan, number)]:
-            raise CurationError(f"{plan}/{number} is listed as unthemed but has themes")
-        tagging.unthemed[(plan, number)] = reason
+        tagging.tags[(slug, number)] = sorted(tags, key=lambda t: t.theme)
+    for slug, number, reason in curations.unthemed:
+        check(slug, number)
+        if tagging.tags[(slug, number)]:
+            raise CurationError(f"{slug}/{number} is listed as unthemed but has themes")
+        tagging.unthemed[(slug, number)] = reason
     return tagging
 
 

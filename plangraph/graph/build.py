@@ -14,12 +14,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import pyoxigraph as ox
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, PROV, SKOS
-from rdflib.term import Node
+from rdflib.term import IdentifiedNode, Node
 
 from plangraph import ids
 from plangraph.analysis.overlaps.detect import Detection, detect
@@ -94,6 +95,12 @@ def parse_all(
     return plans
 
 
+@overload
+def _term(term: URIRef) -> ox.NamedNode: ...
+@overload
+def _term(term: IdentifiedNode) -> ox.NamedNode | ox.BlankNode: ...
+@overload
+def _term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal: ...
 def _term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
@@ -107,10 +114,12 @@ def _term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"unexpected RDF term {term!r}")
 
 
-def _to_oxigraph(quad: tuple) -> ox.Quad:
+def _to_oxigraph(quad: tuple[Node, Node, Node, IdentifiedNode | None]) -> ox.Quad:
+    """One quad of ``Dataset.quads``: its graph is the graph's name, None for the default."""
     s, p, o, g = quad
-    graph = getattr(g, "identifier", g)
-    name = ox.DefaultGraph() if graph is None or graph == DATASET_DEFAULT_GRAPH_ID else _term(graph)
+    if not isinstance(s, IdentifiedNode) or not isinstance(p, URIRef):
+        raise TypeError(f"unexpected RDF quad {quad!r}")
+    name = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else _term(g)
     return ox.Quad(_term(s), _term(p), _term(o), name)
 
 
@@ -130,7 +139,9 @@ def _sorted_quads(canonical: ox.Dataset) -> list[ox.Quad]:
 
 def serialize_nquads(ds: Dataset) -> bytes:
     """Canonical, sorted N-Quads: the same dataset always gives the same bytes."""
-    text = ox.serialize(_sorted_quads(_canonical(ds)), format=ox.RdfFormat.N_QUADS).decode("utf-8")
+    data = ox.serialize(_sorted_quads(_canonical(ds)), format=ox.RdfFormat.N_QUADS)
+    assert data is not None  # without an output file serialize returns the bytes
+    text = data.decode("utf-8")
     lines = sorted({line for line in text.splitlines() if line.strip()})
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -138,7 +149,9 @@ def serialize_nquads(ds: Dataset) -> bytes:
 def serialize_trig(ds: Dataset) -> bytes:
     """Readable TriG with the project's prefixes, quads in canonical sorted order."""
     prefixes = {p: str(ns) for p, ns in sorted(TRIG_PREFIXES.items())}
-    return ox.serialize(_sorted_quads(_canonical(ds)), format=ox.RdfFormat.TRIG, prefixes=prefixes)
+    data = ox.serialize(_sorted_quads(_canonical(ds)), format=ox.RdfFormat.TRIG, prefixes=prefixes)
+    assert data is not None  # without an output file serialize returns the bytes
+    return data
 
 
 def tag(paths: ProjectPaths, plans: list[tuple[Document, Plan]]) -> tuple[Tagging, dict]:
@@ -173,7 +186,7 @@ def build(paths: ProjectPaths) -> BuildResult:
         )
     nquads = serialize_nquads(ds)
     files = {NQUADS: nquads, TRIG: serialize_trig(ds)}
-    graphs = {}
+    graphs: dict[str, int] = {}
     for line in nquads.decode("utf-8").splitlines():
         graph = line.rsplit(" ", 2)[-2].strip("<>")
         graphs[graph] = graphs.get(graph, 0) + 1

@@ -8,19 +8,30 @@ deterministic and every fact can be pointed at.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.term import Node
 
 from plangraph import ids
 from plangraph.ids import ORG, PG
 from plangraph.sources.catalog import Catalog, Document
 from plangraph.sources.curation import Curations
-from plangraph.sources.model import Activity, Commitment, Meeting, Note, Plan, Section, SourceSpan
+from plangraph.sources.model import (
+    Activity,
+    Commitment,
+    Indicator,
+    Meeting,
+    Note,
+    Output,
+    Plan,
+    Section,
+    SourceSpan,
+)
 from plangraph.sources.registry import HistoryEvent, Registry, SourceRef
 from plangraph.sources.turtle import parse_turtle
 
@@ -79,7 +90,7 @@ class _Mapper:
         self.themes = themes
         self.plan_uri = ids.plan(document.plan.slug)
 
-    def add(self, s: URIRef, p: URIRef, o) -> None:
+    def add(self, s: URIRef, p: URIRef, o: Node) -> None:
         self.g.add((s, p, o))
 
     def spans(self, node: URIRef, spans: Iterable[SourceSpan]) -> None:
@@ -156,8 +167,8 @@ class _Mapper:
             if inst.same_as_agreement:
                 self.add(iuri, PG.correspondsTo, ids.agreement(inst.same_as_agreement))
             self.spans(iuri, inst.spans)
-        for m in plan.meetings:
-            self.meeting(plan, m)
+        for meeting in plan.meetings:
+            self.meeting(plan, meeting)
 
     def _resolved(self, key: str | None, text: str) -> str:
         if key is None:
@@ -222,7 +233,9 @@ class _Mapper:
             self.add(uri, PG.year, year(y))
         for q in a.quarters:
             self.add(uri, PG.quarter, Literal(q))
-        for kind, items in (("output", a.outputs), ("indicator", a.indicators)):
+        listed: list[tuple[str, Sequence[Output | Indicator]]]
+        listed = [("output", a.outputs), ("indicator", a.indicators)]
+        for kind, items in listed:
             cls_ = PG.Output if kind == "output" else PG.Indicator
             prop = PG.output if kind == "output" else PG.indicator
             for i, item in enumerate(items, 1):
@@ -456,8 +469,8 @@ def registry_graph(graph: Graph, registry: Registry, catalog: Catalog) -> None:
         graph.add((uri, DCTERMS.title, Literal(ag.title)))
         graph.add((uri, RDFS.label, Literal(ag.title)))
         graph.add((uri, PG.agreementKind, Literal(ag.kind)))
-        for p in ag.parties:
-            graph.add((uri, PG.party, ids.party(p)))
+        for party in ag.parties:
+            graph.add((uri, PG.party, ids.party(party)))
         if ag.signed:
             graph.add((uri, PG.signed, Literal(ag.signed, datatype=XSD.date)))
         if ag.source:

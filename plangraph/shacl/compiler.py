@@ -24,7 +24,14 @@ from rdflib.namespace import RDF, RDFS
 from plangraph.shacl.checks import CompiledShapes, NodeShapeCheck, PropertyCheck
 from plangraph.shacl.components import VALUE_COMPONENTS, value_checks
 from plangraph.shacl.report import SH
-from plangraph.shacl.shapes_graph import UnsupportedShape, message_of, one
+from plangraph.shacl.shapes_graph import (
+    UnsupportedShape,
+    identifier,
+    message_of,
+    one,
+    sorted_objects,
+    sorted_subjects,
+)
 from plangraph.shacl.sparql_constraint import sparql_constraint
 from plangraph.shacl.terms import sparql_term
 
@@ -73,6 +80,8 @@ def _path(sg: Graph, path: object, shape: object) -> tuple[str, str | None]:
     if len(preds) != 1:
         raise UnsupportedShape(shape, "a path node with several path predicates")
     pred = preds.pop()
+    if not isinstance(pred, URIRef):
+        raise UnsupportedShape(shape, f"the path form {pred}")
     inner = one(sg, path, pred, shape)
     if pred == SH.inversePath:
         return f"(^{_path(sg, inner, shape)[0]})", None
@@ -89,18 +98,18 @@ def _path(sg: Graph, path: object, shape: object) -> tuple[str, str | None]:
 
 def _focus(sg: Graph, node: URIRef) -> str:
     parts = []
-    classes = sorted(sg.objects(node, SH.targetClass))
+    classes = sorted_objects(sg, node, SH.targetClass)
     if classes:
         values = " ".join(sparql_term(c) for c in classes)
         parts.append(
             f"{{ VALUES ?targetClass {{ {values} }} ?this rdf:type/rdfs:subClassOf* ?targetClass }}"
         )
-    nodes = sorted(sg.objects(node, SH.targetNode))
+    nodes = sorted_objects(sg, node, SH.targetNode)
     if nodes:
         parts.append(f"{{ VALUES ?this {{ {' '.join(sparql_term(n) for n in nodes)} }} }}")
-    for p in sorted(sg.objects(node, SH.targetSubjectsOf)):
+    for p in sorted_objects(sg, node, SH.targetSubjectsOf):
         parts.append(f"{{ ?this {sparql_term(p)} ?targetObject }}")
-    for p in sorted(sg.objects(node, SH.targetObjectsOf)):
+    for p in sorted_objects(sg, node, SH.targetObjectsOf):
         parts.append(f"{{ ?targetSubject {sparql_term(p)} ?this }}")
     return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }"
 
@@ -146,15 +155,15 @@ def _property_check(
                 raise UnsupportedShape(prop, f"{pred} {value!r}")
             setattr(check, attr, value.value)
     check.values = value_checks(sg, prop, prop, nested=False)
-    for q in sorted(sg.objects(prop, SH.equals)):
+    for q in sorted_objects(sg, prop, SH.equals):
         if not isinstance(q, URIRef):
             raise UnsupportedShape(prop, "sh:equals with a value that is not an IRI")
         check.equals.append(str(q))
-    for q in sorted(sg.objects(prop, SH.lessThanOrEquals)):
+    for q in sorted_objects(sg, prop, SH.lessThanOrEquals):
         if not isinstance(q, URIRef):
             raise UnsupportedShape(prop, "sh:lessThanOrEquals with a value that is not an IRI")
         check.less_than_or_equals.append(str(q))
-    for c in sorted(sg.objects(prop, SH.sparql)):
+    for c in sorted_objects(sg, prop, SH.sparql):
         deactivated = one(sg, c, SH.deactivated, prop)
         if deactivated is not None and bool(getattr(deactivated, "value", False)):
             continue
@@ -165,8 +174,8 @@ def _property_check(
 def compile_shapes(sg: Graph) -> CompiledShapes:
     """Compile every targeted node shape and its property shapes; raise UnsupportedShape."""
     compiled = []
-    node_shapes = sorted({s for t in TARGETS for s in sg.subjects(t, None)})
-    for s in sorted(sg.subjects(RDF.type, SH.NodeShape)):
+    node_shapes = sorted({identifier(s) for t in TARGETS for s in sg.subjects(t, None)})
+    for s in sorted_subjects(sg, RDF.type, SH.NodeShape):
         if (s, RDF.type, RDFS.Class) in sg:
             raise UnsupportedShape(s, "an implicit class target (a shape that is an rdfs:Class)")
     for node in node_shapes:
@@ -182,7 +191,7 @@ def compile_shapes(sg: Graph) -> CompiledShapes:
                 raise UnsupportedShape(node, f"the node-shape constraint {p}")
         focus = _focus(sg, node)
         shape = NodeShapeCheck(str(node), focus)
-        for prop in sorted(sg.objects(node, SH.property)):
+        for prop in sorted_objects(sg, node, SH.property):
             try:
                 check = _property_check(sg, node, prop, focus)
             except UnsupportedShape as err:

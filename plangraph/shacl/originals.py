@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from plangraph.shacl.terms import to_rdflib
 
@@ -16,7 +17,7 @@ class Originals:
     """The source's literals, to report sh:value as pyshacl (reading the source with rdflib)
     does rather than in Oxigraph's canonical form."""
 
-    def __init__(self, objects: Callable[[str, str], Iterable[Literal]]) -> None:
+    def __init__(self, objects: Callable[[str, str], Iterable[Node]]) -> None:
         self._objects = objects
 
     def lookup(self, subject: str, predicate: str, value: ox.Literal) -> str | None:

@@ -50,7 +50,7 @@ def _actual_datatype(v: Literal, dtype: URIRef) -> bool:
     from decimal import Decimal
 
     value = v.value
-    expected = {
+    types: dict[URIRef, type | tuple[type, ...]] = {
         XSD.string: (str, bytes),
         RDF.langString: (str, bytes),
         XSD.integer: int,
@@ -60,7 +60,8 @@ def _actual_datatype(v: Literal, dtype: URIRef) -> bool:
         XSD.date: date,
         XSD.time: time,
         XSD.dateTime: datetime,
-    }.get(dtype)
+    }
+    expected = types.get(dtype)
     return True if expected is None else isinstance(value, expected)
 
 

@@ -137,7 +137,9 @@ class _Run:
         self.results: list[Result] = []
 
     def select(self, query: str) -> Iterable[ox.QuerySolution]:
-        return self.store.query(PREFIXES + query, use_default_graph_as_union=self.union)
+        solutions = self.store.query(PREFIXES + query, use_default_graph_as_union=self.union)
+        assert isinstance(solutions, ox.QuerySolutions)  # every compiled query is a SELECT
+        return solutions
 
     def add(
         self,

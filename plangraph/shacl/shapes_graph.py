@@ -28,14 +28,15 @@ def one(sg: Graph, node: Node, pred: URIRef, shape: object) -> Node | None:
 def sorted_objects(sg: Graph, node: Node, pred: URIRef) -> list[Identifier]:
     """The values of ``pred`` on ``node``, in rdflib's term order (a parsed graph holds only
     identifiers: IRIs, blank nodes and literals)."""
-    return sorted(_identifier(o) for o in sg.objects(node, pred))
+    return sorted(identifier(o) for o in sg.objects(node, pred))
 
 
 def sorted_subjects(sg: Graph, pred: URIRef, obj: Node | None) -> list[Identifier]:
-    return sorted(_identifier(s) for s in sg.subjects(pred, obj))
+    return sorted(identifier(s) for s in sg.subjects(pred, obj))
 
 
-def _identifier(term: Node) -> Identifier:
+def identifier(term: Node) -> Identifier:
+    """``term`` as an identifier, which rdflib can order (a bare :class:`Node` has no order)."""
     if not isinstance(term, Identifier):
         raise TypeError(f"not an RDF term: {term!r}")
     return term

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from rdflib import Graph, Literal
+from rdflib.term import Node
 
 from plangraph.shacl.checks import SparqlCheck
 from plangraph.shacl.report import SH
@@ -22,7 +23,7 @@ _THIS = re.compile(r"[?$]this\b")
 
 
 def sparql_constraint(
-    sg: Graph, constraint: object, shape: object, path: str | None, focus: str, is_property: bool
+    sg: Graph, constraint: Node, shape: object, path: str | None, focus: str, is_property: bool
 ) -> SparqlCheck:
     for p in sg.predicates(constraint, None):
         if str(p).startswith(str(SH)) and p not in (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import overload
+
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
@@ -21,6 +23,14 @@ def to_ox(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
+@overload
+def to_rdflib(term: ox.NamedNode) -> URIRef: ...
+@overload
+def to_rdflib(term: ox.BlankNode) -> BNode: ...
+@overload
+def to_rdflib(term: ox.Literal) -> Literal: ...
+@overload
+def to_rdflib(term: object) -> URIRef | BNode | Literal: ...
 def to_rdflib(term: object) -> URIRef | BNode | Literal:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)

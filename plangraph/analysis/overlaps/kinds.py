@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
@@ -95,7 +96,7 @@ def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
 
 
-def cluster(z, threshold: float) -> list[list[int]]:
+def cluster(z: sparse.csr_matrix, threshold: float) -> list[list[int]]:
     """Average-linkage clusters (row indices of Z) at ``threshold``, per component."""
     out: list[list[int]] = []
     todo = [(list(range(z.shape[0])), threshold)]

@@ -41,14 +41,21 @@ SHORT_TEXT = 6  # words: a step this short is read after its parent's text
 
 
 class Step(Protocol):
-    """What the signals read of a step (plangraph.analysis.overlaps.detect.Item)."""
+    """What the signals read of a step (plangraph.analysis.overlaps.detect.Item, a frozen
+    dataclass: read-only)."""
 
-    key: tuple[str, str]
-    plan: str
-    text: str
-    themes: frozenset[str]
-    agencies: frozenset[str]
-    parties: frozenset[str]
+    @property
+    def key(self) -> tuple[str, str]: ...
+    @property
+    def plan(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def themes(self) -> frozenset[str]: ...
+    @property
+    def agencies(self) -> frozenset[str]: ...
+    @property
+    def parties(self) -> frozenset[str]: ...
 
 
 STOP_WORDS = frozenset(
@@ -335,8 +342,9 @@ def wordllama_model() -> Any:
     if _MODEL is None:
         from importlib.resources import files
 
-        from safetensors import safe_open
-        from tokenizers import Tokenizer
+        # wordllama's dependencies, installed only with the overlaps-bench extra
+        from safetensors import safe_open  # type: ignore[import-not-found, unused-ignore]
+        from tokenizers import Tokenizer  # type: ignore[import-not-found, unused-ignore]
         from wordllama.inference import WordLlamaInference
 
         root = files("wordllama")
@@ -418,10 +426,12 @@ def features(method: Method, steps: Sequence[Step], signals: Signals) -> sparse.
     return sparse.csr_matrix(sparse.hstack(blocks, format="csr"))
 
 
-def similar_pairs(z: sparse.csr_matrix, threshold: float, block: int = 1024) -> list[tuple]:
+def similar_pairs(
+    z: sparse.csr_matrix, threshold: float, block: int = 1024
+) -> list[tuple[int, int]]:
     """Every pair (i < j) whose similarity, rounded to 4 places, is at least ``threshold``:
     row blocks of the sparse product Z Z^T, never the whole n x n matrix."""
-    out = []
+    out: list[tuple[int, int]] = []
     zt = sparse.csc_matrix(z.T)
     for start in range(0, z.shape[0], block):
         part = sparse.coo_matrix(z[start : start + block] @ zt)
