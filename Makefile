@@ -89,11 +89,13 @@ build: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/plangraph validate
 
-# ruff (lint, format), the import contracts (pyproject.toml [tool.importlinter]: the stages'
-# layers; the library never imports the server; serving never imports the build)
+# ruff (lint, format), mypy (pyproject.toml [tool.mypy]: plangraph/ and server/, no untyped
+# defs), the import contracts (pyproject.toml [tool.importlinter]: the stages' layers; the
+# library never imports the server; serving never imports the build)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(STAMP)

@@ -14,10 +14,9 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import overload
 
 import pyoxigraph as ox
-from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, XSD, Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import IdentifiedNode, Node
@@ -31,6 +30,7 @@ from plangraph.errors import ValidationFailed
 from plangraph.graph.mapping import to_dataset
 from plangraph.paths import ProjectPaths
 from plangraph.shacl.report import Report
+from plangraph.shacl.terms import to_ox
 from plangraph.shacl.validate import validate_dataset
 from plangraph.sources.catalog import Catalog, Document, load_source_catalog
 from plangraph.sources.curation import Curations, load_curations
@@ -95,32 +95,13 @@ def parse_all(
     return plans
 
 
-@overload
-def _term(term: URIRef) -> ox.NamedNode: ...
-@overload
-def _term(term: IdentifiedNode) -> ox.NamedNode | ox.BlankNode: ...
-@overload
-def _term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal: ...
-def _term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        datatype = term.datatype or XSD.string
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(datatype)))
-    raise TypeError(f"unexpected RDF term {term!r}")
-
-
 def _to_oxigraph(quad: tuple[Node, Node, Node, IdentifiedNode | None]) -> ox.Quad:
     """One quad of ``Dataset.quads``: its graph is the graph's name, None for the default."""
     s, p, o, g = quad
     if not isinstance(s, IdentifiedNode) or not isinstance(p, URIRef):
         raise TypeError(f"unexpected RDF quad {quad!r}")
-    name = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else _term(g)
-    return ox.Quad(_term(s), _term(p), _term(o), name)
+    name = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else to_ox(g)
+    return ox.Quad(to_ox(s), to_ox(p), to_ox(o), name)
 
 
 def _canonical(ds: Dataset) -> ox.Dataset:

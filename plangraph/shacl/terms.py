@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import overload
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, IdentifiedNode, Literal, URIRef
 from rdflib.namespace import XSD
 
 
+@overload
+def to_ox(term: URIRef) -> ox.NamedNode: ...
+@overload
+def to_ox(term: IdentifiedNode) -> ox.NamedNode | ox.BlankNode: ...
+@overload
+def to_ox(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal: ...
 def to_ox(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as pyoxigraph's (a literal with no datatype or language is an
+    xsd:string, as in RDF 1.1); TypeError for anything else."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
