@@ -302,6 +302,20 @@ def test_api_bad_arguments(client: httpx.Client, params: dict, status: int, para
     assert r.json()["param"] == param
 
 
+def test_the_same_diff_over_a_remote_store(
+    server_url: str, paths: ProjectPaths, annexes: Diff
+) -> None:
+    """Read through SPARQL only: over the server's own /sparql endpoint as a remote store,
+    the diff is the same as on the embedded store (no publication record there: its default
+    graph is the whole dataset)."""
+    from plangraph.store.remote import RemoteStore
+
+    remote = DiffReader(
+        RemoteStore(f"{server_url}/sparql", timeout=60, load=False), paths.queries / "diff"
+    )
+    assert diff(remote, A3, A4).to_json() == annexes.to_json()
+
+
 def test_plan_page_links_only_plans_with_versions(client: httpx.Client) -> None:
     page = client.get("/id/plan/khm-tha-2023-2025", headers={"accept": "text/html"}).text
     assert 'class="compare-link"' in page

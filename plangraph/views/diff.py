@@ -11,6 +11,10 @@ A matched pair is *changed* when its number, text, years, quarters or commitment
 one side only is *added* (in B) or *removed* (from A); its commitments count as added or
 removed with it. Commitments of a matched pair are compared agency by agency: roles, years,
 uncertainty and the party acted for. Every step and commitment keeps its source spans.
+
+The counts: steps by status; commitments added and removed count commitment records (one
+agency in one role for one step), commitments changed count the agencies whose commitments to
+a matched step differ.
 """
 
 from __future__ import annotations
