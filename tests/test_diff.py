@@ -134,10 +134,17 @@ def test_annex3_vs_annex4_in_numbers(annexes: Diff, store: EmbeddedStore) -> Non
     assert annexes.counts["commitments"] == {"added": 0, "removed": a3_commitments, "changed": 0}
 
 
-def test_no_pair_of_annex_texts_is_alike_enough_to_match(reader: DiffReader) -> None:
+def test_no_pair_of_annex_texts_is_alike_enough_to_match(reader: DiffReader, annexes: Diff) -> None:
     a3, a4 = reader.side(A3, "a"), reader.side(A4, "b")
     best = max(similarity(x.text, y.text) for x in reader.steps(a3) for y in reader.steps(a4))
     assert 0 < best < TEXT_MATCH
+    # each step of one side only names the most alike step of the other side, and how alike
+    nearest = [c.nearest for c in annexes.steps]
+    assert all(n is not None and n[1] < TEXT_MATCH for n in nearest)
+    assert max(n[1] for n in nearest if n is not None) == best
+    for c in annexes.steps:
+        one, (other, score) = (c.a or c.b), c.nearest  # type: ignore[misc]
+        assert one is not None and score == similarity(one.text, other.text)
 
 
 def test_a_removed_and_an_added_step_checked_against_the_source(annexes: Diff) -> None:

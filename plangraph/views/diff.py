@@ -183,6 +183,9 @@ class StepChange:
     similarity: float | None = None  # of the texts, for a matched pair
     fields: tuple[FieldChange, ...] = ()
     commitments: tuple[CommitmentChange, ...] = ()
+    # for a step of one side only: the most alike step left alone on the other side and how
+    # alike (below TEXT_MATCH, or it would have matched), if the other side has any
+    nearest: tuple[StepSide, float] | None = None
 
     @property
     def number(self) -> str:
@@ -199,6 +202,13 @@ class StepChange:
             "b": None if self.b is None else self.b.to_json(),
             "fields": [f.to_json() for f in self.fields],
             "commitments": [c.to_json() for c in self.commitments],
+            "nearest": None
+            if self.nearest is None
+            else {
+                "uri": self.nearest[0].iri,
+                "number": self.nearest[0].number,
+                "similarity": round(self.nearest[1], 3),
+            },
         }
 
 
@@ -377,6 +387,16 @@ def _match(
     return pairs, alone_a, alone_b
 
 
+def _nearest(step: StepSide, others: list[StepSide]) -> tuple[StepSide, float] | None:
+    """The step among ``others`` most alike ``step`` (the first in number order on a tie)."""
+    best: tuple[StepSide, float] | None = None
+    for other in others:
+        score = similarity(step.text, other.text)
+        if best is None or score > best[1]:
+            best = (other, score)
+    return best
+
+
 def _by_agency(items: Iterable[CommitmentSide]) -> dict[str, list[CommitmentSide]]:
     out: dict[str, list[CommitmentSide]] = {}
     for c in items:
@@ -428,6 +448,9 @@ def _fields(a: StepSide, b: StepSide) -> list[FieldChange]:
 
 def compare(a: Side, a_steps: list[StepSide], b: Side, b_steps: list[StepSide]) -> Diff:
     """The diff of two sides' steps (see the module's docstring for the rules)."""
+    # in number order, whatever order the store answers in: ties go the same way on any store
+    a_steps = sorted(a_steps, key=lambda s: (_number_key(s.number), s.iri))
+    b_steps = sorted(b_steps, key=lambda s: (_number_key(s.number), s.iri))
     pairs, removed, added = _match(a_steps, b_steps)
     changes: list[StepChange] = []
     for x, y, how, score in pairs:
@@ -437,10 +460,12 @@ def compare(a: Side, a_steps: list[StepSide], b: Side, b_steps: list[StepSide]) 
         changes.append(StepChange(status, x, y, how, score, tuple(fields), tuple(commitments)))
     for x in removed:
         gone = compare_commitments(x.commitments, [])
-        changes.append(StepChange("removed", x, None, commitments=tuple(gone)))
+        near = _nearest(x, added)
+        changes.append(StepChange("removed", x, None, commitments=tuple(gone), nearest=near))
     for y in added:
         new = compare_commitments([], y.commitments)
-        changes.append(StepChange("added", None, y, commitments=tuple(new)))
+        near = _nearest(y, removed)
+        changes.append(StepChange("added", None, y, commitments=tuple(new), nearest=near))
     order = {"removed": 0, "changed": 1, "added": 2, "unchanged": 3}
     changes.sort(key=lambda c: (order[c.status], _number_key(c.number)))
     return Diff(a, b, tuple(changes), _counts(changes))
@@ -487,7 +512,12 @@ CSV_COLUMNS = (
     "text_b",
     "spans_a",
     "spans_b",
+    "nearest",
 )
+
+
+def _nearest_text(nearest: tuple[StepSide, float] | None) -> str:
+    return "" if nearest is None else f"{nearest[0].number} ({nearest[1]:.2f})"
 
 
 def _span_text(items: Iterable[Span]) -> str:
@@ -516,6 +546,7 @@ def diff_rows(d: Diff) -> list[dict[str, str]]:
                 "text_b": c.b.text if c.b else "",
                 "spans_a": _span_text(c.a.spans) if c.a else "",
                 "spans_b": _span_text(c.b.spans) if c.b else "",
+                "nearest": _nearest_text(c.nearest),
             }
         )
         for cc in c.commitments:
@@ -535,6 +566,7 @@ def diff_rows(d: Diff) -> list[dict[str, str]]:
                     "text_b": "; ".join(x.mention for x in cc.b),
                     "spans_a": _span_text(s for x in cc.a for s in x.spans),
                     "spans_b": _span_text(s for x in cc.b for s in x.spans),
+                    "nearest": "",
                 }
             )
     return rows
@@ -579,6 +611,9 @@ def diff_text(d: Diff) -> str:
             lines.append(f"- {c.a.number} [{_span_text(c.a.spans)}] {_short(c.a.text)}")
         elif c.b is not None:
             lines.append(f"+ {c.b.number} [{_span_text(c.b.spans)}] {_short(c.b.text)}")
+        if c.nearest is not None:
+            other = "B" if c.a is not None else "A"
+            lines.append(f"    most alike in {other}: {_nearest_text(c.nearest)}")
         for cc in c.commitments:
             mark = {"added": "+", "removed": "-", "changed": "~"}[cc.status]
             roles = cc.roles("b") if cc.status == "added" else cc.roles("a")
