@@ -223,8 +223,9 @@ def test_cli_bad_argument_exit_2_one_line(args: tuple[str, ...], message: str) -
 
 
 def test_release_note_between_two_builds(tmp_path: Path, paths: ProjectPaths) -> None:
-    """An older build made from this one: a step's text changed, a step gone, a step
-    renumbered, the versions absent. The note says exactly that."""
+    """An older build made from this one: a step's text and one of its agencies' role
+    changed, a step gone, a step renumbered, a step's year changed, the versions absent. The
+    note says exactly that."""
     step = "https://w3id.org/plangraph/id/plan/vnm-khm-2020-2022/activity/"
     desc = "<http://purl.org/dc/terms/description>"
     old_lines = []
@@ -242,6 +243,12 @@ def test_release_note_between_two_builds(tmp_path: Path, paths: ProjectPaths) ->
             )
         if line.startswith(f"<{step}1.2.1> <{PG}number> "):
             line = line.replace('"1.2.1"', '"9.9.9"')
+        if line.startswith(
+            f"<{step}1.1.1/commitment/responsible-khm-commit-task-force> <{PG}role>"
+        ):
+            line = line.replace("/role/responsible>", "/role/support>")
+        if line.startswith(f"<{step}1.3.1> <{PG}year> "):
+            line = line.replace('"2020"', '"2019"')
         old_lines.append(line)
     old = tmp_path / "old"
     old.mkdir()
@@ -253,6 +260,16 @@ def test_release_note_between_two_builds(tmp_path: Path, paths: ProjectPaths) ->
     changed = {c.b.number: c for c in vk.of("changed") if c.b}
     assert [f.field for f in changed["1.1.1"].fields] == ["text"]
     assert changed["1.1.1"].fields[0].before == "Identify the points of contact."
+    (role,) = changed["1.1.1"].commitments
+    assert (role.status, role.what, role.roles("a"), role.roles("b")) == (
+        "changed",
+        ("role",),
+        "support",
+        "responsible",
+    )
+    assert [(f.field, f.before, f.after) for f in changed["1.3.1"].fields] == [
+        ("years", "2019", "2020")
+    ]
     assert changed["1.2.1"].matched_by == "text" and changed["1.2.1"].similarity == 1.0
     assert [f.field for f in changed["1.2.1"].fields] == ["number"]
     assert [c.b.number for c in vk.of("added") if c.b] == ["1.1.2"]
@@ -262,7 +279,8 @@ def test_release_note_between_two_builds(tmp_path: Path, paths: ProjectPaths) ->
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == release_note(bd)
     assert f"- added version `{A3}`" in proc.stdout
-    assert "- changed 1.1.1: text" in proc.stdout
+    assert "- changed 1.1.1: text, 1 agency" in proc.stdout
+    assert "- changed 1.3.1: years" in proc.stdout
     assert "- changed 9.9.9 → 1.2.1" in proc.stdout
     assert "- added 1.1.2: Have consensus of communicating mechanism" in proc.stdout
 

@@ -71,7 +71,8 @@ def _step_line(c: StepChange) -> str:
     if c.a is not None and c.b is not None:
         what = [f.field for f in c.fields if f.field != "number"]
         if c.commitments:
-            what.append(f"{len(c.commitments)} agencies")
+            n = len(c.commitments)
+            what.append(f"{n} agenc{'y' if n == 1 else 'ies'}")
         number = c.a.number if c.a.number == c.b.number else f"{c.a.number} → {c.b.number}"
         return f"- changed {number}: {', '.join(what)}"
     side = c.b or c.a
