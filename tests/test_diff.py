@@ -367,6 +367,8 @@ def test_journey_compare_versions_and_follow_a_change_to_the_source(
         shot(page, "diff-phone")
         change = page.locator("article.change-removed", has_text="3.1 ")
         assert "processing compensation claims" in change.inner_text()
+        assert "Ministry of Justice: implementing-partner, responsible" in change.inner_text()
+        assert change.locator("ul.commitments a.src").count() >= 2  # each with its lines
         change.get_by_role(
             "link", name=re.compile(r"^A: khm-tha-meeting-2023-01, line 295")
         ).click()
