@@ -159,6 +159,39 @@ def _overlaps(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+    from pathlib import Path
+
+    queries = settings.paths.queries / "diff"
+    if args.builds:
+        from plangraph.views.release_note import compare_builds, release_note
+
+        note = release_note(compare_builds(Path(args.a), Path(args.b), queries))
+        if args.output:
+            Path(args.output).write_text(note, encoding="utf-8")
+        else:
+            sys.stdout.write(note)
+        return 0
+
+    from plangraph.store.embedded import EmbeddedStore
+    from plangraph.views.diff import DiffReader, diff, diff_csv, diff_text
+
+    reader = DiffReader(EmbeddedStore.from_folder(settings.paths.graph), queries)
+    d = diff(reader, args.a, args.b)
+    if args.format == "json":
+        body = json.dumps(d.to_json(), indent=1, ensure_ascii=False) + "\n"
+    elif args.format == "csv":
+        body = diff_csv(d)
+    else:
+        body = diff_text(d)
+    if args.output:
+        Path(args.output).write_text(body, encoding="utf-8")
+    else:
+        sys.stdout.write(body)
+    return 0
+
+
 def _network(args: argparse.Namespace, settings: Settings) -> int:
     from plangraph import network as nw
     from plangraph.store.embedded import EmbeddedStore
@@ -281,6 +314,21 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--confidence", choices=("strong", "possible"), help="only this confidence")
     o.add_argument("--format", choices=("json", "csv"), default="json")
     o.set_defaults(func=_overlaps)
+
+    d = sub.add_parser(
+        "diff",
+        help="compare two plans or plan versions (or, with --builds, two builds)",
+        description="Steps and commitments added, removed and changed from A to B, each with "
+        "its source lines. A and B: a plan slug (khm-tha-2023-2025), a version "
+        "(khm-tha-2023-2025/annex-3) or an IRI; with --builds, two data/graph folders.",
+    )
+    d.add_argument("a", help="plan or version A (with --builds: the old data/graph folder)")
+    d.add_argument("b", help="plan or version B (with --builds: the new data/graph folder)")
+    d.add_argument("--builds", action="store_true", help="compare two builds: a Markdown note")
+    d.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    d.add_argument("--json", action="store_const", const="json", dest="format", help="JSON")
+    d.add_argument("--output", help="write to this file (default: stdout)")
+    d.set_defaults(func=_diff)
 
     n = sub.add_parser("network", help="agency networks: metrics and exports")
     n.add_argument("--projection", choices=PROJECTIONS, default="agency")

@@ -73,6 +73,11 @@ def activity(plan_slug: str, number: str) -> URIRef:
     return ID[f"plan/{safe(plan_slug)}/activity/{safe(number)}"]
 
 
+def version(plan_slug: str, key: str) -> URIRef:
+    """A version of a plan that its document prints (e.g. ``annex-3``)."""
+    return ID[f"plan/{safe(plan_slug)}/version/{safe(key)}"]
+
+
 def section(plan_slug: str, key: str) -> URIRef:
     return ID[f"plan/{safe(plan_slug)}/section/{safe(key)}"]
 

@@ -14,6 +14,7 @@ from plangraph.store.base import Store
 from server import (
     api,
     catalog_api,
+    diff_page,
     edges,
     labels_api,
     ld,
@@ -65,6 +66,7 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
     app.include_router(ld.router(settings, store))
     app.include_router(overlaps_api.router(settings, store))
     app.include_router(overlaps_page.router(settings, store))
+    app.include_router(diff_page.router(settings, store))
     app.include_router(reconcile.router(settings, store))
     app.include_router(network_api.router(settings, store))
     app.include_router(network_page.router(settings, store))

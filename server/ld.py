@@ -162,7 +162,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
         if m := _SOURCE.match(path):
             return RedirectResponse(f"/sources/{m.group(1)}", status_code=303, headers=vary)
         if m := _PLAN.match(path):
-            return pages.plan_page(request, api, m.group(1))
+            return pages.plan_page(request, api, m.group(1), pages.diff_reader(settings, store))
         if _ACTIVITY.match(path) and (activity := api.activity(iri)) is not None:
             return pages.activity_page(request, api, activity)
         if m := _AGENCY.match(path):

@@ -21,6 +21,7 @@ from plangraph.errors import PlangraphError
 from plangraph.settings import Settings
 from plangraph.sources.catalog import load_source_catalog as load_sources
 from plangraph.store.base import Store
+from plangraph.views.diff import DiffReader
 from plangraph.views.read_model import GraphApi
 from plangraph.views.source_spans import parse_span, spans
 from server.per_store import PerStore
@@ -95,6 +96,12 @@ graph_api = PerStore(
 )
 
 
+# One diff reader per store: plans, plan versions and their steps (server/diff_page.py).
+diff_reader = PerStore(
+    "diff_reader", lambda settings, store: DiffReader(store, settings.paths.queries / "diff")
+)
+
+
 def _sources(settings: Settings) -> list[dict[str, str]]:
     try:
         catalog = load_sources(settings.paths.catalog)
@@ -135,8 +142,14 @@ def _parents_first(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def plan_page(request: Request, api: GraphApi, slug: str) -> HTMLResponse:
+def plan_page(
+    request: Request, api: GraphApi, slug: str, diffs: DiffReader | None = None
+) -> HTMLResponse:
     plan = api.plan(slug)
+    versions = diffs.versions_of(plan["uri"]) if diffs is not None else []
+    by_iri = {v.iri: v for v in versions}
+    # each version that revises another, with the one it revises: what to compare
+    revisions = [(by_iri[v.revision_of], v) for v in versions if v.revision_of in by_iri]
     by_section: dict[str | None, list[dict[str, Any]]] = {}
     steps = _parents_first(sorted(plan["steps"], key=_printed_order))
     for a in steps:
@@ -168,6 +181,8 @@ def plan_page(request: Request, api: GraphApi, slug: str) -> HTMLResponse:
             "by_section": by_section,
             "counts": counts,
             "unsectioned": [a for a in steps if a["section"] not in known],
+            "versions": versions,
+            "revisions": revisions,
         },
     )
 

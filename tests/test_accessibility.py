@@ -31,6 +31,8 @@ PAGES = {
     "search": "/search?q=repatriation",
     "search-facets": "/search?q=training&plan=khm-npa-2011-2013&rollup=true",
     "overlaps": "/overlaps",
+    "diff": "/diff?a=khm-tha-2023-2025/annex-3&b=khm-tha-2023-2025/annex-4",
+    "plan-with-versions": "/id/plan/khm-tha-2023-2025",
     "network": "/network",
     "query": "/query",
     "source": "/sources/vnm-khm-jpa-2020-2022?lines=12-16",

@@ -55,6 +55,8 @@ OPERATIONS = [
     "GET /api/network",
     "GET /api/search",
     "GET /api/search.csv",
+    "GET /api/diff",
+    "GET /api/diff.csv",
 ]
 
 # "METHOD /path" -> why it fails (each is xfail(strict=True): fixing it makes the test fail

@@ -29,6 +29,7 @@ from plangraph.sources.model import (
     Note,
     Output,
     Plan,
+    PlanVersion,
     Section,
     SourceSpan,
 )
@@ -169,6 +170,24 @@ class _Mapper:
             self.spans(iuri, inst.spans)
         for meeting in plan.meetings:
             self.meeting(plan, meeting)
+        for version in plan.versions:
+            self.version(version)
+
+    def version(self, v: PlanVersion) -> None:
+        slug = self.doc.plan.slug
+        uri = ids.version(slug, v.key)
+        self.add(uri, RDF.type, PG.PlanVersion)
+        self.add(uri, RDF.type, PROV.Entity)
+        self.add(uri, DCTERMS.isVersionOf, self.plan_uri)
+        self.add(self.plan_uri, DCTERMS.hasVersion, uri)
+        self.add(uri, DCTERMS.title, _text(v.title))
+        self.add(uri, RDFS.label, _text(f"{self.doc.plan.title}: {v.title}"))
+        self.add(uri, PG.versionStatus, Literal(v.status))
+        for number in v.steps:
+            self.add(uri, PG.includesStep, ids.activity(slug, number))
+        if v.revision_of:
+            self.add(uri, PROV.wasRevisionOf, ids.version(slug, v.revision_of))
+        self.spans(uri, v.spans)
 
     def _resolved(self, key: str | None, text: str) -> str:
         if key is None:

@@ -209,6 +209,23 @@ class Meeting:
 
 
 @dataclass
+class PlanVersion:
+    """One version of a plan that a document prints (e.g. a proposed draft and a later draft).
+
+    A plan printed once has no versions. ``steps`` are the numbers of the plan's activities
+    that this version holds; ``revision_of`` the key of the version it revises, only where the
+    document says so.
+    """
+
+    key: str  # unique within the plan, URL-safe: "annex-3"
+    title: str  # as printed
+    status: str  # "draft" or "final", as the document says
+    spans: list[SourceSpan]
+    steps: list[str] = field(default_factory=list)
+    revision_of: str | None = None
+
+
+@dataclass
 class Plan:
     """One plan of action, as read from one source document."""
 
@@ -224,6 +241,7 @@ class Plan:
     legal_instruments: list[LegalInstrument] = field(default_factory=list)
     meetings: list[Meeting] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    versions: list[PlanVersion] = field(default_factory=list)
 
     def activity(self, number: str) -> Activity:
         for a in self.activities:

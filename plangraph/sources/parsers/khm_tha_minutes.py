@@ -48,6 +48,7 @@ from plangraph.sources.model import (
     Output,
     Participant,
     Plan,
+    PlanVersion,
     Section,
     Target,
 )
@@ -194,7 +195,46 @@ class _Parser(DocumentReader):
             legal_instruments=self.legal_instruments(items[1], actions),
             meetings=[meeting],
             flags=self.plan_flags,
+            versions=self.versions(annexes, last, actions, quarterly),
         )
+
+    def versions(
+        self, annexes: dict[int, int], last: int, actions: list[_Action], quarterly: list[Activity]
+    ) -> list[PlanVersion]:
+        """Annex 3 (the proposed draft) and Annex 4 (the final version of the draft).
+
+        Both are drafts: the minutes plan a meeting to finalise and sign the plan (day 2,
+        item 2.5). Annex 4 revises Annex 3: item 2.6 of day 2 calls it "the final version of
+        the draft Plan of Action".
+        """
+        titles = {}
+        for number in (3, 4):
+            m = _ANNEX.match(self.line(annexes[number]).strip())
+            assert m is not None  # annexes() matched the same line
+            titles[number] = clean(m.group(2))
+        said = self.find(
+            r"final version of the draft Plan of Action is attached in Annex 4",
+            1,
+            annexes[1] - 1,
+            "the minutes' statement that Annex 4 is the final version of the draft",
+        )
+        return [
+            PlanVersion(
+                key="annex-3",
+                title=titles[3],
+                status="draft",
+                spans=[self.span(annexes[3], annexes[4] - 1)],
+                steps=[a.number for a in actions],
+            ),
+            PlanVersion(
+                key="annex-4",
+                title=titles[4],
+                status="draft",
+                spans=[self.span(annexes[4], last), self.span(said)],
+                steps=[a.number for a in quarterly],
+                revision_of="annex-3",
+            ),
+        ]
 
     def annexes(self) -> dict[int, int]:
         """The line of each "Annex N – ..." heading; they must come in order 1, 2, 3, 4."""
