@@ -81,8 +81,14 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
         "pattern": _CALLBACK.pattern,
         "description": "JSONP: wrap the answer in a call of this function",
     }
+    extend = {
+        "type": "string",
+        "description": "data extension, a JSON object: "
+        '{"ids": ["khm/mosvy"], "properties": [{"id": "party"}, {"id": "commitments"}]}',
+    }
     params = [
         {"name": "queries", "in": "query", "required": False, "schema": queries},
+        {"name": "extend", "in": "query", "required": False, "schema": extend},
         {"name": "callback", "in": "query", "required": False, "schema": callback},
     ]
     out: dict[str, object] = {
@@ -112,7 +118,11 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
                 "application/x-www-form-urlencoded": {
                     "schema": {
                         "type": "object",
-                        "properties": {"queries": queries, "callback": callback},
+                        "properties": {
+                            "queries": queries,
+                            "extend": extend,
+                            "callback": callback,
+                        },
                     }
                 },
                 "application/json": {

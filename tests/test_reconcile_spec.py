@@ -202,3 +202,17 @@ def test_a_bad_extension_request_is_400(server_url: str) -> None:
     assert_error(_post(server_url, extend={"ids": "khm/mosvy"}), 400, "query-error", "extend")
     r = httpx.post(server_url + "/reconcile", data={"extend": "{nope"})
     assert_error(r, 400, "query-error", "extend")
+
+
+def test_extension_by_get_and_jsonp(server_url: str) -> None:
+    query = {"ids": ["khm/ncct"], "properties": [{"id": "kind"}, {"id": "colour"}]}
+    r = httpx.get(server_url + "/reconcile", params={"extend": json.dumps(query)})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    valid("data-extension-response", out)
+    assert out["meta"][1] == {"id": "colour", "name": "colour"}  # unknown: an empty column
+    assert out["rows"]["khm/ncct"]["colour"] == [] and out["rows"]["khm/ncct"]["kind"]
+    r = httpx.get(
+        server_url + "/reconcile/suggest/entity", params={"prefix": "ncct", "callback": "cb"}
+    )
+    assert r.text.startswith("/**/cb(") and "khm/ncct" in r.text
