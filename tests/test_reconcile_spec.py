@@ -112,6 +112,18 @@ def test_the_specs_extension_queries(services: ReconcileServices, name: str) -> 
 # -- over HTTP, as OpenRefine does it -----------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "name", ["example-full.json", "multi-values.json", "no-query-string.json", "example-min.json"]
+)
+def test_the_specs_batches_over_http(server_url: str, name: str) -> None:
+    """The spec's example-full and multi-values batches were refused whole (400: unknown type)."""
+    batch = example("reconciliation-query-batch", "valid/" + name)
+    r = _post(server_url, queries=batch)
+    assert r.status_code == 200, r.text
+    valid("reconciliation-result-batch", r.json())
+    assert set(r.json()) == set(batch)
+
+
 def test_openrefine_flow(server_url: str) -> None:
     # 1. the manifest: where the services are
     manifest = httpx.get(server_url + "/reconcile").json()
