@@ -45,6 +45,9 @@ SECURITY_HEADERS = {
 }
 # Pages whose vendored UI (YASGUI, Swagger UI) sets style attributes.
 _INLINE_STYLE_PAGES = ("/query", "/docs")
+# Pages other sites may frame (OpenRefine shows the reconciliation preview in a frame; the
+# page sets its own CSP with frame-ancestors *): no X-Frame-Options DENY.
+_FRAMEABLE_PAGES = ("/reconcile/preview",)
 
 
 class SecurityHeaders:
@@ -65,7 +68,12 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 present = {k.lower() for k, _ in headers}
-                headers.extend(h for h in self._base if h[0] not in present)
+                framed = path in _FRAMEABLE_PAGES
+                headers.extend(
+                    h
+                    for h in self._base
+                    if h[0] not in present and not (framed and h[0] == b"x-frame-options")
+                )
                 ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 if ctype.startswith(b"text/html") and b"content-security-policy" not in present:
                     policy = CSP_QUERY_PAGE if path in _INLINE_STYLE_PAGES else CSP

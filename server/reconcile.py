@@ -3,7 +3,10 @@
 - ``GET /reconcile``: the service manifest (JSON; JSONP with ``callback=``);
 - ``GET /reconcile?queries={...}`` or ``POST /reconcile`` with the form field ``queries``
   (``application/x-www-form-urlencoded``, as OpenRefine sends it; a JSON body
-  ``{"queries": {...}}`` is accepted too): ``{"q0": {"result": [candidates]}, ...}``.
+  ``{"queries": {...}}`` is accepted too): ``{"q0": {"result": [candidates]}, ...}``;
+- the same with ``extend={"ids": [...], "properties": [{"id": "party"}]}``: the data
+  extension (``{"meta": [...], "rows": {...}}``);
+- the suggest, preview and propose-properties services: :mod:`server.reconcile_services`.
 
 Thin over :class:`plangraph.views.reconcile.Reconciler`, whose index is read from the graph once,
 when the app is made. CORS is open, as for /sparql.
@@ -22,7 +25,8 @@ from fastapi.responses import JSONResponse, Response
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
 from plangraph.store.base import Store
-from plangraph.views.reconcile import Reconciler
+from plangraph.views.reconcile_services import ReconcileServices
+from server.reconcile_services import add_routes
 from server.sparql import CORS, ERROR_CONTENT, preflight
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
@@ -77,8 +81,14 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
         "pattern": _CALLBACK.pattern,
         "description": "JSONP: wrap the answer in a call of this function",
     }
+    extend = {
+        "type": "string",
+        "description": "data extension, a JSON object: "
+        '{"ids": ["khm/mosvy"], "properties": [{"id": "party"}, {"id": "commitments"}]}',
+    }
     params = [
         {"name": "queries", "in": "query", "required": False, "schema": queries},
+        {"name": "extend", "in": "query", "required": False, "schema": extend},
         {"name": "callback", "in": "query", "required": False, "schema": callback},
     ]
     out: dict[str, object] = {
@@ -108,7 +118,11 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
                 "application/x-www-form-urlencoded": {
                     "schema": {
                         "type": "object",
-                        "properties": {"queries": queries, "callback": callback},
+                        "properties": {
+                            "queries": queries,
+                            "extend": extend,
+                            "callback": callback,
+                        },
                     }
                 },
                 "application/json": {
@@ -121,7 +135,8 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
 
 def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(tags=["Reconciliation"])
-    reconciler = Reconciler.from_store(store, settings.paths.queries / "api")
+    services = ReconcileServices.from_store(store, settings.paths.queries / "api")
+    reconciler = services.reconciler
 
     async def reconcile(request: Request) -> Response:
         callback = request.query_params.get("callback")
@@ -129,6 +144,12 @@ def router(settings: Settings, store: Store) -> APIRouter:
             fields = await _fields(request)
             callback = fields.get("callback", callback)
             raw = fields.get("queries")
+            if raw is None and fields.get("extend") is not None:
+                try:
+                    extend = json.loads(fields["extend"])
+                except ValueError as exc:
+                    raise QueryError(f"not valid JSON: {exc}", param="extend") from None
+                return _answer(services.extend(extend), callback)
             if raw is None:
                 return _answer(reconciler.manifest(str(request.base_url)), callback)
             try:
@@ -156,6 +177,8 @@ def router(settings: Settings, store: Store) -> APIRouter:
             description=description,
             openapi_extra=reconcile_openapi(post=method == "POST"),
         )
+
+    add_routes(r, services, _answer)
 
     @r.options("/reconcile", include_in_schema=False)
     async def reconcile_options() -> Response:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from plangraph.paths import ProjectPaths
 
 
@@ -116,3 +118,36 @@ def test_overlaps(paths: ProjectPaths) -> None:
     assert kinds and {k["confidence"] for k in kinds} == {"strong"}
     line = _one_line_error(run(paths.root, "overlaps", "--theme", "nope"))
     assert line == "plangraph overlaps: parameter 'theme': unknown theme 'nope'"
+
+
+CUSTOM_COMPONENT = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex: <https://example.org/custom#> .
+
+ex:HasLabelComponent a sh:ConstraintComponent ;
+  sh:parameter [ sh:path ex:mustBeLabelled ; sh:datatype xsd:string ] ;
+  sh:validator [ a sh:SPARQLAskValidator ; sh:message "not labelled {$mustBeLabelled}" ;
+    sh:ask "ASK { $this <http://www.w3.org/2004/02/skos/core#prefLabel> $mustBeLabelled }" ] .
+
+ex:MosvyShape a sh:NodeShape ;
+  sh:targetNode <https://w3id.org/plangraph/id/agency/khm/mosvy> ;
+  ex:mustBeLabelled "Ministry of Magic" .
+"""
+
+
+@pytest.mark.slow  # pyshacl over the whole dataset: about a minute
+def test_validate_never_ignores_a_custom_constraint_component(
+    paths: ProjectPaths, project_copy: ProjectPaths
+) -> None:
+    """SHACL-SPARQL custom components (sh:parameter, sh:validator) were silently ignored by the
+    SPARQL engine: the dataset 'conformed'. Now the engine refuses and pyshacl checks them."""
+    project_copy.graph.mkdir(parents=True)
+    for f in paths.graph.iterdir():
+        (project_copy.graph / f.name).write_bytes(f.read_bytes())
+    (project_copy.shapes / "zz-custom.ttl").write_text(CUSTOM_COMPONENT, encoding="utf-8")
+    proc = run(project_copy.root, "validate")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "validating with pyshacl instead" in proc.stderr
+    assert proc.stdout.startswith("DOES NOT CONFORM: 1 violation(s)")
+    assert "not labelled Ministry of Magic" in proc.stdout

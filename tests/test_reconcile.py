@@ -166,17 +166,32 @@ def test_similarity_tolerates_ocr_and_spelling() -> None:
 @pytest.mark.parametrize(
     ("query", "param"),
     [
-        ({"query": ""}, "queries"),
-        ({"query": "MoJ", "limit": 0}, "queries"),
-        ({"query": "MoJ", "type": "spaceship"}, "type"),
-        ({"query": "MoJ", "properties": [{"pid": "colour", "v": "red"}]}, "properties"),
-        ({"query": "MoJ", "properties": [{"pid": "party", "v": "Atlantis"}]}, "party"),
+        ({"query": ""}, "query"),
+        ({"query": "MoJ", "limit": 0}, "limit"),
+        ({"query": "MoJ", "limit": "three"}, "limit"),
+        ({"query": "x" * 501}, "query"),
+        ({"query": 42}, "query"),
+        ({"query": "MoJ", "properties": "party"}, "properties"),
     ],
 )
-def test_bad_queries_name_the_parameter(reconciler: Reconciler, query: dict, param: str) -> None:
+def test_unreadable_queries_name_the_parameter(
+    reconciler: Reconciler, query: dict, param: str
+) -> None:
     with pytest.raises(QueryError) as err:
         reconciler.reconcile(query)
     assert err.value.param == param
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"query": "MoJ", "type": "spaceship"},
+        {"query": "MoJ", "properties": [{"pid": "party", "v": "Atlantis"}]},
+        {"properties": [{"pid": "colour", "v": "red"}]},
+    ],
+)
+def test_unknown_types_and_parties_have_no_candidates(reconciler: Reconciler, query: dict) -> None:
+    assert reconciler.reconcile(query) == []
 
 
 # -- over HTTP, as OpenRefine sends it ------------------------------------------------------------
@@ -250,10 +265,8 @@ def test_cors_preflight(server_url: str) -> None:
 def test_bad_requests_are_400_in_the_project_error_shape(server_url: str) -> None:
     r = httpx.post(server_url + "/reconcile", data={"queries": "{not json"})
     assert_error(r, 400, "query-error", "queries")
-    r = _post(
-        server_url, {"q0": {"query": "MoJ", "properties": [{"pid": "party", "v": "Atlantis"}]}}
-    )
-    assert_error(r, 400, "query-error", "party")
+    r = httpx.post(server_url + "/reconcile", data={"queries": "[1, 2]"})
+    assert_error(r, 400, "query-error", "queries")
     r = httpx.get(server_url + "/reconcile", params={"callback": "alert(1)//"})
     assert_error(r, 400, "query-error", "callback")
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, Literal
 
+from plangraph.shacl.shapes_graph import UnsupportedShape
 from plangraph.shacl.terms import to_ox
 from plangraph.sources.turtle import parse_turtle
 
@@ -36,8 +37,26 @@ def load_nquads(data: bytes) -> ox.Store:
     return store
 
 
+def rewritten(term: object) -> bool:
+    """Whether rdflib replaced the lexical form of an ill-typed literal with a well-formed one
+    (with literal normalisation on, ``"none"^^xsd:boolean`` is read as ``"false"``): the
+    literal as written is then lost, and checking the rewritten form would miss a violation."""
+    if not isinstance(term, Literal) or term.ill_typed is not True or term.datatype is None:
+        return False
+    return Literal(str(term), datatype=term.datatype, normalize=False).ill_typed is not True
+
+
 def load_rdflib(data: Graph | Dataset) -> ox.Store:
+    """A store with the triples of ``data``; UnsupportedShape (check with pyshacl, which sees
+    rdflib's ill-typed flag) if rdflib rewrote an ill-typed literal."""
     store = ox.Store()
     triples = data.quads((None, None, None, None)) if isinstance(data, Dataset) else data
-    store.extend(ox.Quad(to_ox(t[0]), to_ox(t[1]), to_ox(t[2])) for t in triples)  # type: ignore[arg-type]
+    quads = []
+    for t in triples:
+        if rewritten(t[2]):
+            raise UnsupportedShape(
+                "the data", f"the ill-typed literal {t[2]!r} as rdflib rewrote it"
+            )
+        quads.append(ox.Quad(to_ox(t[0]), to_ox(t[1]), to_ox(t[2])))  # type: ignore[arg-type]
+    store.extend(quads)
     return store

@@ -7,7 +7,8 @@ pyoxigraph (:mod:`plangraph.shacl.compiler`, :mod:`plangraph.shacl.runner`), and
 tests/test_shacl_sparql.py compares it with. When the shapes use a feature the SPARQL engine
 cannot compile (it raises :class:`plangraph.shacl.shapes_graph.UnsupportedShape` naming the
 shape), the ``"sparql"`` engine logs that error and validates with pyshacl instead: no shape
-goes unchecked.
+goes unchecked. The same happens when rdflib has rewritten an ill-typed literal of the data
+(:func:`plangraph.shacl.loading.rewritten`): literals are checked as written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from rdflib import Dataset
+from rdflib import Dataset, Graph
 
 from plangraph.shacl.compiler import compile_shapes
 from plangraph.shacl.loading import load_shapes, union
@@ -28,16 +29,20 @@ log = logging.getLogger(__name__)
 ENGINES = ("sparql", "pyshacl")
 
 
+def validate_graphs(data: Graph | Dataset, shapes: Graph) -> tuple[Report, str]:
+    """Validate ``data`` (all graphs of a dataset together) against ``shapes`` with the SPARQL
+    engine, or with pyshacl where it refuses: (the report, the engine that made it)."""
+    try:
+        return validate_rdflib(data, compile_shapes(shapes)), "sparql"
+    except UnsupportedShape as err:
+        log.warning("%s: validating with pyshacl instead", err)
+        return validate_graph(union(data) if isinstance(data, Dataset) else data, shapes), "pyshacl"
+
+
 def validate_dataset(ds: Dataset, shapes_folder: Path, engine: str = "sparql") -> Report:
     """Validate all graphs of ``ds`` together against the shapes in ``shapes_folder``."""
     if engine == "sparql":
-        shapes = load_shapes(shapes_folder)
-        try:
-            compiled = compile_shapes(shapes)
-        except UnsupportedShape as err:
-            log.warning("%s: validating with pyshacl instead", err)
-            return validate_graph(union(ds), shapes)
-        return validate_rdflib(ds, compiled)
+        return validate_graphs(ds, load_shapes(shapes_folder))[0]
     if engine == "pyshacl":
         return validate_graph(union(ds), load_shapes(shapes_folder))
     raise ValueError(f"unknown SHACL engine {engine!r}: one of {', '.join(ENGINES)}")

@@ -17,16 +17,31 @@ punctuation; :func:`plangraph.sources.registry.normalise`):
   over the name, the part outside brackets and the part inside them; an abbreviation that
   spells the initials of a name ("MPS") scores 85.
 
+Query text is read as the user means it: NFKC-normalised (fullwidth "ＭｏＳＶＹ" is "MoSVY")
+and without invisible format characters (zero-width spaces and joiners, bidi marks, soft
+hyphens: Unicode category Cf).
+
 Query properties: ``party`` (an ISO 3166-1 alpha-3 code or the party's name) keeps the
-agencies of that party and the international ones. Types: ``Agency`` (every agency) or an
-agency kind (``ministry``, ``police``, ... as in the agency-kind scheme).
+agencies of that party and the international ones; ``kind`` (an agency kind) narrows like a
+type; ``id`` (an agency id or IRI) names the agency. Properties the service does not know are
+ignored. A query may have only properties (no ``query`` string): the agencies they allow come
+back, scored 50 (100 for an ``id``); none if it has only properties the service does not
+know. Types: ``Agency`` (every agency) or an agency kind (``ministry``, ``police``, ... as in
+the agency-kind scheme).
+
+As the specification wants, a batch is answered query by query: a query the service cannot
+answer (an empty one, one over 500 characters, a bad ``limit``) gets an empty result and an
+``error`` object beside it, never a refusal of the whole batch; an unknown type or party has no
+agencies, so an empty result. ``limit`` is a JSON number (``3.0`` is 3).
 
 No web framework here: :mod:`server.reconcile` maps HTTP onto :class:`Reconciler`.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -60,6 +75,20 @@ _WORD = re.compile(r"[a-z0-9]+")
 _BRACKETS = re.compile(r"\(([^()]*)\)")
 
 
+PROPERTY_ONLY = 50.0
+
+
+def clean(text: str) -> str:
+    """Text as the user means it: NFKC-normalised, without format characters (category Cf:
+    zero-width spaces and joiners, bidi marks and isolates, soft hyphens, byte-order marks)."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+class NoCandidates(Exception):
+    """A query no agency can answer (an unknown type or party): its result is empty."""
+
+
 @dataclass(frozen=True)
 class Entity:
     """One agency as the service knows it."""
@@ -72,6 +101,7 @@ class Entity:
     kind: str  # "ministry"
     kind_label: str
     parent_name: str | None = None
+    parent: str | None = None  # the parent body's id
 
     @property
     def description(self) -> str:
@@ -159,7 +189,7 @@ class Reconciler:
         self._by_id = {e.id: e for e in self.entities}
         self._index: dict[str, list[Entity]] = {}
         for e in self.entities:
-            for key in {normalise(n) for n in e.names}:
+            for key in {normalise(clean(n)) for n in e.names}:
                 self._index.setdefault(key, []).append(e)
         self._party_names: dict[str, str] = {}
         for e in self.entities:
@@ -197,6 +227,7 @@ class Reconciler:
                     kind=kind,
                     kind_label=r.get("kindLabel") or kind,
                     parent_name=r.get("parentLabel"),
+                    parent=(r.get("parent") or "").removeprefix(AGENCY_SPACE) or None,
                 )
             )
         return cls(entities, parties)
@@ -218,6 +249,7 @@ class Reconciler:
                     kind=a.kind,
                     kind_label=a.kind.replace("-", " "),
                     parent_name=parent.name if parent else None,
+                    parent=parent.id if parent else None,
                 )
             )
         parties = {
@@ -241,60 +273,136 @@ class Reconciler:
             "defaultTypes": [AGENCY_TYPE],
             "view": {"url": base + "/id/agency/{{id}}"},
             "batchSize": 20,
+            # plangraph.views.reconcile_services; server.reconcile_services serves them
+            "suggest": {
+                kind: {"service_url": base, "service_path": f"/reconcile/suggest/{kind}"}
+                for kind in ("entity", "type", "property")
+            },
+            "preview": {"url": base + "/reconcile/preview?id={{id}}", "width": 400, "height": 180},
+            "extend": {
+                "propose_properties": {
+                    "service_url": base,
+                    "service_path": "/reconcile/extend/propose",
+                },
+                "property_settings": [],
+            },
         }
 
     def party_code(self, value: object, param: str = "party") -> str:
         """A party given as code ("KHM", "khm") or name ("Cambodia") -> "khm"."""
         if isinstance(value, Mapping):
             value = value.get("id") or value.get("name")
-        text = normalise(str(value or ""))
+        text = normalise(clean(str(value or "")))
         code = self._party_names.get(text) or self._party_names.get(text.removeprefix("party/"))
         if code is None:
             raise QueryError(f"unknown party {value!r}", param=param)
         return code
 
-    def _filters(self, query: Mapping[str, Any]) -> tuple[set[str] | None, set[str] | None]:
-        kinds: set[str] | None = None
+    def kinds_of(self, names: Iterable[object]) -> set[str] | None:
+        """The agency kinds a list of types allows (None: every kind); NoCandidates if none."""
+        wanted = {
+            clean(str(t.get("id") if isinstance(t, Mapping) else t)).removeprefix(KIND_BASE)
+            for t in names
+            if t
+        }
+        if not wanted or {"Agency", SCHEMA_SPACE + "Agency"} & wanted:
+            return None
+        kinds = wanted & {k for k, _ in self.kinds}
+        if not kinds:
+            raise NoCandidates
+        return kinds
+
+    def _filters(
+        self, query: Mapping[str, Any]
+    ) -> tuple[set[str] | None, set[str] | None, set[str] | None]:
+        """(kinds, parties, ids) the query allows (None: any); NoCandidates if none."""
         raw_type = query.get("type")
         types = raw_type if isinstance(raw_type, list) else [raw_type] if raw_type else []
-        names = [t.get("id") if isinstance(t, Mapping) else t for t in types]
-        known = {k for k, _ in self.kinds}
-        wanted = {str(t).removeprefix(KIND_BASE) for t in names if t}
-        if wanted and not ({"Agency", SCHEMA_SPACE + "Agency"} & wanted):
-            unknown = wanted - known
-            if unknown:
-                raise QueryError(f"unknown type(s) {sorted(unknown)}", param="type")
-            kinds = wanted
+        kinds = self.kinds_of(types)
         parties: set[str] | None = None
-        for prop in query.get("properties") or []:
+        ids: set[str] | None = None
+        props = query.get("properties") or []
+        if not isinstance(props, list):
+            raise QueryError("'properties' must be a list", param="properties")
+        for prop in props:
             if not isinstance(prop, Mapping):
                 raise QueryError("each property must be an object", param="properties")
-            pid = prop.get("pid") or prop.get("p")
-            if pid not in ("party", SCHEMA_SPACE + "party"):
-                raise QueryError(f"unknown property {pid!r} (known: party)", param="properties")
-            values = prop.get("v")
-            values = values if isinstance(values, list) else [values]
-            parties = (parties or set()) | {self.party_code(v) for v in values if v}
-        return kinds, parties
+            pid = str(prop.get("pid") or prop.get("p") or "").removeprefix(SCHEMA_SPACE)
+            raw = prop.get("v")
+            values = [v for v in (raw if isinstance(raw, list) else [raw]) if v not in (None, "")]
+            if pid == "party":
+                codes = set()
+                for v in values:
+                    try:
+                        codes.add(self.party_code(v))
+                    except QueryError:
+                        continue  # an unknown party has no agencies
+                if not codes:
+                    raise NoCandidates
+                parties = codes if parties is None else parties & codes
+            elif pid == "kind":
+                allowed = self.kinds_of(values)
+                if allowed is not None:
+                    kinds = allowed if kinds is None else kinds & allowed
+            elif pid == "id":
+                named = set()
+                for v in values:
+                    text = clean(str(v.get("id") if isinstance(v, Mapping) else v))
+                    named.add(text.strip().removeprefix(AGENCY_SPACE))
+                ids = named if ids is None else ids & named
+            # other properties: not known to the service, ignored
+        if kinds is not None and not kinds:
+            raise NoCandidates
+        return kinds, parties, ids
+
+    @staticmethod
+    def _limit(query: Mapping[str, Any]) -> int:
+        limit = query.get("limit", DEFAULT_LIMIT)
+        if isinstance(limit, str):
+            try:
+                limit = float(limit)
+            except ValueError:
+                raise QueryError("'limit' must be a number", param="limit") from None
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+            raise QueryError("'limit' must be a number", param="limit")
+        if not math.isfinite(limit) or limit < 1:
+            raise QueryError("'limit' must be at least 1", param="limit")
+        return min(int(limit), MAX_LIMIT)
 
     def reconcile(self, query: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Candidates for one query ({"query", "type", "limit", "properties"}), best first."""
-        text = query.get("query")
-        if not isinstance(text, str) or not text.strip():
-            raise QueryError("each query needs a non-empty 'query' string", param="queries")
+        """Candidates for one query ({"query", "type", "limit", "properties"}), best first;
+        QueryError for a query the service cannot read (the batch answers it with no
+        candidates and the error)."""
+        raw = query.get("query")
+        if raw is not None and not isinstance(raw, str):
+            raise QueryError("'query' must be a string", param="query")
+        text = clean(raw or "")
         if len(text) > MAX_NAME:
-            raise QueryError(f"a query is longer than {MAX_NAME} characters", param="queries")
-        limit = query.get("limit", DEFAULT_LIMIT)
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise QueryError("'limit' must be a positive integer", param="queries")
-        limit = min(limit, MAX_LIMIT)
-        kinds, parties = self._filters(query)
+            raise QueryError(f"a query is longer than {MAX_NAME} characters", param="query")
+        if not text.strip() and not query.get("properties"):
+            raise QueryError("a query needs a non-empty 'query' or 'properties'", param="query")
+        limit = self._limit(query)
+        try:
+            kinds, parties, ids = self._filters(query)
+        except NoCandidates:
+            return []
 
         def allowed(e: Entity) -> bool:
+            if ids is not None and e.id not in ids:
+                return False
             if kinds is not None and e.kind not in kinds:
                 return False
             return parties is None or e.party is None or e.party in parties
 
+        if not text.strip():
+            if kinds is None and parties is None and ids is None:
+                return []  # only properties the service does not know: nothing to go by
+            base = EXACT_UNIQUE if ids is not None else PROPERTY_ONLY
+            chosen = [e for e in self.entities if allowed(e)]
+            if parties:  # the party's own first, then the international bodies
+                chosen.sort(key=lambda e: (e.party not in parties, e.id))
+            score = base if len(chosen) == 1 or ids is None else EXACT_SHARED
+            return [self._candidate(e, score) for e in chosen[:limit]]
         exact = [e for e in self._index.get(normalise(text), []) if allowed(e)]
         if parties and len(exact) > 1:  # prefer the party's own over an international body
             own = [e for e in exact if e.party in parties]
@@ -321,15 +429,19 @@ class Reconciler:
             "description": e.description,
         }
 
-    def reconcile_batch(self, queries: object) -> dict[str, dict[str, list[dict[str, Any]]]]:
-        """``{"q0": {...}, ...}`` -> ``{"q0": {"result": [...]}, ...}``."""
+    def reconcile_batch(self, queries: object) -> dict[str, dict[str, Any]]:
+        """``{"q0": {...}, ...}`` -> ``{"q0": {"result": [...]}, ...}``, query by query: a
+        query the service cannot read gets ``{"result": [], "error": {...}}``."""
         if not isinstance(queries, Mapping) or not queries:
             raise QueryError("'queries' must be a non-empty JSON object", param="queries")
         if len(queries) > MAX_QUERIES:
             raise QueryError(f"at most {MAX_QUERIES} queries per request", param="queries")
-        out = {}
+        out: dict[str, dict[str, Any]] = {}
         for key, query in queries.items():
-            if not isinstance(query, Mapping):
-                raise QueryError(f"query {key!r} is not an object", param="queries")
-            out[str(key)] = {"result": self.reconcile(query)}
+            try:
+                if not isinstance(query, Mapping):
+                    raise QueryError(f"query {key!r} is not an object", param="queries")
+                out[str(key)] = {"result": self.reconcile(query)}
+            except QueryError as exc:
+                out[str(key)] = {"result": [], "error": exc.to_json()}
         return out
