@@ -66,7 +66,7 @@ def test_page_draws_filters_and_opens_panels(page, url: str) -> None:
     assert drawn == expected > 20
     assert page.locator("#network-status").get_attribute("data-nodes") == str(expected)
     legend = page.locator("#network-legend").inner_text()
-    assert "KHM" in legend and "Obligation load" in legend
+    assert "KHM" in legend and "Load in steps" in legend
 
     # a year filter: 2021 only (the Viet Nam–Cambodia plan), fewer agencies
     mark = page.evaluate("document.body.dataset.networkReady")
@@ -94,7 +94,8 @@ def test_page_draws_filters_and_opens_panels(page, url: str) -> None:
     sync_api.expect(panel).to_be_visible()
     assert panel.get_attribute("data-node") == top
     text = panel.inner_text()
-    assert "obligation load" in text and "betweenness" in text and "Commitments" in text
+    assert "steps (distinct)" in text and "commitments (step, role)" in text
+    assert "betweenness" in text and "component size" in text and "Commitments" in text
     link = panel.locator("a.node-page")
     assert link.get_attribute("href") == "/" + top.removeprefix("https://w3id.org/plangraph/")
     assert panel.locator("ol.commitments li").count() > 5

@@ -4,6 +4,7 @@ cached per build (:func:`metrics_ntriples`) and the store's metrics named graph
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,8 +42,20 @@ def metrics_rdf(
         "seed": SEED,
         "build_id": data.build_id,
         "projection": "agency",
+        "view": view_label(filters),
     }
     return metrics_graph(rows, when, params)
+
+
+def view_label(filters: Filters) -> str:
+    """The view the filters give, in words (recorded with the metrics)."""
+    bodies = (
+        "catch-all groups and parties included"
+        if filters.generic
+        else "real bodies only (catch-all groups and parties left out)"
+    )
+    rest = "default filters" if replace(filters, generic=False) == Filters() else "filtered"
+    return f"{bodies}; {rest} (see pg:parameters)"
 
 
 def metrics_ntriples(
