@@ -495,7 +495,33 @@ class GraphApi:
             unit["url"] = local_path(unit["uri"])
             unit["parent"]["url"] = local_path(unit["parent"]["uri"])
             unit["commitments"] = self.commitments_of(unit["uri"])
-        return {**agent, **relations, "rollup": rollup, "commitments": commitments}
+        return {
+            **agent,
+            **relations,
+            "rollup": rollup,
+            "commitments": commitments,
+            "network": self.agency_network(iri),
+        }
+
+    def agency_network(self, iri: str) -> dict[str, Any] | None:
+        """The agency in the network's default view (the metrics graph: the numbers the
+        network page, API and CLI give), None where it is not in that view."""
+        rows = self._select("agency-network", agency=iri)
+        if not rows:
+            return None
+        r = rows[0]
+        return {
+            "steps": int(r["steps"]),
+            "commitments": int(r["commitments"]),
+            "weightedDegree": int(r["weightedDegree"]),
+            "betweenness": float(r["betweenness"]),
+            "pageRank": float(r["pageRank"]),
+            "community": int_or_none(r.get("community")),
+            "component": int(r["component"]),
+            "componentSize": int(r["componentSize"]),
+            "brokerage": int(r["brokerage"]),
+            "view": r.get("view"),
+        }
 
     # -- any resource -------------------------------------------------------------
 
