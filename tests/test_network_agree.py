@@ -146,3 +146,19 @@ def test_network_page_gives_the_apis_numbers(page: Any, api: dict[str, dict[str,
         "window.plangraphCy.nodes().map(n => [n.id(), n.data('community')]))"
     )
     assert all(communities[a] == row["community"] for a, row in api.items())
+
+
+def test_agency_page_says_which_roles_count(server_url: str) -> None:
+    """Resourcing (funding) is listed on the page but does not count toward load."""
+    r = httpx.get(f"{server_url}/api/agencies/int/development-partners", timeout=60)
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()
+    roles = {g["role"] for p in body["plans"] for g in p["roles"]}
+    assert "resourcing" in roles
+    page = parse_html(
+        httpx.get(f"{server_url}/id/agency/int/development-partners", timeout=60).text
+    )
+    items = page.by_id("by-plan").find_all("li")
+    assert any("resourcing" in li.text.lower() and "not counted" in li.text for li in items)
+    # a catch-all group: on its page, not in the default view
+    assert "catch-all" in page.by_id("network-none").text
