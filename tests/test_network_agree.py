@@ -162,3 +162,25 @@ def test_agency_page_says_which_roles_count(server_url: str) -> None:
     assert any("resourcing" in li.text.lower() and "not counted" in li.text for li in items)
     # a catch-all group: on its page, not in the default view
     assert "catch-all" in page.by_id("network-none").text
+
+
+def test_catch_alls_asked_for_are_context_never_ranked(page: Any, server_url: str) -> None:
+    page.goto("/network?generic=true")
+    wait_drawn(page)
+    rows = page.evaluate(
+        """() => [...document.querySelectorAll('#ranking-table tbody tr')].map(tr => ({
+          id: tr.dataset.id, rank: tr.cells[0].textContent,
+          context: tr.classList.contains('context')}))"""
+    )
+    doc = httpx.get(
+        f"{server_url}/api/network", params={"generic": "true", "format": "metrics"}, timeout=120
+    ).json()
+    generic = {r["agency"] for r in doc["agencies"] if r["generic"]}
+    assert generic
+    assert {r["id"] for r in rows if r["context"]} == generic
+    assert all(r["rank"] == "—" for r in rows if r["context"])
+    ranked = [r for r in rows if not r["context"]]
+    assert rows[: len(ranked)] == ranked  # context rows last
+    assert [r["rank"] for r in ranked] == [str(i) for i in range(1, len(ranked) + 1)]
+    chart = set(page.locator("#load-chart li").evaluate_all("ls => ls.map(l => l.dataset.id)"))
+    assert chart and not chart & generic

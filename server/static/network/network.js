@@ -439,6 +439,7 @@
   }
 
   function compareRows(a, b) {
+    if (a.generic !== b.generic) return a.generic ? 1 : -1; // context after the ranked, always
     const x = a[sort.key];
     const y = b[sort.key];
     if (x === y || (x == null && y == null)) return a.order - b.order;
