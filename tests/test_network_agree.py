@@ -101,20 +101,35 @@ def test_sparql_metrics_graph_gives_the_apis_numbers(
 def test_agency_pages_give_the_apis_numbers(
     server_url: str, api: dict[str, dict[str, Any]]
 ) -> None:
+    r = httpx.get(
+        f"{server_url}/api/network", params={"format": "metrics", "rollup": "true"}, timeout=120
+    )
+    rolled = {row["agency"]: row for row in r.json()["agencies"]}
+    with_rollup = 0
     with httpx.Client(base_url=server_url, timeout=60) as client:
         for agency, row in api.items():
             r = client.get("/id/" + agency.removeprefix(ID))
             assert r.status_code == 200, agency
             table = parse_html(r.text).by_id("network-metrics")
-            page = {td.attrs["data-metric"]: td.text for td in table.find_all("td")}
+            views = {
+                tr.attrs["data-view"]: {
+                    td.attrs["data-metric"]: td.text for td in tr.find_all("td")
+                }
+                for tr in table.find("tbody").find_all("tr")
+            }
+            page = views["own"]
             assert _same(page, row, KEYS), (agency, page)
             assert int(page["brokerage"]) == row["brokerage"]
             assert int(page["weighted_degree"]) == row["weighted_degree"]
+            if "rollup" in views:  # a body with sub-units: the network rolled up
+                assert _same(views["rollup"], rolled[agency], KEYS), agency
+                with_rollup += 1
         # a catch-all group has a page, but no place in the default view
         r = client.get("/id/agency/khm/relevant-ministries")
         assert r.status_code == 200
         doc = parse_html(r.text)
         assert "catch-all" in doc.by_id("network-none").text
+    assert with_rollup >= 5
 
 
 @pytest.fixture

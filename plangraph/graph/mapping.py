@@ -638,6 +638,8 @@ def metrics_graph(metrics: Iterable[dict], computed_at: str, params: dict) -> Gr
         g.add((activity, PG.buildId, Literal(params["build_id"])))
     if params.get("view"):
         g.add((activity, PG.view, Literal(params["view"])))
+    if "rollup" in params.get("filters", {}):
+        g.add((activity, PG.rolledUp, Literal(bool(params["filters"]["rollup"]))))
     for name, how in sorted(params.get("algorithms", {}).items()):
         g.add((activity, PG.algorithm, Literal(f"{name}: {how}")))
     base = str(ids.ID)

@@ -64,7 +64,8 @@ def metrics_ntriples(
     data: NetworkData | None = None,
     cache: Path | None = None,
 ) -> bytes:
-    """The default agency metrics of the store's build as N-Triples: read from ``cache``
+    """The default agency metrics of the store's build as N-Triples, as measured and rolled
+    up (two computations, ``pg:rolledUp`` false and true): read from ``cache``
     (a folder) when computed before for this build, else computed (and cached there)."""
     path = metrics_cache_file(cache, store.build_id, folder) if cache is not None else None
     if path is not None:
@@ -75,7 +76,10 @@ def metrics_ntriples(
         else:
             if f'"{store.build_id}"'.encode() in body:  # the file names its build
                 return body
-    body = metrics_rdf(data or load(store, folder)).serialize(format="nt", encoding="utf-8")
+    data = data or load(store, folder)
+    # the default view, and the same rolled up (agency pages show both for a parent body)
+    graph = metrics_rdf(data) + metrics_rdf(data, Filters(rollup=True))
+    body = graph.serialize(format="nt", encoding="utf-8")
     if path is not None:
         write_cache(path, body)
     return body
