@@ -33,7 +33,7 @@ PAGES = {
     "agency (MoSVY)": "/id/agency/khm/mosvy",
     "overlaps": "/overlaps",
     "network": "/network",
-    "network data": "/api/network?generic=false",
+    "network data": "/api/network",
     "search": "/search?q=repatriation",
     "source text": "/sources/khm-npa-2011-2013?lines=100-120",
     "query": "/query",

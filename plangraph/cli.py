@@ -210,7 +210,7 @@ def _network(args: argparse.Namespace, settings: Settings) -> int:
         role=args.role,
         rollup=args.rollup,
         sub_activities=args.sub_activities,
-        generic=not args.no_generic,
+        generic=args.generic,
     )
     if args.write_rdf:
         nw.metrics_rdf(data, filters).serialize(args.write_rdf, format="turtle")
@@ -348,7 +348,10 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--rollup", action="store_true", help="roll sub-units up into their parent")
     n.add_argument("--sub-activities", action="store_true", help="count sub-activities too")
     n.add_argument(
-        "--no-generic", action="store_true", help="leave out catch-all groups and parties"
+        "--generic",
+        action="store_true",
+        help="include catch-all groups and parties named instead of an agency "
+        "(default: real bodies only)",
     )
     n.add_argument("--format", choices=FORMATS, default="json")
     n.add_argument("--output", help="write to this file (default: stdout)")

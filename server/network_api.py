@@ -70,7 +70,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
         role: Annotated[list[str] | None, Query()] = None,
         rollup: str = "false",
         sub_activities: str = "false",
-        generic: str = "true",
+        generic: str = "false",
         format: str = "json",
     ) -> Response:
         """An agency network (projection ``bipartite``, ``agency``, ``agency-plan``,

@@ -51,8 +51,32 @@ def test_filters_narrow_the_network(url: str) -> None:
         get(url, role="all").json()["counts"]["commitments"]
         > get(url).json()["counts"]["commitments"]
     )
-    assert get(url, generic="false").json()["counts"]["nodes"] < everything
+    # the default is real bodies only; generic=true adds catch-alls and parties
+    assert get(url, generic="false").json()["counts"] == get(url).json()["counts"]
+    with_generic = get(url, generic="true").json()
+    assert with_generic["counts"]["nodes"] > everything
+    assert any(n["data"]["generic"] for n in with_generic["elements"]["nodes"])
     assert get(url, rollup="true").json()["counts"]["nodes"] <= everything
+
+
+def test_no_catch_all_or_party_is_ever_ranked(url: str) -> None:
+    """Issue 22: the top lists (load both ways, betweenness, PageRank, bridging) hold only
+    real bodies, in the default view and when catch-alls are asked for; centralities are
+    ranked on the largest component."""
+    for params in ({}, {"generic": "true"}, {"role": "all", "generic": "true"}):
+        doc = get(url, format="metrics", **params).json()
+        kinds = {r["agency"]: r["kind"] for r in doc["agencies"]}
+        for name, rows in doc["summary"].items():
+            assert rows, name
+            assert all(kinds[r["agency"]] not in ("unspecified-group", "party") for r in rows)
+            if name in ("betweenness", "pagerank"):
+                biggest = max(r["component_size"] for r in doc["agencies"])
+                assert all(r["component_size"] == biggest for r in rows)
+        # steps and commitments side by side; the headline is steps
+        rows = doc["agencies"]
+        assert all(r["step_load"] <= r["obligation_load"] for r in rows)
+        steps = [r["step_load"] for r in rows]
+        assert steps == sorted(steps, reverse=True)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +126,7 @@ def test_metrics_graph_is_queryable_over_sparql(url: str) -> None:
     SELECT ?agency ?load ?when WHERE {{
       GRAPH <{METRICS}> {{
         ?m pg:metricsOf ?agency ; pg:obligationLoad ?load ; prov:wasGeneratedBy ?run .
-        ?run prov:endedAtTime ?when ; pg:seed 42 .
+        ?run prov:endedAtTime ?when ; pg:seed 42 ; pg:rolledUp false .
       }}
     }} ORDER BY DESC(?load) LIMIT 10"""
     r = httpx.post(

@@ -655,6 +655,10 @@ def metrics_graph(metrics: Iterable[dict], computed_at: str, params: dict) -> Gr
         g.add((activity, PG.seed, Literal(int(params["seed"]))))
     if params.get("build_id"):
         g.add((activity, PG.buildId, Literal(params["build_id"])))
+    if params.get("view"):
+        g.add((activity, PG.view, Literal(params["view"])))
+    if "rollup" in params.get("filters", {}):
+        g.add((activity, PG.rolledUp, Literal(bool(params["filters"]["rollup"]))))
     for name, how in sorted(params.get("algorithms", {}).items()):
         g.add((activity, PG.algorithm, Literal(f"{name}: {how}")))
     base = str(ids.ID)
@@ -665,12 +669,13 @@ def metrics_graph(metrics: Iterable[dict], computed_at: str, params: dict) -> Gr
         g.add((node, PG.metricsOf, agency))
         g.add((node, PROV.wasGeneratedBy, activity))
         g.add((node, PG.obligationLoad, Literal(int(row["obligation_load"]))))
-        g.add((node, PG.activityCount, Literal(int(row["activities"]))))
+        g.add((node, PG.activityCount, Literal(int(row["step_load"]))))
         g.add((node, PG.weightedDegree, Literal(int(row["weighted_degree"]))))
         g.add((node, PG.betweenness, Literal(decimal(row["betweenness"]), datatype=XSD.decimal)))
         g.add((node, PG.pageRank, Literal(decimal(row["pagerank"]), datatype=XSD.decimal)))
         g.add((node, PG.community, Literal(int(row["community"]))))
         g.add((node, PG.component, Literal(int(row["component"]))))
+        g.add((node, PG.componentSize, Literal(int(row["component_size"]))))
         g.add((node, PG.brokerage, Literal(int(row["brokerage"]))))
         g.add((node, PG.agreementCount, Literal(len(row["agreements"]))))
         g.add((node, PG.bridgesAgreements, Literal(bool(row["bridges_agreements"]))))

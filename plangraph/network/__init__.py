@@ -30,13 +30,19 @@ Decisions (the defaults):
   responsibility for carrying a step out. Resourcing (funding) is a different relation (in
   the national plan "development partners" fund most activities) and participant is used
   only for section-level participation; ``roles=ALL_ROLES`` (``--role all``) includes them.
-- **Catch-alls and parties.** Agencies of kind ``unspecified-group`` ("competent
-  authorities concerned") and parties standing in for an agency (pg:agency pointing to a
-  pg:Party, node kind ``party``) are nodes by default, marked by their kind so a client can
-  hide them; ``generic=False`` drops them.
-- **Obligation load** of an agency is the number of distinct (step, role) commitments it
-  carries under the filters (after roll-up, so a ministry and its department committed to
-  the same step in the same role count once); ``load_<role>`` breaks it down by role.
+- **Catch-alls and parties: real bodies only.** Agencies of kind ``unspecified-group``
+  ("competent authorities concerned") and parties standing in for an agency (pg:agency
+  pointing to a pg:Party, node kind ``party``) are left out by default, everywhere (page, API,
+  CLI, metrics graph, agency pages): with them in, they change the real bodies' metrics.
+  ``generic=True`` includes them, marked by their kind; the rankings (``summary``) never
+  list them.
+- **Load, two ways.** ``step_load``: the distinct steps an agency is committed to under the
+  filters (the ranking). ``obligation_load``: the distinct (step, role) commitments (after
+  roll-up, so a ministry and its department committed to the same step in the same role
+  count once); a body listed in two roles for one step counts twice. ``load_<role>`` breaks
+  it down by role.
+- **Centralities** come with ``component_size``; the top lists by betweenness and PageRank
+  keep to the largest component.
 - **Years.** A commitment is in the years of its own pg:year, else its step's, else its
   plan's period; a year filter keeps commitments with a year in the range.
 - **Party filter** keeps commitments whose agency belongs to the party (or is the party, or

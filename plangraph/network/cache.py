@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-METRICS_CACHE_VERSION = "1"  # bump when the metrics or their RDF change
+METRICS_CACHE_VERSION = "2"  # bump when the metrics or their RDF change
 _CACHE_KEPT = 4  # metrics files of this many builds are kept in the cache folder
 
 

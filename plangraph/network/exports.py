@@ -56,7 +56,8 @@ def _flat_value(value: Any, kind: type) -> Any:
 def flatten(G: nx.Graph, *, skip: Iterable[str] = _SKIP, dates: bool = False) -> nx.Graph:
     """A copy whose attributes are all scalars of one type per attribute name (lists joined
     with ';', missing strings ''; missing numbers left out), as Gephi and Cytoscape want.
-    ``dates``: add GEXF ``start`` / ``end`` (first and last year as ISO dates)."""
+    ``dates``: add GEXF ``spells``, one per run of consecutive years with commitments (a
+    node or edge is active only in years it has work), else ``start`` / ``end``."""
     skip = set(skip)
     ntypes = _scalar_types(d for _, d in G.nodes(data=True))
     etypes = _scalar_types(d for _, _, d in G.edges(data=True))
@@ -72,10 +73,13 @@ def flatten(G: nx.Graph, *, skip: Iterable[str] = _SKIP, dates: bool = False) ->
                 continue
             out[k] = _flat_value(v, kind)
         if dates:
-            if d.get("first_year") is not None:
-                out["start"] = f"{d['first_year']:04d}-01-01"
-            if d.get("last_year") is not None:
-                out["end"] = f"{d['last_year']:04d}-12-31"
+            if d.get("years"):
+                out["spells"] = spells(d["years"])
+            else:
+                if d.get("first_year") is not None:
+                    out["start"] = f"{d['first_year']:04d}-01-01"
+                if d.get("last_year") is not None:
+                    out["end"] = f"{d['last_year']:04d}-12-31"
         return out
 
     for n in sorted(G.nodes):
@@ -85,16 +89,37 @@ def flatten(G: nx.Graph, *, skip: Iterable[str] = _SKIP, dates: bool = False) ->
     return H
 
 
+def spells(years: Iterable[int]) -> list[tuple[str, str]]:
+    """GEXF spells over ``years``: one (start, end) per run of consecutive years, as ISO
+    dates from the first day of its first year to the last day of its last."""
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and y == runs[-1][1] + 1:
+            runs[-1][1] = y
+        else:
+            runs.append([y, y])
+    return [(f"{a:04d}-01-01", f"{b:04d}-12-31") for a, b in runs]
+
+
 def to_graphml(G: nx.Graph) -> bytes:
-    return "\n".join(nx.generate_graphml(flatten(G))).encode("utf-8") + b"\n"
+    """GraphML 1.0 valid against its XSD: node ids are ``n0``, ``n1``… (xs:NMTOKEN, in the
+    sorted order of the IRIs), each node's IRI in its ``iri`` data attribute."""
+    H = flatten(G)
+    ids = {n: f"n{i}" for i, n in enumerate(sorted(H.nodes))}
+    for n in H.nodes:
+        H.nodes[n]["iri"] = n
+    return "\n".join(nx.generate_graphml(nx.relabel_nodes(H, ids))).encode("utf-8") + b"\n"
 
 
 def to_gexf(G: nx.Graph) -> bytes:
-    """GEXF 1.2 with start/end dates on nodes and edges (Gephi's timeline)."""
-    return (
-        "\n".join(nx.generate_gexf(flatten(G, dates=True), version="1.2draft")).encode("utf-8")
-        + b"\n"
-    )
+    """GEXF 1.2draft, valid against its XSD, with spells on nodes and edges (Gephi's
+    timeline shows a node or an edge only in the years it has commitments)."""
+    from networkx.readwrite.gexf import GEXFWriter
+
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
+    writer.add_graph(flatten(G, dates=True))
+    writer.graph_element.attrib.pop("name", None)  # 1.2draft has no graph name
+    return str(writer).encode("utf-8")
 
 
 def to_cytoscape(G: nx.Graph) -> dict[str, Any]:

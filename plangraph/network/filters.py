@@ -30,7 +30,7 @@ class Filters:
     roles: tuple[str, ...] = DEFAULT_ROLES
     rollup: bool = False
     sub_activities: bool = False
-    generic: bool = True
+    generic: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,12 +104,14 @@ def parse_filters(
     role: str | Sequence[str] | None = None,
     rollup: object = False,
     sub_activities: object = False,
-    generic: object = True,
+    generic: object = False,
 ) -> Filters:
     """Request values checked against the graph's own identifiers.
 
     Plans, agreements and themes may be given as IRIs or by their last path segment
     (``vnm-khm-2020-2022``), parties by IRI or ISO code (``khm``), roles by name or ``all``.
+    ``generic`` (default False: real bodies only) includes catch-all groups and parties
+    standing in for an agency.
     Anything unknown raises :class:`QueryError` naming the parameter.
     """
     plans = {iri: iri.rsplit("/", 1)[-1] for iri in data.plans}

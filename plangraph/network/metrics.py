@@ -18,6 +18,7 @@ ALGORITHMS = {
     "pagerank": "networkx.pagerank(alpha=0.85, weight='weight')",
     "community": "networkx.community.louvain_communities(weight='weight', seed=42)",
     "component": "networkx.connected_components, numbered by size then first node",
+    "component_size": "the number of nodes of the node's connected component",
     "brokerage": "pairs of neighbours of different parties that are not linked themselves",
 }
 
@@ -31,6 +32,7 @@ class NodeMetrics(TypedDict):
     pagerank: float
     community: int
     component: int
+    component_size: int  # read betweenness and PageRank beside it: a small component's hub
     brokerage: int
 
 
@@ -58,8 +60,8 @@ BETWEENNESS_PIVOTS = 256
 
 
 def compute_metrics(G: nx.Graph, seed: int = SEED) -> dict[str, NodeMetrics]:
-    """Per node: degree, weighted degree, betweenness, PageRank, community, component,
-    brokerage (pairs of neighbours of different parties not linked themselves; the node
+    """Per node: degree, weighted degree, betweenness, PageRank, community, component and
+    its size, brokerage (pairs of neighbours of different parties not linked themselves; the node
     attribute ``party``). Deterministic: computed on a copy with sorted nodes and edges."""
     H = sorted_copy(G)
     if H.number_of_nodes() == 0:
@@ -76,6 +78,9 @@ def compute_metrics(G: nx.Graph, seed: int = SEED) -> dict[str, NodeMetrics]:
     )
     communities = _numbered(nx.community.louvain_communities(H, weight="weight", seed=seed))
     components = _numbered(nx.connected_components(H))
+    sizes: dict[int, int] = {}
+    for c in components.values():
+        sizes[c] = sizes.get(c, 0) + 1
     out: dict[str, NodeMetrics] = {}
     for n in H.nodes:
         brokerage = 0
@@ -90,6 +95,7 @@ def compute_metrics(G: nx.Graph, seed: int = SEED) -> dict[str, NodeMetrics]:
             "pagerank": round(pagerank[n], 6),
             "community": communities[n],
             "component": components[n],
+            "component_size": sizes[components[n]],
             "brokerage": brokerage,
         }
     return out

@@ -53,6 +53,7 @@ def _agency_node(data: NetworkData, iri: str, links: list[Link]) -> dict[str, An
         "party": party,
         "party_code": party.rsplit("/", 1)[-1].upper() if party else None,
         "part_of": agent.parent if agent else None,
+        "step_load": len({k.step for k in links}),
         "obligation_load": len(commitments),
         "activities": len({k.step for k in links}),
         "plans": sorted({k.plan for k in links}),
@@ -60,21 +61,26 @@ def _agency_node(data: NetworkData, iri: str, links: list[Link]) -> dict[str, An
         "uncertain": sum(1 for k in links if k.uncertain),
         "first_year": first,
         "last_year": last,
+        "years": sorted({y for k in links for y in k.years}),
     }
     for role in ALL_ROLES:
         node[f"load_{role}"] = by_role.get(role, 0)
     return node
 
 
-def _edge(links: list[Link], weight: int) -> dict[str, Any]:
-    first, last = _span(y for k in links for y in k.years)
+def _edge(links: list[Link], weight: int, years: Iterable[int] | None = None) -> dict[str, Any]:
+    """An edge over ``links``; ``years``: the years it is active in, where that is not every
+    year of its commitments (two agencies are linked in a year only when both are committed
+    to a shared step in that year, as the year filter would link them)."""
+    active = sorted(set(years) if years is not None else {y for k in links for y in k.years})
+    first, last = _span(active)
     return {
         "weight": weight,
         "commitments": len({k.commitment for k in links}),
         "roles": sorted({k.role for k in links}),
         "plans": sorted({k.plan for k in links}),
         "agreements": sorted({k.agreement for k in links if k.agreement}),
-        "years": sorted({y for k in links for y in k.years}),
+        "years": active,
         "first_year": first,
         "last_year": last,
         "uncertain": any(k.uncertain for k in links),
@@ -120,13 +126,16 @@ def build_graph(data: NetworkData, links: list[Link], projection: str = "agency"
         by_step = _by(links, lambda k: k.step)
         pairs: dict[tuple[str, str], list[Link]] = defaultdict(list)
         steps: dict[tuple[str, str], set[str]] = defaultdict(set)
+        together: dict[tuple[str, str], set[int]] = defaultdict(set)
         for step, slinks in by_step.items():
-            ps = sorted({p for k in slinks if (p := _party(data, k.agency)) is not None})
+            years = _years_by(slinks, lambda k: _party(data, k.agency))
+            ps = sorted(p for p in years if p is not None)
             for a, b in itertools.combinations(ps, 2):
                 pairs[a, b].extend(slinks)
                 steps[a, b].add(step)
+                together[a, b] |= years[a] & years[b]
         for (a, b), plinks in sorted(pairs.items()):
-            G.add_edge(a, b, **_edge(plinks, len(steps[a, b])))
+            G.add_edge(a, b, **_edge(plinks, len(steps[a, b]), together[a, b]))
         return G
     for agency, alinks in by_agency.items():
         G.add_node(agency, **_agency_node(data, agency, alinks))
@@ -144,6 +153,7 @@ def build_graph(data: NetworkData, links: list[Link], projection: str = "agency"
                 number=info.number if info else "",
                 first_year=first,
                 last_year=last,
+                years=sorted({y for k in slinks for y in k.years}),
                 themes=sorted({t for k in slinks for t in k.themes}),
             )
         for (agency, step), elinks in _by(links, lambda k: (k.agency, k.step)).items():
@@ -152,18 +162,17 @@ def build_graph(data: NetworkData, links: list[Link], projection: str = "agency"
     if projection in ("agency-plan", "agency-agreement"):
         attr = "plan" if projection == "agency-plan" else "agreement"
         for target, tlinks in _by(links, lambda k: getattr(k, attr)).items():
-            if attr == "plan":
-                plan = data.plans[target]
-                label, years = plan.title, [plan.start, plan.end]
-            else:
-                label = data.agreements.get(target, target)
-                years = [
-                    p
-                    for pl in data.plans.values()
-                    if pl.agreement == target
-                    for p in (pl.start, pl.end)
-                ]
-            first, last = _span(y for y in years if y is not None)
+            periods = [
+                (pl.start, pl.end or pl.start)
+                for pl in data.plans.values()
+                if (pl.iri == target if attr == "plan" else pl.agreement == target)
+                and pl.start is not None
+            ]
+            label = (
+                data.plans[target].title if attr == "plan" else data.agreements.get(target, target)
+            )
+            covered = sorted({y for lo, hi in periods for y in range(lo, hi + 1)})
+            first, last = _span(covered)
             G.add_node(
                 target,
                 label=label,
@@ -172,6 +181,7 @@ def build_graph(data: NetworkData, links: list[Link], projection: str = "agency"
                 plans=sorted({k.plan for k in tlinks}),
                 first_year=first,
                 last_year=last,
+                years=covered,
             )
         for (agency, target), elinks in _by(
             links, lambda k: (k.agency, getattr(k, attr)) if getattr(k, attr) else None
@@ -181,13 +191,26 @@ def build_graph(data: NetworkData, links: list[Link], projection: str = "agency"
     # agency: co-responsibility
     pairs = defaultdict(list)
     shared: dict[tuple[str, str], set[str]] = defaultdict(set)
+    together = defaultdict(set)
     for step, slinks in _by(links, lambda k: k.step).items():
-        for a, b in itertools.combinations(sorted({k.agency for k in slinks}), 2):
+        years = _years_by(slinks, lambda k: k.agency)
+        for a, b in itertools.combinations(sorted(x for x in years if x is not None), 2):
             pairs[a, b].extend(k for k in slinks if k.agency in (a, b))
             shared[a, b].add(step)
+            together[a, b] |= years[a] & years[b]
     for (a, b), plinks in sorted(pairs.items()):
-        G.add_edge(a, b, **_edge(plinks, len(shared[a, b])))
+        G.add_edge(a, b, **_edge(plinks, len(shared[a, b]), together[a, b]))
     return G
+
+
+def _years_by(
+    links: Iterable[Link], key: Callable[[Link], str | None]
+) -> dict[str | None, set[int]]:
+    """The years of the commitments in ``links``, per node (``key``)."""
+    out: dict[str | None, set[int]] = defaultdict(set)
+    for k in links:
+        out[key(k)].update(k.years)
+    return out
 
 
 def _party(data: NetworkData, iri: str) -> str | None:

@@ -4,6 +4,7 @@ cached per build (:func:`metrics_ntriples`) and the store's metrics named graph
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,8 +42,20 @@ def metrics_rdf(
         "seed": SEED,
         "build_id": data.build_id,
         "projection": "agency",
+        "view": view_label(filters),
     }
     return metrics_graph(rows, when, params)
+
+
+def view_label(filters: Filters) -> str:
+    """The view the filters give, in words (recorded with the metrics)."""
+    bodies = (
+        "catch-all groups and parties included"
+        if filters.generic
+        else "real bodies only (catch-all groups and parties left out)"
+    )
+    rest = "default filters" if replace(filters, generic=False) == Filters() else "filtered"
+    return f"{bodies}; {rest} (see pg:parameters)"
 
 
 def metrics_ntriples(
@@ -51,7 +64,8 @@ def metrics_ntriples(
     data: NetworkData | None = None,
     cache: Path | None = None,
 ) -> bytes:
-    """The default agency metrics of the store's build as N-Triples: read from ``cache``
+    """The default agency metrics of the store's build as N-Triples, as measured and rolled
+    up (two computations, ``pg:rolledUp`` false and true): read from ``cache``
     (a folder) when computed before for this build, else computed (and cached there)."""
     path = metrics_cache_file(cache, store.build_id, folder) if cache is not None else None
     if path is not None:
@@ -62,7 +76,10 @@ def metrics_ntriples(
         else:
             if f'"{store.build_id}"'.encode() in body:  # the file names its build
                 return body
-    body = metrics_rdf(data or load(store, folder)).serialize(format="nt", encoding="utf-8")
+    data = data or load(store, folder)
+    # the default view, and the same rolled up (agency pages show both for a parent body)
+    graph = metrics_rdf(data) + metrics_rdf(data, Filters(rollup=True))
+    body = graph.serialize(format="nt", encoding="utf-8")
     if path is not None:
         write_cache(path, body)
     return body

@@ -58,17 +58,27 @@ def network(
 
 
 def agency_metrics(data: NetworkData, filters: Filters | None = None) -> list[dict[str, Any]]:
-    """One row per agency of the co-responsibility network: its load and metrics, and
-    whether it bridges agreements (committed under two or more), sorted by load."""
+    """One row per agency of the co-responsibility network: its load (distinct steps and
+    (step, role) commitments) and metrics, whether it bridges agreements (committed under two
+    or more) and whether its rank means anything (``ranked``: a real body, not a catch-all
+    group or a party; ``in_largest_component``: its centralities are comparable with the
+    largest component's). Sorted by distinct steps, then commitments."""
     net = network(data, filters, "agency")
     rows = []
     for n, d in net.graph.nodes(data=True):
         row = {"agency": n, **{k: d.get(k) for k in _METRIC_COLUMNS}}
         row["bridges_agreements"] = len(d["agreements"]) >= 2
         row["roles"] = {r: d[f"load_{r}"] for r in ALL_ROLES}
+        row["ranked"] = not d["generic"]
+        row["in_largest_component"] = d["component"] == 1
         rows.append(row)
-    rows.sort(key=lambda r: (-r["obligation_load"], r["agency"]))
+    rows.sort(key=by_load)
     return rows
+
+
+def by_load(row: dict[str, Any]) -> tuple[int, int, str]:
+    """The headline ranking: distinct steps, then (step, role) commitments, then IRI."""
+    return (-row["step_load"], -row["obligation_load"], row["agency"])
 
 
 _METRIC_COLUMNS = (
@@ -76,6 +86,7 @@ _METRIC_COLUMNS = (
     "kind",
     "party_code",
     "generic",
+    "step_load",
     "obligation_load",
     *(f"load_{r}" for r in ALL_ROLES),
     "activities",
@@ -87,25 +98,38 @@ _METRIC_COLUMNS = (
     "pagerank",
     "community",
     "component",
+    "component_size",
     "brokerage",
 )
 
 
 def summary(rows: list[dict[str, Any]], top: int = 10) -> dict[str, list[dict[str, Any]]]:
-    """The closing-note lists: top by load, top by betweenness, the bridging agencies."""
+    """The closing-note lists, real bodies only (catch-all groups and parties are never
+    ranked): top by distinct steps, top by commitments, top by betweenness and by PageRank
+    (on the largest component: a small component's hub is not comparable), the bridging
+    agencies."""
 
     def brief(r: dict[str, Any]) -> dict[str, Any]:
-        keys = ("agency", "label", "party_code", "kind", "obligation_load", "betweenness")
-        return {k: r[k] for k in (*keys, "agreements", "brokerage")}
+        keys = ("agency", "label", "party_code", "kind", "step_load", "obligation_load")
+        more = ("betweenness", "pagerank", "component_size", "agreements", "brokerage")
+        return {k: r[k] for k in (*keys, *more)}
 
-    by_load = rows[:top]
-    by_between = sorted(rows, key=lambda r: (-r["betweenness"], r["agency"]))[:top]
+    ranked = [r for r in rows if r["ranked"]]
+    central = [r for r in ranked if r["in_largest_component"]]
+    by_steps = sorted(ranked, key=by_load)[:top]
+    by_commitments = sorted(
+        ranked, key=lambda r: (-r["obligation_load"], -r["step_load"], r["agency"])
+    )[:top]
+    by_between = sorted(central, key=lambda r: (-r["betweenness"], r["agency"]))[:top]
+    by_pagerank = sorted(central, key=lambda r: (-r["pagerank"], r["agency"]))[:top]
     bridging = sorted(
-        (r for r in rows if r["bridges_agreements"]),
+        (r for r in ranked if r["bridges_agreements"]),
         key=lambda r: (-len(r["agreements"]), -r["brokerage"], r["agency"]),
     )
     return {
-        "obligation_load": [brief(r) for r in by_load],
+        "step_load": [brief(r) for r in by_steps],
+        "obligation_load": [brief(r) for r in by_commitments],
         "betweenness": [brief(r) for r in by_between],
+        "pagerank": [brief(r) for r in by_pagerank],
         "bridging": [brief(r) for r in bridging],
     }

@@ -17,8 +17,9 @@ by its top-most parent body and counts its *obligation load*: the distinct (step
 pairs in the roles lead, responsible, implementing partner and support, over commitments for
 steps other than sub-activities (which repeat their parent activity's agencies); commitments
 for a whole section and the roles resourcing and participant do not count. The profile's
-``rollup`` counts the same way over the agency and every body under it, so for a top-most
-body its total load equals the network's roll-up node.
+``rollup`` counts the same way over the agency and every body under it (catch-all groups
+under it are listed but not counted, as the network's default view leaves them out), so for
+a top-most body its total load equals the network's roll-up node.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ STEP_KINDS = {
     PG + "QuarterlyActivity": "quarterly-activity",
     PG + "SubActivity": "sub-activity",
 }
+# catch-all groups ("the related working group"): not real bodies, left out of the
+# network's default view and of roll-up totals (plangraph.network.records.GENERIC_KINDS)
+CATCH_ALL_KIND = ID_BASE + "agency-kind/unspecified-group"
 SEPARATOR = "\u001f"
 _SPAN = re.compile(r"/source/([^/]+)/lines/(\d+)-(\d+)$")
 _AGENCY_ID = re.compile(r"^[a-z]{3}/[a-z0-9][a-z0-9-]*$")
@@ -317,12 +321,17 @@ class AgencyProfiles:
         every = list(own)
         for body, parent in self.descendants(iri):
             rows = self._commitments.get(body, [])
-            every.extend(rows)
             head = self._head.get(body, {})
+            # a catch-all group under a body is listed but not counted, as in the
+            # network's default view (real bodies only)
+            catch_all = head.get("kind") == CATCH_ALL_KIND
+            if not catch_all:
+                every.extend(rows)
             units.append(
                 {
                     **_node(body, head.get("label")),
                     "parent": _ref(parent, self._label(parent)),
+                    "catchAll": catch_all,
                     **self._counts(rows),
                 }
             )

@@ -495,7 +495,24 @@ class GraphApi:
             unit["url"] = local_path(unit["uri"])
             unit["parent"]["url"] = local_path(unit["parent"]["uri"])
             unit["commitments"] = self.commitments_of(unit["uri"])
-        return {**agent, **relations, "rollup": rollup, "commitments": commitments}
+        return {
+            **agent,
+            **relations,
+            "rollup": rollup,
+            "commitments": commitments,
+            "network": self.agency_network(iri),
+        }
+
+    def agency_network(self, iri: str) -> dict[str, Any] | None:
+        """The agency in the network's default view (the metrics graph: the numbers the
+        network page, API and CLI give), None where it is not in that view; ``rolledUp``:
+        the same with every body under it rolled into it (a top-most body only)."""
+        rows = {r.get("rolledUp") == "true": r for r in self._select("agency-network", agency=iri)}
+        if False not in rows:
+            return None
+        out = _network_numbers(rows[False])
+        out["rolledUp"] = _network_numbers(rows[True]) if True in rows else None
+        return out
 
     # -- any resource -------------------------------------------------------------
 
@@ -542,3 +559,19 @@ def dump(api: GraphApi, fmt: str) -> bytes:
     """Every triple of the graph (union of the named graphs) in ``fmt`` (turtle, jsonld)."""
     nt = api.store.query(api.q["everything"].text, "ntriples")
     return reserialise(nt.body, fmt)
+
+
+def _network_numbers(r: dict[str, str]) -> dict[str, Any]:
+    """One row of queries/api/agency-network.rq as numbers."""
+    return {
+        "steps": int(r["steps"]),
+        "commitments": int(r["commitments"]),
+        "weightedDegree": int(r["weightedDegree"]),
+        "betweenness": float(r["betweenness"]),
+        "pageRank": float(r["pageRank"]),
+        "community": int_or_none(r.get("community")),
+        "component": int(r["component"]),
+        "componentSize": int(r["componentSize"]),
+        "brokerage": int(r["brokerage"]),
+        "view": r.get("view"),
+    }

@@ -102,15 +102,15 @@
     };
   }
 
-  // what /api/network is asked: generic always (the page hides catch-alls by default, the
-  // API shows them), the other filters when set
+  // what /api/network is asked: the filters that differ from the API's defaults (the same
+  // default view everywhere: real bodies only)
   function apiParams(state) {
     const p = new URLSearchParams();
     p.set("projection", state.projection);
     for (const k of ["plan", "party", "theme", "role", "year"]) {
       if (state[k]) p.set(k, state[k]);
     }
-    p.set("generic", String(state.generic));
+    if (state.generic) p.set("generic", "true");
     if (state.rollup) p.set("rollup", "true");
     return p;
   }
@@ -293,10 +293,10 @@
       ul.append(el("li", { "data-key": e.key, "data-colour": e.colour }, swatch(e.colour), e.label));
     }
     box.append(ul);
-    box.append(el("strong", {}, "Obligation load (size)"));
+    box.append(el("strong", {}, "Load in steps (size)"));
     const sizes = el("ul");
     for (const [cls, text] of [["s1", "1"], ["s2", String(Math.round(maxLoad / 2))], ["s3", String(maxLoad)]]) {
-      sizes.append(el("li", {}, el("span", { class: `size ${cls}` }), `${text} commitment${text === "1" ? "" : "s"}`));
+      sizes.append(el("li", {}, el("span", { class: `size ${cls}` }), `${text} step${text === "1" ? "" : "s"}`));
     }
     box.append(sizes);
     box.append(el("p", { class: "muted" },
@@ -310,7 +310,7 @@
     let maxLoad = 1;
     let maxWeight = 1;
     for (const n of nodes) {
-      n.data.size = n.data.obligation_load || 0;
+      n.data.size = n.data.step_load || 0;
       maxLoad = Math.max(maxLoad, n.data.size);
       const c = colourOf(n.data);
       n.data.colour = c.colour;
@@ -353,7 +353,8 @@
       el("a", { href: localUrl(d.id), class: "node-page" }, "page of this " + (d.type || "node")),
       ` · ${d.kind || ""}${d.party_code ? " · " + d.party_code : ""}`));
     const t = el("table", { class: "metrics" });
-    t.append(metricRow("obligation load", d.obligation_load));
+    t.append(metricRow("steps (distinct)", d.step_load));
+    t.append(metricRow("commitments (step, role)", d.obligation_load));
     for (const role of Object.keys(ROLE_LABELS)) {
       if (d[`load_${role}`]) t.append(metricRow(`  as ${ROLE_LABELS[role]}`, d[`load_${role}`]));
     }
@@ -361,6 +362,7 @@
     t.append(metricRow("weighted degree", d.weighted_degree));
     t.append(metricRow("betweenness", d.betweenness));
     t.append(metricRow("PageRank", d.pagerank));
+    t.append(metricRow("component size", d.component_size));
     t.append(metricRow("community", d.community));
     t.append(metricRow("brokerage between parties", d.brokerage));
     t.append(metricRow("agreements", list(d.agreements).length));
@@ -408,35 +410,43 @@
 
   // -- the ranking: a sortable table and a bar chart of the top loads ----------------------------
 
+  // the headline ranking, as the API's: distinct steps, then (step, role) commitments, then
+  // the IRI; catch-all groups and parties (shown only when asked) are context, never ranked
   function rankingRows(doc) {
-    const ranked = doc.elements.nodes
+    const nodes = doc.elements.nodes
       .map((n) => n.data)
       .filter((d) => d.type === "agency" || d.type === "party")
-      .sort((a, b) => (b.obligation_load || 0) - (a.obligation_load || 0) ||
-        String(a.label).localeCompare(String(b.label)) || a.id.localeCompare(b.id));
-    return ranked.map((d, i) => ({
+      .sort((a, b) => Number(!!a.generic) - Number(!!b.generic) ||
+        (b.step_load || 0) - (a.step_load || 0) ||
+        (b.obligation_load || 0) - (a.obligation_load || 0) ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    let rank = 0;
+    return nodes.map((d) => ({
       id: d.id,
-      rank: i + 1,
+      rank: d.generic ? null : ++rank,
+      order: rank + (d.generic ? nodes.length : 0),
+      generic: !!d.generic,
       label: d.label || d.id,
       group: d.party_code || "",
-      load: d.obligation_load || 0,
-      // the agency's commitments as the API lists them (by agency: none for a party node)
-      commitments: d.type === "agency" ? ((doc.commitments || {})[d.id] || []).length : null,
-      steps: d.activities,
+      load: d.step_load || 0,
+      commitments: d.obligation_load || 0,
       degree: d.degree,
       betweenness: d.betweenness,
+      pagerank: d.pagerank,
+      component: d.component_size,
       colour: d.colour,
     }));
   }
 
   function compareRows(a, b) {
+    if (a.generic !== b.generic) return a.generic ? 1 : -1; // context after the ranked, always
     const x = a[sort.key];
     const y = b[sort.key];
-    if (x === y || (x == null && y == null)) return a.rank - b.rank;
+    if (x === y || (x == null && y == null)) return a.order - b.order;
     if (x == null || x === "") return 1; // blanks last, whatever the direction
     if (y == null || y === "") return -1;
     const c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
-    return c * sort.dir || a.rank - b.rank;
+    return c * sort.dir || a.order - b.order;
   }
 
   function cell(value, label, cls) {
@@ -447,12 +457,14 @@
   function renderTable() {
     const rows = [...rankRows].sort(compareRows);
     const body = $("ranking-table").tBodies[0];
-    body.replaceChildren(...rows.map((r) => el("tr", { "data-id": r.id },
-      cell(r.rank, "#", "num rank"),
-      el("td", { class: "name" }, el("button", { type: "button", class: "pick", "data-id": r.id }, r.label)),
+    body.replaceChildren(...rows.map((r) => el("tr", { "data-id": r.id, class: r.generic ? "context" : null },
+      cell(r.rank === null ? "—" : r.rank, "#", "num rank"),
+      el("td", { class: "name" }, el("button", { type: "button", class: "pick", "data-id": r.id }, r.label),
+        r.generic ? el("span", { class: "muted" }, " (catch-all, not ranked)") : null),
       cell(r.group || "—", "party", "group"),
-      cell(r.load, "load"), cell(r.commitments, "commitments"), cell(r.steps, "steps"),
-      cell(r.degree, "degree"), cell(r.betweenness, "betweenness"))));
+      cell(r.load, "steps"), cell(r.commitments, "commitments"),
+      cell(r.degree, "degree"), cell(r.betweenness, "betweenness"), cell(r.pagerank, "PageRank"),
+      cell(r.component, "component size"))));
     for (const th of $("ranking-table").tHead.rows[0].cells) {
       if (th.dataset.key === sort.key) th.setAttribute("aria-sort", sort.dir > 0 ? "ascending" : "descending");
       else th.removeAttribute("aria-sort");
@@ -461,10 +473,10 @@
   }
 
   function renderChart(projection) {
-    const top = rankRows.slice(0, CHART_TOP);
+    const top = rankRows.filter((r) => !r.generic).slice(0, CHART_TOP);
     const max = Math.max(1, ...top.map((r) => r.load));
     const what = projection === "party" ? "parties" : "agencies";
-    $("load-chart-title").textContent = `Top ${Math.min(CHART_TOP, rankRows.length)} ${what} by obligation load`;
+    $("load-chart-title").textContent = `Top ${top.length} ${what} by steps`;
     const chart = $("load-chart");
     chart.replaceChildren(...top.map((r) => {
       const bar = swatch(r.colour, "bar");
@@ -481,7 +493,10 @@
     const what = doc.projection === "party" ? "parties" : "agencies";
     $("ranking-caption").textContent =
       `${rankRows.length} ${what} of the ${doc.elements.nodes.length} nodes in this view. ` +
-      "Load: distinct (activity, role) commitments under the filters; degree and betweenness on this view's network.";
+      "Steps: distinct activities an agency is committed to (the ranking); commitments: " +
+      "(activity, role) pairs, so a body listed in two roles for one activity counts twice. " +
+      "Degree, betweenness and PageRank on this view's network: read them beside the size " +
+      "of the agency's component (the hub of a small separate group can rank high).";
     $("ranking-table").tHead.rows[0].cells[1].querySelector("button").textContent =
       doc.projection === "party" ? "Party" : "Agency";
     renderTable();
