@@ -349,9 +349,10 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--sub-activities", action="store_true", help="count sub-activities too")
     n.add_argument(
         "--generic",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=False,
         help="include catch-all groups and parties named instead of an agency "
-        "(default: real bodies only)",
+        "(default: --no-generic, real bodies only; --no-generic is kept for scripts)",
     )
     n.add_argument("--format", choices=FORMATS, default="json")
     n.add_argument("--output", help="write to this file (default: stdout)")
