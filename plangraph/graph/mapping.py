@@ -95,6 +95,9 @@ class _Mapper:
 
     def spans(self, node: URIRef, spans: Iterable[SourceSpan]) -> None:
         for sp in spans:
+            if sp.sheet:
+                self.row_span(node, sp)
+                continue
             uri = ids.span(sp.document, sp.start_line, sp.end_line)
             self.add(node, PROV.wasDerivedFrom, uri)
             self.add(uri, RDF.type, PG.SourceSpan)
@@ -105,6 +108,19 @@ class _Mapper:
             if sp.start_line == sp.end_line:
                 label = f"line {sp.start_line}"
             self.add(uri, RDFS.label, Literal(f"{sp.document}, {label}"))
+
+    def row_span(self, node: URIRef, sp: SourceSpan) -> None:
+        """A workbook row: its lines are the row, its label names the sheet, its citation
+        says where the row stands in the original document."""
+        uri = ids.sheet_row(sp.document, sp.sheet, sp.start_line)
+        self.add(node, PROV.wasDerivedFrom, uri)
+        self.add(uri, RDF.type, PG.SourceSpan)
+        self.add(uri, PG.document, ids.source(sp.document))
+        self.add(uri, PG.startLine, Literal(sp.start_line))
+        self.add(uri, PG.endLine, Literal(sp.end_line))
+        self.add(uri, RDFS.label, Literal(f"{sp.document}, {sp.sheet} row {sp.start_line}"))
+        if sp.locator:
+            self.add(uri, DCTERMS.bibliographicCitation, Literal(sp.locator))
 
     def notes(self, node: URIRef, notes: list[Note], prop: URIRef = PG.note) -> None:
         for i, note in enumerate(notes, 1):
@@ -128,6 +144,12 @@ class _Mapper:
         self.add(uri, PG.originalFileName, Literal(d.original_file))
         self.add(uri, PG.sha256, Literal(d.sha256))
         self.add(uri, PG.documentKind, Literal(d.kind))
+        if d.date:
+            self.add(uri, DCTERMS.date, Literal(d.date))
+        if d.url:
+            self.add(uri, DCTERMS.source, URIRef(d.url))
+        if d.licence:
+            self.add(uri, DCTERMS.license, Literal(d.licence))
 
     def plan(self, plan: Plan) -> None:
         meta = self.doc.plan
