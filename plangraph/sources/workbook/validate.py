@@ -21,9 +21,13 @@ from plangraph.sources.model import (
     Activity,
     AgencyMention,
     Commitment,
+    Decision,
     Indicator,
+    LegalInstrument,
+    Meeting,
     Note,
     Output,
+    Participant,
     Plan,
     Section,
     SourceSpan,
@@ -47,6 +51,7 @@ SECTION_KINDS = (
 )
 STEP_KINDS = ("activity", "sub-activity", "work-item", "action", "quarterly-item")
 RESULT_TYPES = ("output", "indicator", "target")
+ROLE_COORDINATOR = "coordinator"  # a Commitments row without step or section: the plan's
 YEARS = range(1950, 2101)
 TRUE = {"yes", "y", "true", "1", "x"}
 FALSE = {"no", "n", "false", "0", ""}
@@ -121,6 +126,8 @@ class Context:
             "section-kinds": SECTION_KINDS,
             "step-kinds": STEP_KINDS,
             "roles": ROLES,
+            "commitment-roles": (*ROLES, ROLE_COORDINATOR),
+            "participant-roles": ("chair", "participant"),
             "result-types": RESULT_TYPES,
             "agency-kinds": AGENCY_KINDS,
             "years": tuple(str(y) for y in self.years),
@@ -313,13 +320,15 @@ class _Checker:
     ) -> None:
         for row in rows:
             v = row.values[name]
-            if isinstance(v, str) and v not in keys:
-                self.report.add(
-                    r.sheet,
-                    row.cell(name),
-                    "unknown-reference",
-                    f"{name} {v!r} is not a {target.primary_key} on the {target.sheet} sheet",
-                )
+            for item in v if isinstance(v, list) else [v]:
+                if isinstance(item, str) and item not in keys:
+                    self.report.add(
+                        r.sheet,
+                        row.cell(name),
+                        "unknown-reference",
+                        f"{name} {item!r} is not a {target.primary_key} on the {target.sheet} "
+                        "sheet",
+                    )
 
     def in_period(self, sheet: str, cell: str, years: list[int], start: int, end: int) -> None:
         for y in years:
@@ -366,19 +375,36 @@ def check(
     results = c.rows(res["results"])
     new_rows = c.rows(res["agencies"])
     notes = c.rows(res["notes"])
+    instruments = c.rows(res["instruments"])
+    meetings = c.rows(res["meetings"])
+    participants = c.rows(res["participants"])
+    decisions = c.rows(res["decisions"])
 
     section_keys = c.unique(res["sections"], sections)
     step_keys = c.unique(res["steps"], steps)
     agency_keys = c.unique(res["agencies"], new_rows)
+    instrument_keys = c.unique(res["instruments"], instruments)
+    meeting_keys = c.unique(res["meetings"], meetings)
+    for r, rows in (
+        (res["participants"], participants),
+        (res["decisions"], decisions),
+        (res["notes"], notes),
+    ):
+        c.refer(r, rows, "meeting", res["meetings"], meeting_keys)
+    _decisions(c, res["decisions"], decisions, section_keys, step_keys)
     c.refer(res["sections"], sections, "parent", res["sections"], section_keys)
     c.refer(res["steps"], steps, "section", res["sections"], section_keys)
     c.refer(res["steps"], steps, "parent", res["steps"], step_keys)
+    c.refer(res["steps"], steps, "serves", res["steps"], step_keys)
+    c.refer(res["steps"], steps, "cites", res["instruments"], instrument_keys)
     for r, rows in (
         (res["commitments"], commitments),
         (res["results"], results),
         (res["notes"], notes),
     ):
         c.refer(r, rows, "step", res["steps"], step_keys)
+        c.refer(r, rows, "section", res["sections"], section_keys)
+        _step_or_section(c, r, rows)
 
     start = end = None
     if plan_row is not None:
@@ -398,15 +424,101 @@ def check(
             c.in_period("Steps", row.cell("quarters"), qyears, start, end)
         for row in results:
             c.in_period("Results", row.cell("year"), _ints([row.values["year"]]), start, end)
+        for row in commitments:
+            c.in_period("Commitments", row.cell("years"), _ints(row.values["years"]), start, end)
 
     new_agencies = _new_agencies(c, res["agencies"], new_rows, agency_keys, registry)
     resolved = _agencies(c, commitments, registry, new_agencies, suggest)
+    resolved_organisations = _agencies(
+        c, participants, registry, new_agencies, suggest, "Participants", "organisation"
+    )
 
     if not c.report.ok or plan_row is None:
         return None, c.report
+    tables = {
+        "sections": sections,
+        "steps": steps,
+        "commitments": commitments,
+        "results": results,
+        "notes": notes,
+        "instruments": instruments,
+        "meetings": meetings,
+        "participants": participants,
+        "decisions": decisions,
+    }
     return _records(
-        plan_row, sections, steps, commitments, results, notes, new_agencies, resolved, document
+        plan_row, tables, new_agencies, resolved, resolved_organisations, document
     ), c.report
+
+
+def _decisions(
+    c: _Checker,
+    r: Resource,
+    rows: list[Row],
+    section_keys: dict[str, Row],
+    step_keys: dict[str, Row],
+) -> None:
+    """A decision's key is unique within its meeting; what it changes exists."""
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        meeting, key = _s(row.values["meeting"]), _s(row.values["key"])
+        if meeting and key:
+            if (meeting, key) in seen:
+                c.report.add(
+                    r.sheet,
+                    row.cell("key"),
+                    "duplicate",
+                    f"decision {key!r} of {meeting!r} is already on row {seen[(meeting, key)]}",
+                )
+            seen.setdefault((meeting, key), row.number)
+        for target in _strs(row.values["changes"]):
+            if (
+                target not in section_keys
+                and target not in step_keys
+                and target
+                not in (
+                    "plan",
+                    "general-objective",
+                )
+            ):
+                c.report.add(
+                    r.sheet,
+                    row.cell("changes"),
+                    "unknown-reference",
+                    f"changes {target!r}: not a section key, a step number or plan",
+                )
+
+
+def _step_or_section(c: _Checker, r: Resource, rows: list[Row]) -> None:
+    """A row of Commitments, Results or Notes belongs to a step or a section, not both; only a
+    coordinator (Commitments) or a note (Notes) belongs to the whole plan."""
+    for row in rows:
+        step, section = _s(row.values["step"]), _s(row.values["section"])
+        if step and section:
+            c.report.add(
+                r.sheet, row.cell("section"), "bad-format", "give a step or a section, not both"
+            )
+        role = row.values.get("role")
+        if r.name == "commitments" and not step and not section and role != ROLE_COORDINATOR:
+            c.report.add(
+                r.sheet,
+                row.cell("step"),
+                "required",
+                "step is required (or a section, or role coordinator for the whole plan)",
+            )
+        if r.name == "commitments" and (step or section) and role == ROLE_COORDINATOR:
+            c.report.add(
+                r.sheet,
+                row.cell("role"),
+                "not-in-list",
+                "role coordinator is for the whole plan: leave step and section empty",
+            )
+        if r.name == "results" and not step and not section:
+            c.report.add(r.sheet, row.cell("step"), "required", "step (or section) is required")
+        if r.name == "results" and section and row.values["type"] != "output":
+            c.report.add(
+                r.sheet, row.cell("type"), "not-in-list", "a section's result is an output"
+            )
 
 
 def _new_agencies(
@@ -462,14 +574,17 @@ def _agencies(
     registry: Registry | None,
     new: list[NewAgency],
     suggest: Suggest | None,
+    sheet: str = "Commitments",
+    column: str = "agency",
 ) -> dict[int, str]:
-    """The registry key of each commitment row's agency (by row number); without a registry
-    only the ids the sheet gives (the build's registry checks them)."""
+    """The registry key of each row's agency (by row number); without a registry only the ids
+    the sheet gives (the build's registry checks them)."""
+    id_column = f"{column}_id"
     if registry is None:
         return {
-            row.number: str(row.values["agency_id"])
+            row.number: str(row.values[id_column])
             for row in rows
-            if _s(row.values["agency_id"]) is not None
+            if _s(row.values[id_column]) is not None
         }
     extended = Registry(
         path=registry.path,
@@ -485,11 +600,11 @@ def _agencies(
     )
     out: dict[int, str] = {}
     for row in rows:
-        name = _s(row.values["agency"])
+        name = _s(row.values[column])
         if name is None:
             continue
         party = _s(row.values["party"])
-        given = _s(row.values["agency_id"])
+        given = _s(row.values[id_column])
         if given is not None:
             party_key = given.removeprefix(PARTY_PREFIX)
             if given in extended.agencies or (
@@ -498,8 +613,8 @@ def _agencies(
                 out[row.number] = given
             else:
                 c.report.add(
-                    "Commitments",
-                    row.cell("agency_id"),
+                    sheet,
+                    row.cell(id_column),
                     "unknown-agency",
                     f"{given!r} is not in the agency registry nor on the New agencies sheet",
                     tuple(suggest(name)) if suggest is not None else (),
@@ -517,7 +632,7 @@ def _agencies(
                 else f"{name!r} is not in the agency registry nor on the New agencies sheet"
             )
             hints = tuple(suggest(name)) if suggest is not None and not ambiguous else ()
-            c.report.add("Commitments", row.cell("agency"), code, message, hints)
+            c.report.add(sheet, row.cell(column), code, message, hints)
     return out
 
 
@@ -529,13 +644,10 @@ def _span(document: str, sheet: str, row: Row) -> SourceSpan:
 
 def _records(
     plan_row: Row,
-    sections: list[Row],
-    steps: list[Row],
-    commitments: list[Row],
-    results: list[Row],
-    notes: list[Row],
+    tables: dict[str, list[Row]],
     new_agencies: list[NewAgency],
     resolved: dict[int, str],
+    resolved_organisations: dict[int, str],
     document: str | None,
 ) -> Parsed:
     pv = plan_row.values
@@ -564,23 +676,41 @@ def _records(
         source=document,
         spans=[SourceSpan(document, 1, 1, sheet="Plan")],
         general_objective=_s(pv["general_objective"]),
+        flags=_strs(pv["flags"]),
     )
-    for row in sections:
+    for row in tables["instruments"]:
         v = row.values
-        plan.sections.append(
-            Section(
+        plan.legal_instruments.append(
+            LegalInstrument(
                 key=str(v["key"]),
-                kind=str(v["kind"]),
                 title=str(v["title"]),
-                spans=[_span(document, "Sections", row)],
-                number=_s(v["number"]),
-                parent=_s(v["parent"]),
-                description=_s(v["description"]),
+                kind=str(v["kind"]),
+                spans=[_span(document, "Instruments", row)],
+                date=_s(v["date"]),
+                same_as_agreement=_s(v["agreement"]),
             )
         )
-    by_number: dict[str, Activity] = {}
-    for row in steps:
+    by_key: dict[str, Section] = {}
+    for row in tables["sections"]:
         v = row.values
+        count = v["stated_activity_count"]
+        s = Section(
+            key=str(v["key"]),
+            kind=str(v["kind"]),
+            title=str(v["title"]),
+            spans=[_span(document, "Sections", row)],
+            number=_s(v["number"]),
+            parent=_s(v["parent"]),
+            description=_s(v["description"]),
+            stated_activity_count=count if isinstance(count, int) else None,
+            flags=_strs(v["flags"]),
+        )
+        plan.sections.append(s)
+        by_key[s.key] = s
+    by_number: dict[str, Activity] = {}
+    for row in tables["steps"]:
+        v = row.values
+        position = v["position"]
         a = Activity(
             number=str(v["number"]),
             text=str(v["text"]),
@@ -589,53 +719,115 @@ def _records(
             printed_number=_s(v["printed_number"]),
             kind=_s(v["kind"]) or "activity",
             parent=_s(v["parent"]),
+            position=position if isinstance(position, int) else None,
             years=_ints(v["years"]),
             quarters=_strs(v["quarters"]),
+            serves=_strs(v["serves"]),
+            cites=_strs(v["cites"]),
+            places=_strs(v["places"]),
             uncertain=v["uncertain"] is True,
+            flags=_strs(v["flags"]),
         )
         plan.activities.append(a)
         by_number[a.number] = a
-    for row in commitments:
+    for row in tables["commitments"]:
         v = row.values
         span = _span(document, "Commitments", row)
         mention = AgencyMention(str(v["agency"]), span, party=_s(v["party"]))
         mention.resolved = resolved.get(row.number)
-        by_number[str(v["step"])].commitments.append(
-            Commitment(
-                mention=mention,
-                role=_s(v["role"]) or ROLE_RESPONSIBLE,
-                on_behalf_of=_s(v["party"]),
-                uncertain=v["uncertain"] is True,
-                note=_s(v["note"]),
-                spans=[span],
-            )
+        step, section = _s(v["step"]), _s(v["section"])
+        if not step and not section:
+            plan.coordinators.append(mention)
+            continue
+        commitment = Commitment(
+            mention=mention,
+            role=_s(v["role"]) or ROLE_RESPONSIBLE,
+            on_behalf_of=_s(v["party"]),
+            uncertain=v["uncertain"] is True,
+            years=_ints(v["years"]),
+            note=_s(v["note"]),
+            spans=[span],
         )
-    for row in results:
+        (by_number[step] if step else by_key[str(section)]).commitments.append(commitment)
+    for row in tables["results"]:
         v = row.values
         span = _span(document, "Results", row)
-        a = by_number[str(v["step"])]
         text = str(v["text"])
+        step = _s(v["step"])
+        if not step:
+            by_key[str(v["section"])].expected_results.append(Output(text, span))
+            continue
+        a = by_number[step]
         if v["type"] == "output":
             a.outputs.append(Output(text, span))
         elif v["type"] == "indicator":
             a.indicators.append(Indicator(text, span))
         else:
-            value = v["value"]
-            year = v["year"]
+            value, year = v["value"], v["year"]
             a.targets.append(
                 Target(
                     text,
                     span,
                     value=float(value) if isinstance(value, int | float) else None,
                     year=year if isinstance(year, int) else None,
+                    period_label=_s(v["period_label"]),
                     unit=_s(v["unit"]),
+                    garbled=v["garbled"] is True,
                 )
             )
-    for row in notes:
+    meetings: dict[str, Meeting] = {}
+    for row in tables["meetings"]:
+        v = row.values
+        m = Meeting(
+            key=str(v["key"]),
+            title=str(v["title"]),
+            spans=[_span(document, "Meetings", row)],
+            start_date=_s(v["start_date"]),
+            end_date=_s(v["end_date"]),
+            venue=_s(v["venue"]),
+        )
+        plan.meetings.append(m)
+        meetings[m.key] = m
+    for row in tables["participants"]:
+        v = row.values
+        span = _span(document, "Participants", row)
+        organisation = None
+        if _s(v["organisation"]):
+            organisation = AgencyMention(str(v["organisation"]), span, party=_s(v["party"]))
+            organisation.resolved = resolved_organisations.get(row.number)
+        person = Participant(
+            name=str(v["name"]),
+            span=span,
+            position=_s(v["position"]),
+            organisation=organisation,
+            party=_s(v["party"]),
+            note=_s(v["note"]),
+        )
+        m = meetings[str(v["meeting"])]
+        (m.chairs if v["role"] == "chair" else m.participants).append(person)
+    for row in tables["decisions"]:
+        v = row.values
+        meetings[str(v["meeting"])].decisions.append(
+            Decision(
+                key=str(v["key"]),
+                text=str(v["text"]),
+                span=_span(document, "Decisions", row),
+                changes=_strs(v["changes"]),
+                date=_s(v["date"]),
+            )
+        )
+    for row in tables["notes"]:
         v = row.values
         note = Note(
             str(v["kind"]), str(v["text"]), _span(document, "Notes", row), v["uncertain"] is True
         )
-        step = _s(v["step"])
-        (by_number[step].notes if step else plan.notes).append(note)
+        step, section, meeting = _s(v["step"]), _s(v["section"]), _s(v["meeting"])
+        if meeting:
+            meetings[meeting].agenda.append(note)
+        elif step:
+            by_number[step].notes.append(note)
+        elif section:
+            by_key[section].notes.append(note)
+        else:
+            plan.notes.append(note)
     return Parsed(info, plan, new_agencies)

@@ -14,14 +14,15 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from plangraph.sources.catalog import Document
-from plangraph.sources.model import Plan, SourceSpan
+from plangraph.sources.model import Commitment, Note, Plan, SourceSpan
 from plangraph.sources.workbook.schema import Resource, Schema, load_schema
-from plangraph.sources.workbook.validate import Context
+from plangraph.sources.workbook.validate import ROLE_COORDINATOR, Context
 
 ROWS_VALIDATED = 2000  # the drop-downs cover this many data rows of each sheet
 LISTS_SHEET = "Lists"
 
 Cell = str | int | float | None
+Row = dict[str, Cell]
 
 
 def _lists_sheet(book: XlsxBook, ctx: Context, names: Iterable[str]) -> dict[str, str]:
@@ -60,16 +61,14 @@ def _hint(ws: Worksheet, ref: str, hint: str, title: str) -> None:
     ws.add_data_validation(dv)
 
 
-def _sheet(
-    book: XlsxBook, r: Resource, ranges: dict[str, str], rows: Sequence[Sequence[Cell]]
-) -> None:
+def _sheet(book: XlsxBook, r: Resource, ranges: dict[str, str], rows: Sequence[Row]) -> None:
     ws = book.create_sheet(r.sheet)
     bold = Font(bold=True)
     if r.vertical:
         ws.cell(1, 1, "field").font = bold
         ws.cell(1, 2, "value").font = bold
         ws.cell(1, 3, "hint").font = bold
-        values = {str(row[0]): row[1] for row in rows}
+        values = rows[0] if rows else {}
         for i, f in enumerate(r.fields, 2):
             ws.cell(i, 1, f.name).font = bold
             ws.cell(i, 2, values.get(f.name))
@@ -96,14 +95,14 @@ def _sheet(
         ws.column_dimensions[col].width = 60 if f.name in ("text", "title", "description") else 16
     ws.freeze_panes = "A2"
     for row in rows:
-        ws.append(list(row))
+        ws.append([row.get(f.name) for f in r.fields])
 
 
 def write_workbook(
-    ctx: Context, content: dict[str, list[list[Cell]]] | None = None, schema: Schema | None = None
+    ctx: Context, content: dict[str, list[Row]] | None = None, schema: Schema | None = None
 ) -> bytes:
-    """An .xlsx workbook of the schema's sheets; ``content``: rows by resource name (the plan
-    resource: one row of (field, value) pairs)."""
+    """An .xlsx workbook of the schema's sheets; ``content``: rows by resource name, each a
+    mapping of field name to value (the vertical plan sheet: one such row)."""
     schema = schema or load_schema()
     book = XlsxBook()
     assert book.active is not None
@@ -130,83 +129,202 @@ def _where(spans: Sequence[SourceSpan]) -> str:
     return f"lines {sp.start_line}-{sp.end_line}"
 
 
-def _join(values: Iterable[object], sep: str = ", ") -> str:
-    return sep.join(str(v) for v in values)
+def _join(values: Iterable[object], sep: str = ", ") -> str | None:
+    text = sep.join(str(v) for v in values)
+    return text or None
 
 
-def plan_rows(plan: Plan, document: Document) -> dict[str, list[list[Cell]]]:
-    """The rows of each sheet for a parsed plan (mentions resolved)."""
+def _yes(value: bool) -> str | None:
+    return "yes" if value else None
+
+
+def plan_rows(plan: Plan, document: Document) -> dict[str, list[Row]]:
+    """The rows of each sheet for a parsed plan (mentions resolved), by field name."""
     meta = document.plan
-    plan_sheet: list[list[Cell]] = [
-        ["slug", meta.slug],
-        ["title", plan.title],
-        ["label", meta.title],
-        ["kind", document.kind],
-        ["status", meta.status],
-        ["parties", _join(meta.parties)],
-        ["start_year", meta.start_year],
-        ["end_year", meta.end_year],
-        ["agreement", meta.implements],
-        ["general_objective", plan.general_objective],
-        ["document_title", document.title],
-        ["document_date", document.date],
-        ["document_url", document.url],
-        ["document_licence", document.licence],
-    ]
-    sections = [
-        [s.key, s.number, s.kind, s.title, s.parent, s.description, _where(s.spans)]
-        for s in plan.sections
-    ]
-    steps: list[list[Cell]] = []
-    commitments: list[list[Cell]] = []
-    results: list[list[Cell]] = []
-    notes: list[list[Cell]] = [
-        [None, n.kind, n.text, "yes" if n.uncertain else None, _where([n.span])] for n in plan.notes
-    ]
-    for a in plan.activities:
-        steps.append(
-            [
-                a.number,
-                a.printed_number,
-                a.section,
-                a.parent,
-                a.text,
-                a.kind,
-                _join(a.years),
-                _join(a.quarters),
-                "yes" if a.uncertain else None,
-                "yes" if any(not meta.start_year <= y <= meta.end_year for y in a.years) else None,
-                _where(a.spans),
-            ]
+    info: Row = {
+        "slug": meta.slug,
+        "title": plan.title,
+        "label": meta.title,
+        "kind": document.kind,
+        "status": meta.status,
+        "parties": _join(meta.parties),
+        "start_year": meta.start_year,
+        "end_year": meta.end_year,
+        "agreement": meta.implements,
+        "general_objective": plan.general_objective,
+        "document_title": document.title,
+        "document_date": document.date,
+        "document_url": document.url,
+        "document_licence": document.licence,
+        "flags": _join(plan.flags, "; "),
+    }
+    sections: list[Row] = []
+    steps: list[Row] = []
+    commitments: list[Row] = []
+    results: list[Row] = []
+    notes: list[Row] = []
+
+    def commitment(c: Commitment, **where: Cell) -> Row:
+        return {
+            **where,
+            "agency": c.mention.text,
+            "agency_id": c.mention.resolved,
+            "role": c.role,
+            "party": c.on_behalf_of,
+            "uncertain": _yes(c.uncertain),
+            "note": c.note,
+            "years": _join(c.years),
+            "source": _where(c.spans or [c.mention.span]),
+        }
+
+    def note(n: Note, **where: Cell) -> Row:
+        return {
+            **where,
+            "kind": n.kind,
+            "text": n.text,
+            "uncertain": _yes(n.uncertain),
+            "source": _where([n.span]),
+        }
+
+    for m in plan.coordinators:
+        commitments.append(
+            {
+                "agency": m.text,
+                "agency_id": m.resolved,
+                "role": ROLE_COORDINATOR,
+                "party": m.party,
+                "source": _where([m.span]),
+            }
         )
-        for c in a.commitments:
-            commitments.append(
-                [
-                    a.number,
-                    c.mention.text,
-                    c.mention.resolved,
-                    c.role,
-                    c.on_behalf_of,
-                    "yes" if c.uncertain else None,
-                    c.note,
-                    _where(c.spans or [c.mention.span]),
-                ]
+    notes.extend(note(n) for n in plan.notes)
+    for s in plan.sections:
+        sections.append(
+            {
+                "key": s.key,
+                "number": s.number,
+                "kind": s.kind,
+                "title": s.title,
+                "parent": s.parent,
+                "description": s.description,
+                "stated_activity_count": s.stated_activity_count,
+                "flags": _join(s.flags, "; "),
+                "source": _where(s.spans),
+            }
+        )
+        commitments.extend(commitment(c, section=s.key) for c in s.commitments)
+        for o in s.expected_results:
+            results.append(
+                {"section": s.key, "type": "output", "text": o.text, "source": _where([o.span])}
             )
+        notes.extend(note(n, section=s.key) for n in s.notes)
+    for a in plan.activities:
+        outside = any(not meta.start_year <= y <= meta.end_year for y in a.years)
+        steps.append(
+            {
+                "number": a.number,
+                "printed_number": a.printed_number,
+                "section": a.section,
+                "parent": a.parent,
+                "text": a.text,
+                "kind": a.kind,
+                "years": _join(a.years),
+                "quarters": _join(a.quarters),
+                "uncertain": _yes(a.uncertain),
+                "outside_period": _yes(outside),
+                "position": a.position,
+                "serves": _join(a.serves),
+                "cites": _join(a.cites),
+                "places": _join(a.places, "; "),
+                "flags": _join(a.flags, "; "),
+                "source": _where(a.spans),
+            }
+        )
+        commitments.extend(commitment(c, step=a.number) for c in a.commitments)
         for o in a.outputs:
-            results.append([a.number, "output", o.text, None, None, None, _where([o.span])])
-        for i in a.indicators:
-            results.append([a.number, "indicator", i.text, None, None, None, _where([i.span])])
-        for t in a.targets:
-            results.append([a.number, "target", t.text, t.year, t.value, t.unit, _where([t.span])])
-        for n in a.notes:
-            notes.append(
-                [a.number, n.kind, n.text, "yes" if n.uncertain else None, _where([n.span])]
+            results.append(
+                {"step": a.number, "type": "output", "text": o.text, "source": _where([o.span])}
             )
+        for i in a.indicators:
+            results.append(
+                {"step": a.number, "type": "indicator", "text": i.text, "source": _where([i.span])}
+            )
+        for t in a.targets:
+            results.append(
+                {
+                    "step": a.number,
+                    "type": "target",
+                    "text": t.text,
+                    "year": t.year,
+                    "value": t.value,
+                    "unit": t.unit,
+                    "period_label": t.period_label,
+                    "garbled": _yes(t.garbled),
+                    "source": _where([t.span]),
+                }
+            )
+        notes.extend(note(n, step=a.number) for n in a.notes)
+    instruments: list[Row] = [
+        {
+            "key": i.key,
+            "title": i.title,
+            "kind": i.kind,
+            "date": i.date,
+            "agreement": i.same_as_agreement,
+            "source": _where(i.spans),
+        }
+        for i in plan.legal_instruments
+    ]
+    meetings: list[Row] = []
+    participants: list[Row] = []
+    decisions: list[Row] = []
+    for meeting in plan.meetings:
+        meetings.append(
+            {
+                "key": meeting.key,
+                "title": meeting.title,
+                "start_date": meeting.start_date,
+                "end_date": meeting.end_date,
+                "venue": meeting.venue,
+                "source": _where(meeting.spans),
+            }
+        )
+        for role, people in (("chair", meeting.chairs), ("participant", meeting.participants)):
+            for p in people:
+                org = p.organisation
+                participants.append(
+                    {
+                        "meeting": meeting.key,
+                        "role": role,
+                        "name": p.name,
+                        "position": p.position,
+                        "organisation": org.text if org else None,
+                        "organisation_id": org.resolved if org else None,
+                        "party": p.party,
+                        "note": p.note,
+                        "source": _where([p.span]),
+                    }
+                )
+        for d in meeting.decisions:
+            decisions.append(
+                {
+                    "meeting": meeting.key,
+                    "key": d.key,
+                    "text": d.text,
+                    "changes": _join(d.changes),
+                    "date": d.date,
+                    "source": _where([d.span]),
+                }
+            )
+        notes.extend(note(n, meeting=meeting.key) for n in meeting.agenda)
     return {
-        "plan": plan_sheet,
-        "sections": sections,  # type: ignore[dict-item]
+        "meetings": meetings,
+        "participants": participants,
+        "decisions": decisions,
+        "plan": [info],
+        "sections": sections,
         "steps": steps,
         "commitments": commitments,
         "results": results,
         "notes": notes,
+        "instruments": instruments,
     }
