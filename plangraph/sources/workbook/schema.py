@@ -95,3 +95,32 @@ def load_schema(path: Path = SCHEMA_FILE) -> Schema:
             )
         )
     return Schema(raw["title"], raw["description"], tuple(resources))
+
+
+def schema_markdown(schema: Schema | None = None) -> str:
+    """The sheets and their columns as Markdown (docs/workbook.md's generated part)."""
+    from plangraph.sources.workbook.problems import CODES
+
+    schema = schema or load_schema()
+    out = [f"{schema.description}\n"]
+    for r in schema.resources:
+        out.append(f"### {r.sheet}\n\n{r.description}\n")
+        out.append("| column | type | required | allowed values | hint |\n|---|---|---|---|---|")
+        for f in r.fields:
+            allowed = f"list `{f.list_name}`" if f.list_name else ""
+            if f.pattern:
+                allowed = (allowed + " " if allowed else "") + f"pattern `{f.pattern}`"
+            refs = [fk for fk in r.foreign_keys if fk.field == f.name]
+            if refs:
+                target = schema.resource(refs[0].resource)
+                allowed = (allowed + " " if allowed else "") + (
+                    f"a {refs[0].target} of {target.sheet}"
+                )
+            hint = f.description.replace("|", "\\|")
+            key = " (key)" if r.primary_key == f.name else ""
+            required = "yes" if f.required else ""
+            out.append(f"| `{f.name}`{key} | {f.type} | {required} | {allowed} | {hint} |")
+        out.append("")
+    out.append("### Problem codes\n\n| code | meaning |\n|---|---|")
+    out.extend(f"| `{code}` | {meaning} |" for code, meaning in CODES.items())
+    return "\n".join(out) + "\n"
