@@ -224,24 +224,11 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def agency_suggester(settings: Settings) -> Callable[[str], list[str]]:
-    """The reconciliation's top candidates for an agency name the registry does not know:
-    "Name (id)", best first (at most 3, each scoring at least 50 of 100)."""
+    """The reconciliation's top candidates for an agency name the registry does not know."""
     from plangraph.sources.registry import load_registry
-    from plangraph.views.reconcile import similarity
+    from plangraph.views.contribute import registry_suggester
 
-    registry = load_registry(settings.paths.agencies)
-
-    def suggest(name: str) -> list[str]:
-        scored = []
-        for a in registry.agencies.values():
-            if a.kind == "unspecified-group":
-                continue
-            score = max(similarity(name, n) for n in (a.name, *a.aliases))
-            if score >= 50:
-                scored.append((-score, a.id, f"{a.name} ({a.id})"))
-        return [label for _, _, label in sorted(scored)[:3]]
-
-    return suggest
+    return registry_suggester(load_registry(settings.paths.agencies))
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:

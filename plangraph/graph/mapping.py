@@ -596,6 +596,23 @@ def to_dataset(
     return ds
 
 
+def plan_dataset(
+    document: Document, plan: Plan, registry: Registry, curations: Curations
+) -> Dataset:
+    """One plan's named graph alone, as the build writes it (without action themes, which
+    the build derives): what /contribute offers as TriG before a plan is imported."""
+    ds = Dataset()
+    for prefix, ns in ids.PREFIXES.items():
+        if prefix != "pgid":
+            ds.bind(prefix, ns)
+    ds.bind("dcterms", DCTERMS)
+    ds.bind("prov", PROV)
+    mapper = _Mapper(ds.graph(ids.document_graph(document.slug)), document, registry, curations)
+    mapper.source_document()
+    mapper.plan(plan)
+    return ds
+
+
 def catalog_examples_graph(catalog: Iterable, endpoint: str, base: str) -> Graph:
     """The query catalog as SPARQL examples (SHACL-SPARQL executables, as in the SIB
     sparql-examples project): one ``sh:SPARQLExecutable`` per query, with its question as

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plangraph.paths import ProjectPaths
-from plangraph.sources.catalog import Catalog, load_source_catalog
+from plangraph.sources.catalog import Catalog, Document, PlanMeta, load_source_catalog
 from plangraph.sources.registry import Registry, load_registry
 from plangraph.sources.workbook.problems import Report, invalid
 from plangraph.sources.workbook.reader import SPREADSHEETS, Workbook, read_bytes, read_path
@@ -154,6 +154,32 @@ def _agencies_block(slug: str, agencies: list[NewAgency]) -> str:
         out.append(f"    aliases: [{', '.join(_q(x) for x in a.aliases)}]\n")
     out.append(end)
     return "".join(out)
+
+
+def document_for(info: PlanInfo, file: Path, original: str, sha256: str) -> Document:
+    """The catalog document a workbook becomes (what its catalog entry will say)."""
+    return Document(
+        slug=info.slug,
+        file=file.name,
+        original_file=original,
+        sha256=sha256,
+        title=info.document_title,
+        kind=info.kind,
+        layout=LAYOUT,
+        plan=PlanMeta(
+            slug=info.slug,
+            title=info.label,
+            status=info.status,
+            parties=info.parties,
+            start_year=info.start_year,
+            end_year=info.end_year,
+            implements=info.agreement,
+        ),
+        path=file,
+        date=info.document_date,
+        url=info.document_url,
+        licence=info.document_licence,
+    )
 
 
 def _load_text(text: str, loader: type[Catalog] | type[Registry], path: Path) -> None:
