@@ -91,3 +91,20 @@ def test_the_plan_is_in_the_overlaps(client: httpx.Client) -> None:
     assert any(not m["href"].startswith(f"/id/plan/{SLUG}/") for m in members)  # other plans
     page = client.get("/overlaps", params={"plan": SLUG})
     assert page.status_code == 200 and "Train law enforcement officers" in page.text
+
+
+@pytest.mark.slow
+def test_the_plan_has_themes_catalog_rows_and_void_counts(client: httpx.Client) -> None:
+    query = (
+        "PREFIX pg: <https://w3id.org/plangraph/ontology#> "
+        "SELECT (COUNT(DISTINCT ?step) AS ?n) WHERE { ?step pg:plan "
+        f"<https://w3id.org/plangraph/id/plan/{SLUG}> ; pg:theme ?theme }}"
+    )
+    answer = client.get(
+        "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    ).json()
+    assert int(answer["results"]["bindings"][0]["n"]["value"]) >= 5  # of its 7 steps
+    plans = client.get("/api/queries/plans").json()
+    assert SLUG in str(plans)
+    void = client.get("/.well-known/void", headers={"Accept": "text/turtle"}).text
+    assert f"graph/{SLUG}" in void
