@@ -250,3 +250,30 @@ def test_check_validates_without_writing(
     assert _run(project_copy, monkeypatch, str(BOHOL), "--check") == 0
     assert capsys.readouterr().out.startswith("valid: asean-bohol-tip-2017-2020: 7 steps")
     assert _digest(project_copy) == before
+
+
+@pytest.mark.parametrize("damage", ["crc", "version"])
+def test_a_damaged_archive_is_unreadable_not_a_crash(
+    project_copy: ProjectPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    damage: str,
+) -> None:
+    """Found by fuzz/fuzz_workbook.py: a member whose CRC is wrong, an archive of a zip
+    version Python does not read."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for f in sorted(BOHOL.glob("*.csv")):
+            z.writestr(f.name, f.read_bytes())
+    data = bytearray(buf.getvalue())
+    if damage == "crc":
+        at = data.index(b"field,value")  # Plan.csv's first bytes, stored as they are
+        data[at] = ord("F")
+    else:
+        at = data.index(b"PK\x01\x02")  # the first central directory entry
+        data[at + 6 : at + 8] = (83).to_bytes(2, "little")  # "version needed to extract": 8.3
+    bad = tmp_path / "damaged.zip"
+    bad.write_bytes(bytes(data))
+    assert _run(project_copy, monkeypatch, str(bad)) == 2
+    assert "damaged.zip unreadable:" in capsys.readouterr().err

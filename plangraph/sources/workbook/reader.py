@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,19 @@ MAX_MEMBERS = 2000
 MAX_RATIO = 200  # unpacked / packed size of any member (a bomb packs far tighter)
 SPREADSHEETS = (".xlsx", ".ods")
 WORKBOOK_SUFFIXES = (*SPREADSHEETS, ".zip")  # how a workbook is kept in data/sources/
+
+
+# what Python's zipfile raises on a damaged archive: bad headers or CRC, a truncated or
+# corrupt deflate stream, negative offsets, encrypted members, zip versions it does not read
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 @dataclass
@@ -65,7 +79,7 @@ def check_archive(data: bytes, name: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except _DAMAGED as exc:
         raise _error(name, "unreadable", f"not a zip archive ({exc})") from None
     if len(members) > MAX_MEMBERS:
         raise _error(
@@ -95,9 +109,13 @@ def _error(name: str, code: str, message: str) -> WorkbookError:
 
 
 def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
-    """A member's bytes, never more than its declared size (a lying header is refused)."""
-    with archive.open(info) as fh:
-        data = fh.read(info.file_size + 1)
+    """A member's bytes, never more than its declared size (a lying header is refused); a
+    damaged, encrypted or oddly compressed member is ``unreadable``."""
+    try:
+        with archive.open(info) as fh:
+            data = fh.read(info.file_size + 1)
+    except _DAMAGED as exc:
+        raise _error(name, "unreadable", f"{info.filename} cannot be unpacked ({exc})") from None
     if len(data) > info.file_size:
         raise _error(name, "too-large", f"{info.filename} is larger than its header says")
     return data
