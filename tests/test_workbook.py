@@ -277,3 +277,21 @@ def test_a_damaged_archive_is_unreadable_not_a_crash(
     bad.write_bytes(bytes(data))
     assert _run(project_copy, monkeypatch, str(bad)) == 2
     assert "damaged.zip unreadable:" in capsys.readouterr().err
+
+
+def test_an_imported_plan_exports_with_its_new_agencies_and_imports_back(
+    project_copy: ProjectPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _run(project_copy, monkeypatch, str(BOHOL)) == 0
+    out = tmp_path / "bohol.xlsx"
+    assert main(["template", "--plan", "asean-bohol-tip-2017-2020", "-o", str(out)]) == 0
+    before = project_copy.agencies.read_text(encoding="utf-8")
+    assert _run(project_copy, monkeypatch, str(out), "--replace") == 0
+    after = project_copy.agencies.read_text(encoding="utf-8")
+    assert after == before  # the same six bodies, once each
+    catalog = project_copy.catalog.read_text(encoding="utf-8")
+    assert catalog.count("slug: asean-bohol-tip-2017-2020") == 2  # the document and its plan
+    assert (project_copy.sources / "asean-bohol-tip-2017-2020.xlsx").exists()
+    assert not (project_copy.sources / "asean-bohol-tip-2017-2020.zip").exists()

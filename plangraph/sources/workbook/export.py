@@ -9,6 +9,7 @@ from plangraph.sources.catalog import load_source_catalog
 from plangraph.sources.curation import load_curations
 from plangraph.sources.parsers import parse_document
 from plangraph.sources.registry import load_registry, resolve_plan
+from plangraph.sources.workbook.importer import added_agencies
 from plangraph.sources.workbook.validate import Context
 from plangraph.sources.workbook.writer import plan_rows, write_workbook
 
@@ -34,4 +35,18 @@ def export_plan(paths: ProjectPaths, slug: str) -> bytes:
     registry = load_registry(paths.agencies)
     plan = parse_document(document, load_curations(paths.curation))
     resolve_plan(plan, registry, document.path)
-    return write_workbook(context(paths), plan_rows(plan, document))
+    rows = plan_rows(plan, document)
+    # the bodies this plan's import added to the registry go back on its New agencies sheet
+    added = added_agencies(paths.agencies.read_text(encoding="utf-8"), document.plan.slug)
+    rows["agencies"] = [
+        {
+            "id": a.id,
+            "name": a.name,
+            "party": a.party,
+            "kind": a.kind,
+            "parent": a.parent,
+            "aliases": "; ".join(a.aliases) or None,
+        }
+        for a in (registry.agencies[i] for i in added if i in registry.agencies)
+    ]
+    return write_workbook(context(paths), rows)

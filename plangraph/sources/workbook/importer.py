@@ -97,6 +97,15 @@ def _marks(slug: str) -> tuple[str, str]:
     return f"  # --- added by plangraph import: {slug} ---\n", f"  # --- end: {slug} ---\n"
 
 
+def added_agencies(text: str, slug: str) -> list[str]:
+    """The ids of the bodies an import of plan ``slug`` added to agencies.yaml (``text``)."""
+    begin, end = _marks(slug)
+    if begin not in text:
+        return []
+    block = text.split(begin, 1)[1].split(end, 1)[0]
+    return re.findall(r"^  - id: (\S+)\s*$", block, flags=re.MULTILINE)
+
+
 def _without_agencies(text: str, slug: str) -> str:
     begin, end = _marks(slug)
     if begin not in text:
