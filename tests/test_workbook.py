@@ -93,7 +93,7 @@ def _remove_sheet(sheet: str) -> Callable[[Path], None]:
 # (code, the change, the cell the report names, a phrase of the message)
 CASES: list[tuple[str, Callable[[Path], None], str, str]] = [
     ("missing-sheet", _remove_sheet("Steps"), "Steps", "no Steps sheet"),
-    ("missing-column", _drop_column("Steps", "text"), "Steps!J1", "column text is missing"),
+    ("missing-column", _drop_column("Steps", "text"), "Steps!K1", "column text is missing"),
     ("unknown-column", _rename_column("Steps", "years", "yaers"), "Steps!G1", "'yaers'"),
     ("required", _set("Steps", 3, "text", ""), "Steps!E3", "text is required"),
     ("bad-type", _set("Steps", 2, "years", "2017, next year"), "Steps!G2", "not a year"),

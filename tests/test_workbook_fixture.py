@@ -41,7 +41,7 @@ def test_the_plan_has_its_page_with_steps_agencies_and_notes(client: httpx.Clien
     step = client.get(f"/id/plan/{SLUG}/activity/3.1", headers={"Accept": "text/html"})
     assert step.status_code == 200
     assert "ASEAN Senior Officials Meeting on Transnational Crime" in step.text
-    # the provision and the implementation status are notes of the step, in the graph
+    # the provision is a note of the step; the implementation status its own property
     query = (
         "PREFIX pg: <https://w3id.org/plangraph/ontology#> "
         "PREFIX dcterms: <http://purl.org/dc/terms/> "
@@ -53,10 +53,18 @@ def test_the_plan_has_its_page_with_steps_agencies_and_notes(client: httpx.Clien
         "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
     ).json()
     notes = {(b["kind"]["value"], b["text"]["value"]) for b in answer["results"]["bindings"]}
-    assert notes == {
-        ("provision", "ACTIP Article 16 (Law enforcement)"),
-        ("implementation-status", "Completed in 2019"),
-    }
+    assert notes == {("provision", "ACTIP Article 16 (Law enforcement)")}
+    status = (
+        "PREFIX pg: <https://w3id.org/plangraph/ontology#> "
+        "SELECT ?number ?status WHERE { ?step pg:plan "
+        f"<https://w3id.org/plangraph/id/plan/{SLUG}> ; pg:number ?number ; "
+        "pg:implementationStatus ?status } ORDER BY ?number"
+    )
+    answer = client.get(
+        "/sparql", params={"query": status}, headers={"Accept": "application/sparql-results+json"}
+    ).json()
+    statuses = {b["number"]["value"]: b["status"]["value"] for b in answer["results"]["bindings"]}
+    assert statuses["3.1"] == "Completed in 2019" and len(statuses) == 5
     plans = client.get("/api/plans").json()
     listed = plans["items"] if isinstance(plans, dict) else plans
     assert any(SLUG in str(p) for p in listed)

@@ -289,6 +289,8 @@ class _Mapper:
             self.add(uri, PG.cites, ids.instrument(key))
         for place in a.places:
             self.add(uri, PG.place, Literal(place))
+        if a.implementation_status:
+            self.add(uri, PG.implementationStatus, _text(a.implementation_status))
         if a.uncertain:
             self.add(uri, PG.uncertain, Literal(True))
         for flag in a.flags:

@@ -149,6 +149,8 @@ class Activity:
     uncertain: bool = False  # some cell of the row is marked "??"/"?"
     flags: list[str] = field(default_factory=list)
     curations: list[str] = field(default_factory=list)
+    # how far the step is done, as the document reports it (a work plan's status column)
+    implementation_status: str | None = None
 
 
 @dataclass
@@ -262,7 +264,13 @@ def to_jsonable(plan: Plan) -> dict:
     from dataclasses import asdict
 
     def factory(items: list[tuple[str, object]]) -> dict:
-        # a text document's span has no sheet or locator: left out, as before workbooks
-        return {k: v for k, v in items if not (k in ("sheet", "locator") and v == "")}
+        # a text document's span has no sheet or locator, its steps no implementation
+        # status: left out, as before workbooks
+        return {
+            k: v
+            for k, v in items
+            if not (k in ("sheet", "locator") and v == "")
+            and not (k == "implementation_status" and v is None)
+        }
 
     return asdict(plan, dict_factory=factory)

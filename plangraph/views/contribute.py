@@ -85,6 +85,7 @@ class Contribution:
                     "number": a.printed_number or a.number,
                     "text": a.text,
                     "years": a.years,
+                    "status": a.implementation_status,
                     "agencies": [
                         {
                             "name": names.get(c.mention.resolved or "", c.mention.text),

@@ -727,6 +727,7 @@ def _records(
             places=_strs(v["places"]),
             uncertain=v["uncertain"] is True,
             flags=_strs(v["flags"]),
+            implementation_status=_s(v["implementation_status"]),
         )
         plan.activities.append(a)
         by_number[a.number] = a

@@ -229,6 +229,7 @@ def plan_rows(plan: Plan, document: Document) -> dict[str, list[Row]]:
                 "kind": a.kind,
                 "years": _join(a.years),
                 "quarters": _join(a.quarters),
+                "implementation_status": a.implementation_status,
                 "uncertain": _yes(a.uncertain),
                 "outside_period": _yes(outside),
                 "position": a.position,
