@@ -21,6 +21,7 @@ from plangraph.settings import Settings
 from plangraph.sources.workbook.reader import MAX_FILE_BYTES
 from plangraph.store.base import Store
 from plangraph.views.contribute import Contribution, blank_template, check_upload
+from plangraph.views.read_model import GraphApi
 from server import pages
 
 FORM_OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
@@ -105,6 +106,24 @@ def router(settings: Settings, store: Store) -> APIRouter:
             media_type="application/trig",
             headers={"Content-Disposition": f'attachment; filename="{slug}.trig"'},
         )
+
+    @r.post("/contribute/plan", response_class=HTMLResponse)
+    async def contribute_plan_page(request: Request) -> HTMLResponse:
+        """The plan page itself, over a store holding only this plan (with the ontology and
+        the registry): how the plan will look once imported."""
+        try:
+            result = await checked(request)
+        except WorkbookError as exc:
+            return page(request, _status(exc), problems=exc.problems, unreadable=True)
+        except UploadError as exc:
+            return page(request, exc.http_status, upload_error=exc.message)
+        if not result.valid or result.parsed is None:
+            problems = [p.to_json() for p in result.report.problems]
+            return page(request, 422, file=result.name, problems=problems)
+        store = await run_in_threadpool(result.preview_store, paths)
+        api = GraphApi(store, paths.queries / "api")
+        slug = result.parsed.info.slug
+        return await run_in_threadpool(pages.plan_page, request, api, slug)
 
     @r.post("/api/contribute")
     async def contribute_api(request: Request) -> JSONResponse:

@@ -122,6 +122,17 @@ def test_contribute_page_upload_report_preview_trig(
         assert "ASEAN Senior Officials Meeting on Transnational Crime (lead)" in preview
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         shot(page, f"contribute-preview-{width}")
+        # the plan page itself, over a store holding only this plan
+        page.set_input_files("#contribute-file", str(good))
+        page.click("#contribute-plan")
+        page.wait_for_selector("h1")
+        assert "ASEAN Bohol TIP Work Plan 2017-2020" in page.inner_text("h1")
+        main = page.inner_text("main")
+        assert "Exchange information on trafficking syndicates" in main
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, f"contribute-plan-page-{width}")
+        page.go_back()
+        page.wait_for_selector("#contribute-file")
         # the TriG download
         page.set_input_files("#contribute-file", str(good))
         with page.expect_download() as info:

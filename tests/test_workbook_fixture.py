@@ -65,6 +65,10 @@ def test_the_plan_has_its_page_with_steps_agencies_and_notes(client: httpx.Clien
     ).json()
     statuses = {b["number"]["value"]: b["status"]["value"] for b in answer["results"]["bindings"]}
     assert statuses["3.1"] == "Completed in 2019" and len(statuses) == 5
+    # "the source text" of a workbook plan is the workbook itself
+    source = client.get(f"/sources/{SLUG}")
+    assert source.status_code == 200 and source.content[:2] == b"PK"
+    assert source.headers["content-type"] == "application/zip"
     plans = client.get("/api/plans").json()
     listed = plans["items"] if isinstance(plans, dict) else plans
     assert any(SLUG in str(p) for p in listed)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from plangraph.graph.mapping import plan_dataset
+from plangraph import ids
+from plangraph.graph.mapping import ontology_graph, plan_dataset, registry_graph
 from plangraph.paths import ProjectPaths
 from plangraph.sources.catalog import load_source_catalog
 from plangraph.sources.curation import Curations
@@ -23,6 +24,7 @@ from plangraph.sources.workbook.importer import document_for
 from plangraph.sources.workbook.problems import Report
 from plangraph.sources.workbook.reader import read_bytes
 from plangraph.sources.workbook.validate import Parsed, check
+from plangraph.store.embedded import EmbeddedStore
 from plangraph.views.reconcile import similarity
 
 SUGGESTIONS = 3
@@ -71,6 +73,25 @@ class Contribution:
         ds = plan_dataset(document, self.parsed.plan, registry, Curations({}))
         data = ds.serialize(format="trig")
         return data.encode("utf-8") if isinstance(data, str) else data
+
+    def preview_store(self, paths: ProjectPaths) -> EmbeddedStore:
+        """A store holding the ontology, the registry (with the workbook's new agencies) and
+        the plan: the plan page reads it as it reads the dataset, to preview it before it is
+        imported. In memory; dropped with the request."""
+        assert self.parsed is not None
+        registry = _with_new_agencies(self.registry, self.parsed)
+        document = document_for(
+            self.parsed.info,
+            Path(f"{self.parsed.info.slug}{Path(self.name).suffix}"),
+            self.name,
+            self.sha256,
+        )
+        ds = plan_dataset(document, self.parsed.plan, registry, Curations({}))
+        ontology_graph(ds.graph(ids.ONTOLOGY_GRAPH), paths.ontology)
+        registry_graph(ds.graph(ids.REGISTRY_GRAPH), registry, load_source_catalog(paths.catalog))
+        data = ds.serialize(format="nquads")
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        return EmbeddedStore.from_rdf(raw, "nquads", build_id=f"preview-{self.sha256[:12]}")
 
     def preview(self) -> dict[str, Any]:
         """The plan as the preview shows it: its metadata, sections and their steps."""
