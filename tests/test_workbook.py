@@ -295,3 +295,25 @@ def test_an_imported_plan_exports_with_its_new_agencies_and_imports_back(
     assert catalog.count("slug: asean-bohol-tip-2017-2020") == 2  # the document and its plan
     assert (project_copy.sources / "asean-bohol-tip-2017-2020.xlsx").exists()
     assert not (project_copy.sources / "asean-bohol-tip-2017-2020.zip").exists()
+
+
+def test_a_failed_write_puts_every_file_back(
+    project_copy: ProjectPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All or nothing: the catalog (written last) cannot be replaced, so the workbook and the
+    registry already written are undone."""
+    import plangraph.sources.workbook.importer as importer
+
+    real = importer._write
+
+    def failing(path: Path, data: bytes) -> None:
+        if path == project_copy.catalog:
+            raise OSError("disk full")
+        real(path, data)
+
+    monkeypatch.setattr(importer, "_write", failing)
+    before = _digest(project_copy)
+    with pytest.raises(OSError, match="disk full"):
+        importer.import_workbook(BOHOL, project_copy)
+    assert _digest(project_copy) == before
+    assert not (project_copy.sources / "asean-bohol-tip-2017-2020.zip").exists()

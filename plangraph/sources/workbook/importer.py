@@ -288,10 +288,34 @@ def import_workbook(
     _load_text(new_agencies, Registry, paths.agencies)
     if not dry_run:
         old_files = [paths.sources / d.file for d in existing if d.layout == LAYOUT]
-        _write(file, upload.data)
-        _write(paths.agencies, new_agencies.encode("utf-8"))
-        _write(paths.catalog, new_catalog.encode("utf-8"))
+        _write_all(
+            [
+                (file, upload.data),
+                (paths.agencies, new_agencies.encode("utf-8")),
+                (paths.catalog, new_catalog.encode("utf-8")),  # last: what the build reads
+            ]
+        )
         for old in old_files:
             if old != file and old.exists():
                 old.unlink()
     return Imported(parsed, file, sha, replaced=bool(existing))
+
+
+def _write_all(files: list[tuple[Path, bytes]]) -> None:
+    """Replace each file atomically, in order; if one cannot be written, put back the ones
+    already replaced (and remove those that did not exist), so the files are all new or all
+    as they were."""
+    before = {path: path.read_bytes() if path.exists() else None for path, _ in files}
+    done: list[Path] = []
+    try:
+        for path, data in files:
+            _write(path, data)
+            done.append(path)
+    except BaseException:
+        for path in reversed(done):
+            old = before[path]
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                _write(path, old)
+        raise
