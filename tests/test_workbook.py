@@ -317,3 +317,23 @@ def test_a_failed_write_puts_every_file_back(
         importer.import_workbook(BOHOL, project_copy)
     assert _digest(project_copy) == before
     assert not (project_copy.sources / "asean-bohol-tip-2017-2020.zip").exists()
+
+
+def test_the_party_column_narrows_a_name_several_bodies_share(
+    project_copy: ProjectPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    book = tmp_path / "bohol"
+    shutil.copytree(BOHOL, book)
+    _set("Commitments", 5, "agency", "COMMIT Task Force")(book)
+    _set("Commitments", 5, "party", "tha")(book)
+    assert _run(project_copy, monkeypatch, str(book), "--check") == 0
+    capsys.readouterr()
+    _set("Commitments", 5, "agency_id", "tha/commit-task-force")(book)
+    _set("Commitments", 5, "party", "")(book)
+    assert _run(project_copy, monkeypatch, str(book), "--check") == 0
+    _set("Commitments", 5, "agency_id", "tha/no-such-body")(book)
+    assert _run(project_copy, monkeypatch, str(book), "--check") == 2
+    assert "Commitments!C5 unknown-agency: 'tha/no-such-body'" in capsys.readouterr().err
