@@ -163,3 +163,13 @@ class WorkbookError(PlangraphError):
         out = super().to_json()
         out["problems"] = self.problems
         return out
+
+
+class UploadError(PlangraphError):
+    """An upload a page cannot take: no file, no stated length (411), too large (413)."""
+
+    kind = "upload-error"
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(message, param="file")
+        self.http_status = http_status

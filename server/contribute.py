@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from plangraph.errors import PlangraphError, WorkbookError
+from plangraph.errors import UploadError, WorkbookError
 from plangraph.settings import Settings
 from plangraph.sources.workbook.reader import MAX_FILE_BYTES
 from plangraph.store.base import Store
@@ -25,16 +25,6 @@ from plangraph.views.read_model import GraphApi
 from server import pages
 
 FORM_OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
-
-
-class UploadError(PlangraphError):
-    """An upload the page cannot take: no file, no length, too large."""
-
-    kind = "upload-error"
-
-    def __init__(self, message: str, http_status: int) -> None:
-        super().__init__(message, param="file")
-        self.http_status = http_status
 
 
 async def _upload(request: Request) -> tuple[bytes, str]:
