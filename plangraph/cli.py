@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plangraph.errors import PlangraphError
@@ -255,6 +256,68 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def agency_suggester(settings: Settings) -> Callable[[str], list[str]]:
+    """The reconciliation's top candidates for an agency name the registry does not know."""
+    from plangraph.sources.registry import load_registry
+    from plangraph.views.contribute import registry_suggester
+
+    return registry_suggester(load_registry(settings.paths.agencies))
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from plangraph.errors import WorkbookError
+    from plangraph.sources.workbook.importer import import_workbook
+
+    try:
+        done = import_workbook(
+            Path(args.file),
+            settings.paths,
+            replace=args.replace,
+            suggest=agency_suggester(settings),
+            dry_run=args.check,
+        )
+    except WorkbookError as exc:
+        if args.json:
+            print(json.dumps(exc.to_json(), indent=1, ensure_ascii=False))
+        where = f"{exc.file}: " if exc.file else ""
+        for problem in exc.problems:
+            cell = problem.get("cell")
+            line = f"{problem['sheet']}!{cell}" if cell else str(problem["sheet"])
+            text = f"{line} {problem['code']}: {problem['message']}"
+            hints = problem.get("suggestions")
+            if isinstance(hints, list) and hints:
+                text += f" (did you mean {' or '.join(str(h) for h in hints)}?)"
+            print(f"plangraph import: {where}{text}", file=sys.stderr)
+        return exc.exit_code
+    p = done.parsed
+    steps = len(p.plan.activities)
+    commitments = sum(len(a.commitments) for a in p.plan.activities)
+    if args.json:
+        print(json.dumps({"valid": True, "problems": [], "plan": p.info.slug}, indent=1))
+    verb = "valid" if args.check else ("replaced" if done.replaced else "imported")
+    print(
+        f"{verb}: {p.info.slug}: {steps} steps, {commitments} commitments, "
+        f"{len(p.new_agencies)} new agencies"
+        + ("" if args.check else f" -> {done.file} (sha256 {done.sha256[:12]}…)"),
+        file=sys.stderr if args.json else sys.stdout,
+    )
+    if not args.check:
+        print("run 'plangraph build' to include it in the dataset", file=sys.stderr)
+    return 0
+
+
+def _template(args: argparse.Namespace, settings: Settings) -> int:
+    from plangraph.sources.workbook.export import blank_template, export_plan
+
+    data = export_plan(settings.paths, args.plan) if args.plan else blank_template(settings.paths)
+    out = Path(args.output or (f"{args.plan}.xlsx" if args.plan else "plan-template.xlsx"))
+    out.write_bytes(data)
+    print(f"wrote {out} ({len(data)} bytes)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="plangraph", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -358,6 +421,18 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--output", help="write to this file (default: stdout)")
     n.add_argument("--write-rdf", help="also write the agency metrics as Turtle to this file")
     n.set_defaults(func=_network)
+
+    im = sub.add_parser("import", help="add a plan from a workbook (.xlsx, .ods, CSV folder/zip)")
+    im.add_argument("file", help="the workbook, or a folder of CSV files")
+    im.add_argument("--replace", action="store_true", help="replace a plan with the same slug")
+    im.add_argument("--check", action="store_true", help="validate only; write nothing")
+    im.add_argument("--json", action="store_true", help="the report as JSON on stdout")
+    im.set_defaults(func=_import)
+
+    t = sub.add_parser("template", help="a blank plan workbook, or a plan exported to one")
+    t.add_argument("--plan", help="export this plan (its slug) instead of a blank template")
+    t.add_argument("--output", "-o", help="the .xlsx file to write")
+    t.set_defaults(func=_template)
     return p
 
 

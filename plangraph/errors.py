@@ -140,3 +140,36 @@ class NotAcceptable(PlangraphError):
 
     kind = "not-acceptable"
     http_status = 406
+
+
+class WorkbookError(PlangraphError):
+    """A plan workbook cannot be read or has problems at its cells; nothing was written.
+
+    ``problems``: every problem as JSON (sheet, cell, code, message, suggestions)."""
+
+    kind = "workbook-invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: list[dict[str, object]] | None = None,
+        file: str | Path | None = None,
+    ) -> None:
+        self.problems = problems or []
+        super().__init__(message, file=file)
+
+    def to_json(self) -> dict[str, object]:
+        out = super().to_json()
+        out["problems"] = self.problems
+        return out
+
+
+class UploadError(PlangraphError):
+    """An upload a page cannot take: no file, no stated length (411), too large (413)."""
+
+    kind = "upload-error"
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(message, param="file")
+        self.http_status = http_status

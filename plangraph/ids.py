@@ -90,6 +90,11 @@ def span(document: str, start: int, end: int) -> URIRef:
     return ID[f"source/{safe(document)}/lines/{start}-{end}"]
 
 
+def sheet_row(document: str, sheet: str, row: int) -> URIRef:
+    """A row of a workbook's sheet (a workbook plan's provenance)."""
+    return ID[f"source/{safe(document)}/{safe(sheet)}/rows/{row}"]
+
+
 def child(parent: URIRef, kind: str, key: str | int) -> URIRef:
     """A node that exists only as part of another: parent/kind/key."""
     return URIRef(f"{parent}/{safe(kind)}/{safe(str(key))}")

@@ -14,6 +14,7 @@ from plangraph.store.base import Store
 from server import (
     api,
     catalog_api,
+    contribute,
     diff_page,
     edges,
     labels_api,
@@ -71,5 +72,6 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
     app.include_router(network_api.router(settings, store))
     app.include_router(network_page.router(settings, store))
     app.include_router(search.router(settings, store))
+    app.include_router(contribute.router(settings, store))
     edges.install(app, settings, store.build_id)  # last: compression outermost
     return app

@@ -44,6 +44,13 @@ _THEME = re.compile(r"^theme/([^/]+)$")
 _PARTY = re.compile(r"^party/([a-z]{3})$")
 
 
+WORKBOOK_TYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".zip": "application/zip",
+}
+
+
 def negotiate(accept: str | None) -> str:
     """The view for an Accept header: html, turtle, jsonld or ntriples (q-values honoured)."""
     if not accept or not accept.strip():
@@ -116,14 +123,18 @@ def router(settings: Settings, store: Store) -> APIRouter:
             return FileResponse(graph_folder / name, media_type=files[name], filename=name)
         raise NotFound(f"no download {name!r}", param="name")
 
-    @r.get("/sources/{slug}", response_class=HTMLResponse)
-    def source(request: Request, slug: str, lines: str | None = None) -> HTMLResponse:
+    @r.get("/sources/{slug}", response_class=HTMLResponse, response_model=None)
+    def source(request: Request, slug: str, lines: str | None = None) -> Response:
         try:
             doc = documents().get(slug)
         except CatalogError:
             doc = None
         if doc is None:
             raise NotFound(f"no source document {slug!r}", param="slug")
+        if doc.layout == "workbook":  # a plan added by plangraph import: the workbook itself
+            return FileResponse(
+                doc.path, media_type=WORKBOOK_TYPES.get(doc.path.suffix), filename=doc.file
+            )
         text = doc.read_lines()
         if text and text[-1] == "":
             text = text[:-1]

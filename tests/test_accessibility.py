@@ -36,6 +36,7 @@ PAGES = {
     "network": "/network",
     "query": "/query",
     "source": "/sources/vnm-khm-jpa-2020-2022?lines=12-16",
+    "contribute": "/contribute",
 }
 WIDTHS = {"desktop": 1366, "phone": 390}
 

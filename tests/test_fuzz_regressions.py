@@ -38,6 +38,7 @@ def test_every_parser_has_a_target():
         "layout_vnm_khm_jpa",
         "query_header",
         "sparql_guard",
+        "workbook",
     ]
 
 
@@ -60,6 +61,7 @@ def test_seed_corpus_replays(name):
         ("sparql_guard", b"INSERT DATA { <a> <b> <c> }"),
         ("query_header", b"# title: no question\nSELECT * {}\n"),
         ("layout_vnm_khm_jpa", b"not a plan\n"),
+        ("workbook", b"PK\x03\x04 not a workbook"),
     ],
 )
 def test_bad_input_is_rejected_not_crashing(name, data):

@@ -37,6 +37,7 @@ from plangraph.sources.curation import Curations, load_curations
 from plangraph.sources.model import Plan
 from plangraph.sources.parsers import parse_document
 from plangraph.sources.registry import Registry, load_registry, resolve_plan
+from plangraph.sources.workbook.reader import WORKBOOK_SUFFIXES
 
 TRIG_PREFIXES = {  # data IRIs are written in full: their paths do not fit prefixed names
     **{p: ns for p, ns in ids.PREFIXES.items() if p != "pgid"},
@@ -66,6 +67,8 @@ def input_files(paths: ProjectPaths) -> list[Path]:
     """Every file a build reads (their hash decides whether a dataset is stale)."""
     files = [paths.catalog, paths.agencies]
     files += sorted(paths.sources.glob("*.txt"))
+    for suffix in WORKBOOK_SUFFIXES:  # plans added with plangraph import
+        files += sorted(paths.sources.glob(f"*{suffix}"))
     files += sorted(paths.curation.glob("*.yaml"))
     files += sorted(paths.overlaps.glob("*.yaml"))
     files += sorted(paths.ontology.glob("*.ttl"))

@@ -96,6 +96,9 @@ class _Mapper:
 
     def spans(self, node: URIRef, spans: Iterable[SourceSpan]) -> None:
         for sp in spans:
+            if sp.sheet:
+                self.row_span(node, sp)
+                continue
             uri = ids.span(sp.document, sp.start_line, sp.end_line)
             self.add(node, PROV.wasDerivedFrom, uri)
             self.add(uri, RDF.type, PG.SourceSpan)
@@ -106,6 +109,19 @@ class _Mapper:
             if sp.start_line == sp.end_line:
                 label = f"line {sp.start_line}"
             self.add(uri, RDFS.label, Literal(f"{sp.document}, {label}"))
+
+    def row_span(self, node: URIRef, sp: SourceSpan) -> None:
+        """A workbook row: its lines are the row, its label names the sheet, its citation
+        says where the row stands in the original document."""
+        uri = ids.sheet_row(sp.document, sp.sheet, sp.start_line)
+        self.add(node, PROV.wasDerivedFrom, uri)
+        self.add(uri, RDF.type, PG.SourceSpan)
+        self.add(uri, PG.document, ids.source(sp.document))
+        self.add(uri, PG.startLine, Literal(sp.start_line))
+        self.add(uri, PG.endLine, Literal(sp.end_line))
+        self.add(uri, RDFS.label, Literal(f"{sp.document}, {sp.sheet} row {sp.start_line}"))
+        if sp.locator:
+            self.add(uri, DCTERMS.bibliographicCitation, Literal(sp.locator))
 
     def notes(self, node: URIRef, notes: list[Note], prop: URIRef = PG.note) -> None:
         for i, note in enumerate(notes, 1):
@@ -129,6 +145,12 @@ class _Mapper:
         self.add(uri, PG.originalFileName, Literal(d.original_file))
         self.add(uri, PG.sha256, Literal(d.sha256))
         self.add(uri, PG.documentKind, Literal(d.kind))
+        if d.date:
+            self.add(uri, DCTERMS.date, Literal(d.date))
+        if d.url:
+            self.add(uri, DCTERMS.source, URIRef(d.url))
+        if d.licence:
+            self.add(uri, DCTERMS.license, Literal(d.licence))
 
     def plan(self, plan: Plan) -> None:
         meta = self.doc.plan
@@ -286,6 +308,8 @@ class _Mapper:
             self.add(uri, PG.cites, ids.instrument(key))
         for place in a.places:
             self.add(uri, PG.place, Literal(place))
+        if a.implementation_status:
+            self.add(uri, PG.implementationStatus, _text(a.implementation_status))
         if a.uncertain:
             self.add(uri, PG.uncertain, Literal(True))
         for flag in a.flags:
@@ -590,6 +614,23 @@ def to_dataset(
         mapper.plan(plan)
     if overlaps is not None:
         overlaps_graph(ds.graph(ids.OVERLAPS_GRAPH), overlaps)
+    return ds
+
+
+def plan_dataset(
+    document: Document, plan: Plan, registry: Registry, curations: Curations
+) -> Dataset:
+    """One plan's named graph alone, as the build writes it (without action themes, which
+    the build derives): what /contribute offers as TriG before a plan is imported."""
+    ds = Dataset()
+    for prefix, ns in ids.PREFIXES.items():
+        if prefix != "pgid":
+            ds.bind(prefix, ns)
+    ds.bind("dcterms", DCTERMS)
+    ds.bind("prov", PROV)
+    mapper = _Mapper(ds.graph(ids.document_graph(document.slug)), document, registry, curations)
+    mapper.source_document()
+    mapper.plan(plan)
     return ds
 
 

@@ -39,6 +39,10 @@ class Document:
     # the catalog that lists the document, and the line of its sha256 there
     catalog: Path | None = field(default=None, compare=False)
     sha256_line: int | None = field(default=None, compare=False)
+    # the original document, where the catalog gives it (a workbook plan's Plan sheet does)
+    date: str | None = None
+    url: str | None = None
+    licence: str | None = None
 
     def read_lines(self) -> list[str]:
         """The document's lines (index 0 is line 1), after checking its checksum."""
@@ -211,6 +215,9 @@ def _load_source_catalog(
                 path=path.parent / file,
                 catalog=path,
                 sha256_line=lines.of(e, "sha256"),
+                date=str(e["date"]) if e.get("date") else None,
+                url=str(e["url"]) if e.get("url") else None,
+                licence=str(e["licence"]) if e.get("licence") else None,
             )
         )
     reading.entry(None)

@@ -28,12 +28,18 @@ class SourceSpan:
     document: str  # the source document's slug (catalog.yaml), not its file name
     start_line: int
     end_line: int
+    # a workbook's rows: the sheet the lines are rows of ("Steps"), and where the row says it
+    # stands in the original document ("p. 4, para 2"); empty for a text document's lines
+    sheet: str = ""
+    locator: str = ""
 
     def __post_init__(self) -> None:
         if self.start_line < 1 or self.end_line < self.start_line:
             raise ValueError(f"bad span {self.document}:{self.start_line}-{self.end_line}")
 
     def __str__(self) -> str:
+        if self.sheet:
+            return f"{self.document}:{self.sheet}!{self.start_line}"
         if self.start_line == self.end_line:
             return f"{self.document}:{self.start_line}"
         return f"{self.document}:{self.start_line}-{self.end_line}"
@@ -143,6 +149,8 @@ class Activity:
     uncertain: bool = False  # some cell of the row is marked "??"/"?"
     flags: list[str] = field(default_factory=list)
     curations: list[str] = field(default_factory=list)
+    # how far the step is done, as the document reports it (a work plan's status column)
+    implementation_status: str | None = None
 
 
 @dataclass
@@ -273,4 +281,14 @@ def to_jsonable(plan: Plan) -> dict:
     """The plan as plain JSON-ready data (golden files, ``plangraph ingest --json``)."""
     from dataclasses import asdict
 
-    return asdict(plan)
+    def factory(items: list[tuple[str, object]]) -> dict:
+        # a text document's span has no sheet or locator, its steps no implementation
+        # status: left out, as before workbooks
+        return {
+            k: v
+            for k, v in items
+            if not (k in ("sheet", "locator") and v == "")
+            and not (k == "implementation_status" and v is None)
+        }
+
+    return asdict(plan, dict_factory=factory)

@@ -212,8 +212,21 @@ class Registry:
 
 
 def resolve_plan(plan: Plan, registry: Registry, file: Path | str) -> None:
-    """Fill ``resolved`` on every mention of the plan; stop at the first unknown one."""
+    """Fill ``resolved`` on every mention of the plan; stop at the first unknown one. A
+    mention that comes resolved (a workbook's agency id) is checked to be in the registry."""
     for mention in plan.mentions():
+        if mention.resolved is not None:
+            key = mention.resolved
+            if key not in registry.agencies and key.removeprefix(PARTY_PREFIX) not in (
+                registry.parties if key.startswith(PARTY_PREFIX) else ()
+            ):
+                raise RegistryError(
+                    f"unknown agency id {key!r} for {mention.text!r}: add it to "
+                    f"{registry.path.name}",
+                    file=file,
+                    line=mention.span.start_line,
+                )
+            continue
         mention.resolved = registry.resolve(mention, file)
 
 

@@ -27,6 +27,7 @@ def _parsers() -> dict[str, Parser]:
         khm_tha_minutes,
         vnm_khm_jpa,
     )
+    from plangraph.sources.workbook import parser as workbook
 
     return {
         "vnm-khm-jpa": vnm_khm_jpa.parse,
@@ -34,6 +35,7 @@ def _parsers() -> dict[str, Parser]:
         "khm-npa": khm_npa.parse,
         "commit-srpa": commit_srpa.parse,
         "khm-tha-minutes": khm_tha_minutes.parse,
+        "workbook": workbook.parse,
     }
 
 
