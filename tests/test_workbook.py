@@ -90,6 +90,31 @@ def _remove_sheet(sheet: str) -> Callable[[Path], None]:
     return lambda folder: (folder / f"{sheet}.csv").unlink()
 
 
+def _versions(versions: list[list[str]], steps: dict[int, str]) -> Callable[[Path], None]:
+    """A Versions sheet of ``versions`` (key, title, status, revises) and a versions column
+    at the end of the Steps sheet (column L), ``steps`` giving its cell by row."""
+
+    def change(folder: Path) -> None:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(
+            [["key", "title", "status", "revises", "source"], *[[*v, ""] for v in versions]]
+        )
+        (folder / "Versions.csv").write_text(out.getvalue(), encoding="utf-8")
+
+        def edit(rows: list[list[str]]) -> None:
+            assert len(rows[0]) == 11  # A-K: the new column is L
+            rows[0].append("versions")
+            for n, row in enumerate(rows[1:], 2):
+                row.append(steps.get(n, ""))
+
+        _edit(folder, "Steps", edit)
+
+    return change
+
+
+DRAFT = ["draft-1", "Proposed Draft Work Plan", "draft", ""]
+REVISED = ["draft-2", "Revised Draft Work Plan", "draft", "draft-1"]
+
 # (code, the change, the cell the report names, a phrase of the message)
 CASES: list[tuple[str, Callable[[Path], None], str, str]] = [
     ("missing-sheet", _remove_sheet("Steps"), "Steps", "no Steps sheet"),
@@ -121,6 +146,46 @@ CASES: list[tuple[str, Callable[[Path], None], str, str]] = [
         "New agencies!A2",
         "int/iom is already in the registry",
     ),
+    (
+        "revision-cycle",
+        _versions([[*DRAFT[:3], "draft-2"], REVISED], {2: "draft-1", 3: "draft-2"}),
+        "Versions!D2",
+        "'draft-1' revises itself through draft-1 -> draft-2 -> draft-1",
+    ),
+    (
+        "empty-version",
+        _versions([DRAFT, REVISED], {2: "draft-1", 3: "draft-1"}),
+        "Versions!A3",
+        "no step names version 'draft-2'",
+    ),
+]
+
+# the references of the Versions sheet and of the Steps sheet's versions column
+VERSION_CASES: list[tuple[str, Callable[[Path], None], str, str]] = [
+    (
+        "unknown-reference",
+        _versions([DRAFT, [*REVISED[:3], "draft-9"]], {2: "draft-1", 3: "draft-2"}),
+        "Versions!D3",
+        "revises 'draft-9' is not a key on the Versions sheet",
+    ),
+    (
+        "revision-cycle",
+        _versions([[*DRAFT[:3], "draft-1"]], {2: "draft-1"}),
+        "Versions!D2",
+        "'draft-1' revises itself",
+    ),
+    (
+        "unknown-reference",
+        _versions([DRAFT, REVISED], {2: "draft-1", 3: "draft-2", 4: "draft-1, annex-9"}),
+        "Steps!L4",
+        "versions 'annex-9' is not a key on the Versions sheet",
+    ),
+    (
+        "not-in-list",
+        _versions([[*DRAFT[:2], "proposed", ""]], {2: "draft-1"}),
+        "Versions!C2",
+        "status: 'proposed' is not one of draft, final",
+    ),
 ]
 
 
@@ -129,7 +194,11 @@ def test_every_code_has_a_case() -> None:
     assert tested == set(CODES)
 
 
-@pytest.mark.parametrize(("code", "change", "cell", "phrase"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("code", "change", "cell", "phrase"),
+    CASES + VERSION_CASES,
+    ids=[c[0] for c in CASES] + [f"versions-{c[2]}-{c[0]}" for c in VERSION_CASES],
+)
 def test_a_broken_workbook_is_reported_at_its_cell_and_nothing_is_written(
     code: str,
     change: Callable[[Path], None],
@@ -155,6 +224,33 @@ def test_a_broken_workbook_is_reported_at_its_cell_and_nothing_is_written(
     first = report["problems"][0]
     assert (first["code"], f"{first['sheet']}!{first['cell']}".rstrip("!")) == (code, cell)
     assert _digest(project_copy) == before
+
+
+def test_versions_and_the_steps_they_print_are_imported(
+    project_copy: ProjectPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A valid Versions sheet: each version holds the steps that name it, in the order of the
+    Steps sheet, a step may be printed by both, and the revision is kept."""
+    from plangraph.sources.workbook.reader import read_path
+    from plangraph.sources.workbook.validate import check
+
+    book = tmp_path / "bohol"
+    shutil.copytree(BOHOL, book)
+    _versions([DRAFT, REVISED], {2: "draft-1", 3: "draft-1, draft-2", 4: "draft-2"})(book)
+    assert _run(project_copy, monkeypatch, str(book), "--check") == 0
+    capsys.readouterr()
+    parsed, report = check(read_path(book), None, ())
+    assert report.ok and parsed is not None
+    versions = parsed.plan.versions
+    assert [(v.key, v.title, v.status, v.revision_of) for v in versions] == [
+        ("draft-1", "Proposed Draft Work Plan", "draft", None),
+        ("draft-2", "Revised Draft Work Plan", "draft", "draft-1"),
+    ]
+    assert [v.steps for v in versions] == [["1.1", "1.2"], ["1.2", "2.1"]]
+    assert versions[1].spans[0].sheet == "Versions" and versions[1].spans[0].start_line == 3
 
 
 def test_an_unknown_agency_gets_the_reconciliations_candidates_in_json(

@@ -19,6 +19,8 @@ CODES = {
     "not-in-list": "a value is not one of its column's allowed values",
     "duplicate": "a key is given twice",
     "unknown-reference": "a cell names a row of another sheet that does not exist",
+    "revision-cycle": "a version revises itself, directly or through other versions",
+    "empty-version": "a version that no step names in its versions column",
     "bad-period": "the plan's period ends before it starts",
     "year-outside-period": "a year is outside the plan's period",
     "unknown-agency": "an agency is neither in the registry nor on the New agencies sheet",

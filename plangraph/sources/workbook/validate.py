@@ -29,6 +29,7 @@ from plangraph.sources.model import (
     Output,
     Participant,
     Plan,
+    PlanVersion,
     Section,
     SourceSpan,
     Target,
@@ -379,12 +380,14 @@ def check(
     meetings = c.rows(res["meetings"])
     participants = c.rows(res["participants"])
     decisions = c.rows(res["decisions"])
+    versions = c.rows(res["versions"])
 
     section_keys = c.unique(res["sections"], sections)
     step_keys = c.unique(res["steps"], steps)
     agency_keys = c.unique(res["agencies"], new_rows)
     instrument_keys = c.unique(res["instruments"], instruments)
     meeting_keys = c.unique(res["meetings"], meetings)
+    version_keys = c.unique(res["versions"], versions)
     for r, rows in (
         (res["participants"], participants),
         (res["decisions"], decisions),
@@ -397,6 +400,9 @@ def check(
     c.refer(res["steps"], steps, "parent", res["steps"], step_keys)
     c.refer(res["steps"], steps, "serves", res["steps"], step_keys)
     c.refer(res["steps"], steps, "cites", res["instruments"], instrument_keys)
+    c.refer(res["steps"], steps, "versions", res["versions"], version_keys)
+    c.refer(res["versions"], versions, "revises", res["versions"], version_keys)
+    _versions(c, res["versions"], versions, version_keys, steps)
     for r, rows in (
         (res["commitments"], commitments),
         (res["results"], results),
@@ -445,6 +451,7 @@ def check(
         "meetings": meetings,
         "participants": participants,
         "decisions": decisions,
+        "versions": versions,
     }
     return _records(
         plan_row, tables, new_agencies, resolved, resolved_organisations, document
@@ -487,6 +494,33 @@ def _decisions(
                     "unknown-reference",
                     f"changes {target!r}: not a section key, a step number or plan",
                 )
+
+
+def _versions(
+    c: _Checker, r: Resource, rows: list[Row], keys: dict[str, Row], steps: list[Row]
+) -> None:
+    """A version revises another version, never itself nor (through others) itself; every
+    version prints at least one step (a step names it in its versions column)."""
+    revises = {k: _s(row.values["revises"]) for k, row in keys.items()}
+    for key, row in keys.items():
+        chain = [key]
+        at = revises[key]
+        while at is not None and at in revises and at not in chain:
+            chain.append(at)
+            at = revises[at]
+        if at == key:
+            loop = " -> ".join([*chain, key])
+            what = "revises itself" if len(chain) == 1 else f"revises itself through {loop}"
+            c.report.add(r.sheet, row.cell("revises"), "revision-cycle", f"{key!r} {what}")
+    printed = {v for row in steps for v in _strs(row.values["versions"])}
+    for key, row in keys.items():
+        if key not in printed:
+            c.report.add(
+                r.sheet,
+                row.cell("key"),
+                "empty-version",
+                f"no step names version {key!r}: give it in the versions column of the Steps sheet",
+            )
 
 
 def _step_or_section(c: _Checker, r: Resource, rows: list[Row]) -> None:
@@ -708,8 +742,10 @@ def _records(
         plan.sections.append(s)
         by_key[s.key] = s
     by_number: dict[str, Activity] = {}
+    a_versions: dict[str, list[str]] = {}
     for row in tables["steps"]:
         v = row.values
+        a_versions[str(v["number"])] = _strs(v["versions"])
         position = v["position"]
         a = Activity(
             number=str(v["number"]),
@@ -815,6 +851,19 @@ def _records(
                 span=_span(document, "Decisions", row),
                 changes=_strs(v["changes"]),
                 date=_s(v["date"]),
+            )
+        )
+    for row in tables["versions"]:
+        v = row.values
+        key = str(v["key"])
+        plan.versions.append(
+            PlanVersion(
+                key=key,
+                title=str(v["title"]),
+                status=str(v["status"]),
+                spans=[_span(document, "Versions", row)],
+                steps=[a.number for a in plan.activities if key in a_versions[a.number]],
+                revision_of=_s(v["revises"]),
             )
         )
     for row in tables["notes"]:

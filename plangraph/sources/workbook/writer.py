@@ -217,6 +217,10 @@ def plan_rows(plan: Plan, document: Document) -> dict[str, list[Row]]:
                 {"section": s.key, "type": "output", "text": o.text, "source": _where([o.span])}
             )
         notes.extend(note(n, section=s.key) for n in s.notes)
+    printed_in: dict[str, list[str]] = {}
+    for version in plan.versions:
+        for number in version.steps:
+            printed_in.setdefault(number, []).append(version.key)
     for a in plan.activities:
         outside = any(not meta.start_year <= y <= meta.end_year for y in a.years)
         steps.append(
@@ -225,6 +229,7 @@ def plan_rows(plan: Plan, document: Document) -> dict[str, list[Row]]:
                 "printed_number": a.printed_number,
                 "section": a.section,
                 "parent": a.parent,
+                "versions": _join(printed_in.get(a.number, [])),
                 "text": a.text,
                 "kind": a.kind,
                 "years": _join(a.years),
@@ -317,7 +322,18 @@ def plan_rows(plan: Plan, document: Document) -> dict[str, list[Row]]:
                 }
             )
         notes.extend(note(n, meeting=meeting.key) for n in meeting.agenda)
+    versions: list[Row] = [
+        {
+            "key": v.key,
+            "title": v.title,
+            "status": v.status,
+            "revises": v.revision_of,
+            "source": _where(v.spans),
+        }
+        for v in plan.versions
+    ]
     return {
+        "versions": versions,
         "meetings": meetings,
         "participants": participants,
         "decisions": decisions,
