@@ -15,6 +15,8 @@ from openpyxl import load_workbook
 from plangraph.cli import main
 from plangraph.paths import ProjectPaths
 from plangraph.sources.catalog import load_source_catalog
+from plangraph.sources.curation import load_curations
+from plangraph.sources.parsers import parse_document
 from plangraph.sources.registry import load_registry
 from plangraph.sources.workbook.reader import read_bytes, read_path
 from plangraph.sources.workbook.schema import load_schema
@@ -151,3 +153,45 @@ def test_ods_csv_folder_and_csv_zip_give_the_same_plan(paths: ProjectPaths) -> N
         plans.append(parsed.plan)  # type: ignore[attr-defined]
     assert plans[0] == plans[1] == plans[2]
     assert len(plans[0].activities) == 7
+
+
+def test_a_plan_with_versions_exports_and_reads_back_from_xlsx_and_a_csv_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paths: ProjectPaths
+) -> None:
+    """Annex 3 and Annex 4 of the Cambodia-Thailand minutes: the Versions sheet and the Steps
+    sheet's versions column carry them out and back, in .xlsx and as a folder of CSV files."""
+    out = tmp_path / "khm-tha.xlsx"
+    monkeypatch.setenv("PLANGRAPH_ROOT", str(paths.root))
+    assert main(["template", "--plan", "khm-tha-2023-2025", "-o", str(out)]) == 0
+    xlsx = load_workbook(out)
+    assert [c.value for c in xlsx["Versions"][1]] == [
+        f.name for f in load_schema().resource("versions").fields
+    ]
+    folder = tmp_path / "khm-tha"
+    folder.mkdir()
+    for ws in xlsx.worksheets:
+        if ws.title == "Lists":
+            continue
+        rows = [
+            ["" if c is None else str(c) for c in row] for row in ws.iter_rows(values_only=True)
+        ]
+        with (folder / f"{ws.title}.csv").open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(rows)
+    document = next(
+        d
+        for d in load_source_catalog(paths.catalog).documents
+        if d.plan.slug == "khm-tha-2023-2025"
+    )
+    parsed_plan = parse_document(document, load_curations(paths.curation))
+    expected = [(v.key, v.title, v.status, v.revision_of, v.steps) for v in parsed_plan.versions]
+    assert [v[0] for v in expected] == ["annex-3", "annex-4"]
+    plans = []
+    for book in (read_path(out), read_path(folder)):
+        parsed, report = _check(book, paths)
+        assert parsed is not None, report
+        plan = parsed.plan  # type: ignore[attr-defined]
+        got = [(v.key, v.title, v.status, v.revision_of, v.steps) for v in plan.versions]
+        assert got == expected
+        assert plan.versions[1].spans[0].sheet == "Versions"
+        plans.append(plan)
+    assert plans[0] == plans[1]
