@@ -120,6 +120,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         lifespan="on",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         h11_max_incomplete_event_size=request_head_bytes(settings.max_query_length),
+        # the client is the peer address: X-Forwarded-For / X-Forwarded-Proto are not
+        # trusted from anyone (uvicorn trusts them from 127.0.0.1 by default), so no client
+        # picks its own rate-limit identity
+        proxy_headers=False,
+        forwarded_allow_ips="",
     )
     return 0
 

@@ -102,3 +102,16 @@ def test_over_budget_is_429_and_others_are_served(url: str) -> None:
     with httpx.Client(base_url=url, timeout=30, transport=other) as b:
         assert [b.get("/sparql", params=ASK).status_code for _ in range(5)] == [200] * 5
         assert b.get("/sparql", params=ASK).status_code == 429
+
+
+def test_forwarded_headers_do_not_choose_the_client(paths: ProjectPaths) -> None:
+    """X-Forwarded-For from 127.0.0.1 picks no rate-limit identity (issue 20, item 3): the
+    ASGI server's default trusts it from loopback, and a client naming a new address on
+    every request never ran out of budget (150/150 allowed instead of 60)."""
+    env = {"PLANGRAPH_RATE_PER_MINUTE": "6", "PLANGRAPH_RATE_BURST": "5"}
+    with running_server(paths.root, env=env) as u, httpx.Client(base_url=u, timeout=30) as c:
+        codes = [
+            c.get("/sparql", params=ASK, headers={"X-Forwarded-For": f"10.0.0.{i + 1}"}).status_code
+            for i in range(8)
+        ]
+    assert codes == [200] * 5 + [429] * 3, codes
