@@ -8,8 +8,8 @@ answered it, so a client never sees a mixture of two builds.
 
 A watcher polls data/graph/ (the manifest and the N-Quads, every ``reload_interval``
 seconds; ``plangraph serve`` also checks at once on SIGHUP). When they change it loads the
-new build next to the old one: a private snapshot of its files (hard links, which survive
-``os.replace`` of the originals; a copy across file systems), the store (a half-written or
+new build next to the old one: a private snapshot of its files (copies: a
+later write into data/graph/ cannot reach the build being served), the store (a half-written or
 inconsistent dataset is refused, and tried again when the files change), the app, its
 lifespan (the query pool, whose workers load the snapshot and refuse any other build). Only
 then is the pointer swapped; the old build finishes its in-flight requests (a bounded wait)
@@ -80,23 +80,22 @@ def remove_stale_snapshots(tmp: Path | None = None) -> None:
 
 
 def snapshot(folder: Path) -> Path:
-    """A private folder with the build's N-Quads and manifest (and its TriG, the other
-    download, when there): hard links where the file system allows (no copying; a later
-    ``os.replace`` of the originals leaves them as they were), else copies. The caller
-    removes it (:func:`shutil.rmtree`)."""
+    """A private folder with a copy of the build's N-Quads and manifest (and its TriG, the
+    other download, when there). Copies, not hard links: a hard link shares the inode, so a
+    write into data/graph/ (``truncate``, an editor saving in place) would change the files
+    being served, and the query workers respawned from them. The caller removes it
+    (:func:`shutil.rmtree`)."""
     dest = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-"))
     try:
         for name in (NQUADS, MANIFEST, TRIG):
             try:
-                os.link(folder / name, dest / name)
+                shutil.copyfile(folder / name, dest / name)
             except FileNotFoundError as exc:
                 if name == TRIG:
                     continue
                 raise DatasetError(
                     "no built dataset: run 'plangraph build' first", file=exc.filename
                 ) from None
-            except OSError:  # another file system, or no hard links: copy
-                shutil.copyfile(folder / name, dest / name)
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise

@@ -369,3 +369,40 @@ def test_reload_keeps_rate_limit_budgets(project_copy: ProjectPaths) -> None:
         r = c.get("/sparql", params=ask)
         assert r.status_code == 429, r.text
         assert r.headers["x-plangraph-build"] == new["build_id"]  # the new build's app said it
+
+
+def test_a_write_into_the_served_files_cannot_break_the_build(project_copy: ProjectPaths) -> None:
+    """``truncate -s 0 data/graph/plangraph.nq`` while serving (issue 20, item 2): the served
+    build is a private copy, so downloads still send its bytes, killed workers respawn and
+    answer, and /health reports the unloadable dataset in data/graph/."""
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
+    good = (project_copy.graph / NQUADS).read_bytes()
+    old = manifest(project_copy.graph)
+    env = {
+        "PLANGRAPH_RELOAD_INTERVAL": "0.3",
+        "PLANGRAPH_QUERY_WORKERS": "2",
+        "PLANGRAPH_QUERY_TIMEOUT": "1",
+    }
+    cartesian = (Path(__file__).parent / "data" / "adversarial" / "cartesian-count.rq").read_text()
+    with (
+        running_server(project_copy.root, env=env) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        before = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"}).text
+        os.truncate(project_copy.graph / NQUADS, 0)  # in place: same inode
+        assert wait_until(lambda: "reload_error" in c.get("/health").json(), 15)
+        health = c.get("/health").json()
+        assert health["build"] == old["build_id"]
+        assert health["reload_error"]["serving"] == old["build_id"]
+        r = c.get(f"/downloads/{NQUADS}")
+        assert r.status_code == 200 and r.content == good
+        assert r.headers["x-plangraph-build"] == old["build_id"]
+        # both workers are killed at the time limit and respawn from the private copy
+        for _ in range(2):
+            assert c.get("/sparql", params={"query": cartesian}).status_code == 503
+        counts = [
+            c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
+            for _ in range(4)
+        ]
+        assert [r.status_code for r in counts] == [200] * 4, [r.text for r in counts]
+        assert all(r.text == before for r in counts)
