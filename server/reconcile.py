@@ -23,6 +23,7 @@ from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
 from plangraph.store.base import Store
 from plangraph.views.reconcile import Reconciler
+from server.bodies import read_capped
 from server.sparql import CORS, ERROR_CONTENT, preflight
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
@@ -45,9 +46,7 @@ async def _fields(request: Request) -> dict[str, str]:
     fields = {k: v for k, v in request.query_params.items()}
     if request.method != "POST":
         return fields
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise QueryError(f"request body longer than {MAX_BODY} bytes", param="queries")
+    raw = await read_capped(request, MAX_BODY, "queries")
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     text = raw.decode("utf-8", errors="replace")
     if media == "application/json":
@@ -93,6 +92,10 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
             },
             "400": {
                 "description": "queries that are not valid JSON or not a batch",
+                "content": ERROR_CONTENT,
+            },
+            "413": {
+                "description": "a request body over 1,000,000 bytes (refused unread)",
                 "content": ERROR_CONTENT,
             },
             "429": {

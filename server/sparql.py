@@ -28,6 +28,7 @@ from plangraph.store.pool import DirectRunner, QueryPool, QueryRequest
 from plangraph.store.query_catalog import load_meta
 from plangraph.store.remote import RemoteStore
 from plangraph.store.results import FORMAT_NAMES, QueryOutput
+from server.bodies import read_capped
 
 ACCEPT_FORMATS = {
     "application/sparql-results+json": "json",
@@ -132,6 +133,10 @@ def protocol_openapi(max_query_length: int, post: bool) -> dict[str, object]:
         },
         "405": {
             "description": "SPARQL Update sent as application/sparql-update",
+            "content": ERROR_CONTENT,
+        },
+        "413": {
+            "description": "a request body over the size limit (refused unread)",
             "content": ERROR_CONTENT,
         },
         "429": {
@@ -303,6 +308,8 @@ def router(settings: Settings, store: Store) -> APIRouter:
             await run_in_threadpool(pool.close)
 
     r = APIRouter(lifespan=lifespan)
+    # a form percent-encodes: 3 bytes a query byte, plus the graph parameters
+    body_limit = 12 * settings.max_query_length + 64 * 1024
 
     async def run(
         request: Request,
@@ -398,8 +405,11 @@ def router(settings: Settings, store: Store) -> APIRouter:
                 status_code=405,
                 headers={**CORS, "Allow": "GET, POST, OPTIONS"},
             )
+        try:  # at most the longest query (4 bytes a character) and room for form fields
+            raw = await read_capped(request, body_limit, "query")
+        except PlangraphError as exc:
+            return error_response(exc)
         if ctype == "application/sparql-query":
-            raw = await request.body()
             if len(raw) > 4 * settings.max_query_length:
                 return error_response(
                     QueryError(
