@@ -13,21 +13,26 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
 from plangraph.store.base import Store
 from plangraph.views.reconcile import Reconciler
+from plangraph.views.reconcile_runner import ReconcileRunner
 from server.bodies import read_capped
 from server.sparql import CORS, ERROR_CONTENT, preflight
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
 MAX_BODY = 1_000_000
+RECONCILE_WORKERS = 2  # batches at once (one a core); each stopped at the query time limit
 
 
 def _answer(body: Any, callback: str | None, status: int = 200) -> Response:
@@ -52,6 +57,8 @@ async def _fields(request: Request) -> dict[str, str]:
     if media == "application/json":
         try:
             doc = json.loads(text or "{}")
+        except RecursionError:
+            raise QueryError("body nested too deeply", param="queries") from None
         except ValueError as exc:
             raise QueryError(f"body is not JSON: {exc}", param="queries") from None
         if isinstance(doc, dict) and "queries" in doc:
@@ -102,6 +109,11 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
                 "description": "over this client's budget (Retry-After)",
                 "content": ERROR_CONTENT,
             },
+            "503": {
+                "description": "the batch ran past the time limit, or every "
+                "reconciliation worker stayed busy",
+                "content": ERROR_CONTENT,
+            },
         },
     }
     if post:
@@ -123,8 +135,17 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
 
 
 def router(settings: Settings, store: Store) -> APIRouter:
-    r = APIRouter(tags=["Reconciliation"])
     reconciler = Reconciler.from_store(store, settings.paths.queries / "api")
+    runner = ReconcileRunner(reconciler, workers=RECONCILE_WORKERS, timeout=settings.query_timeout)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(runner.close)
+
+    r = APIRouter(tags=["Reconciliation"], lifespan=lifespan)
 
     async def reconcile(request: Request) -> Response:
         callback = request.query_params.get("callback")
@@ -136,9 +157,14 @@ def router(settings: Settings, store: Store) -> APIRouter:
                 return _answer(reconciler.manifest(str(request.base_url)), callback)
             try:
                 queries = json.loads(raw)
+            except RecursionError:
+                raise QueryError("queries nested too deeply", param="queries") from None
             except ValueError as exc:
                 raise QueryError(f"not valid JSON: {exc}", param="queries") from None
-            return _answer(reconciler.reconcile_batch(queries), callback)
+            # in a worker process with a time limit: never on the event loop (a batch of
+            # long names is minutes of CPU), stoppable (plangraph/views/reconcile_runner.py)
+            answer = await anyio.to_thread.run_sync(runner.run, queries)
+            return _answer(answer, callback)
         except PlangraphError as exc:
             return _answer(exc.to_json(), callback if callback else None, exc.http_status)
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import select
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
-from tests.server_process import PROCESSES, assert_error, tree_rss_mb
+from plangraph.paths import ProjectPaths
+from tests.server_process import PROCESSES, assert_error, running_server, tree_rss_mb
 
 MB = 1024 * 1024
 
@@ -127,3 +131,89 @@ def test_bodies_within_the_limit_still_work(server_url: str) -> None:
             "/sparql", content=too_long, headers={"content-type": "application/sparql-query"}
         )
         assert_error(r, 413, "body-too-large", "query")
+
+
+def long_names(n: int, length: int = 494, seed: int = 1) -> dict[str, dict[str, object]]:
+    """``n`` reconciliation queries of ``length`` characters of agency-like words (about a
+    second of matching each on this dataset)."""
+    import random
+
+    rng = random.Random(seed)
+    words = [
+        "ministry",
+        "interior",
+        "national",
+        "committee",
+        "counter",
+        "trafficking",
+        "persons",
+        "police",
+        "department",
+        "social",
+        "affairs",
+        "labour",
+        "women",
+    ]
+    return {
+        f"q{i}": {"query": " ".join(rng.choice(words) for _ in range(100))[:length]}
+        for i in range(n)
+    }
+
+
+@pytest.fixture(scope="module")
+def short_limit(paths: ProjectPaths) -> Iterator[str]:
+    """A server whose time limit is 2 s (queries and reconciliation batches)."""
+    env = {"PLANGRAPH_QUERY_TIMEOUT": "2", "PLANGRAPH_QUERY_WORKERS": "2"}
+    with running_server(paths.root, env=env) as url:
+        yield url
+
+
+def test_a_long_reconciliation_batch_is_stopped_and_holds_nobody(short_limit: str) -> None:
+    """20 queries of 494 characters (~1 s of matching each): stopped at the 2 s limit with
+    503 query-timeout, while /health from another client answers at once (item 1: the batch
+    ran on the event loop for 53.8 s and /health waited 53.7 s behind it)."""
+    result: dict[str, httpx.Response] = {}
+    batch = json.dumps(long_names(20))
+
+    def send() -> None:
+        with httpx.Client(base_url=short_limit, timeout=120) as c:
+            result["r"] = c.post("/reconcile", data={"queries": batch})
+
+    thread = threading.Thread(target=send)
+    started = time.monotonic()
+    thread.start()
+    waits = []
+    with httpx.Client(base_url=short_limit, timeout=120) as c:
+        time.sleep(0.3)
+        while thread.is_alive() and time.monotonic() - started < 60:
+            t = time.monotonic()
+            assert c.get("/health").status_code == 200
+            waits.append(time.monotonic() - t)
+            time.sleep(0.1)
+    thread.join(120)
+    took = time.monotonic() - started
+    print(f"batch answered in {took:.1f} s; /health max {max(waits) * 1000:.0f} ms")
+    assert_error(result["r"], 503, "query-timeout", "queries")
+    assert took < 6
+    assert waits and max(waits) < 1.0
+    # a short batch on the same server still gets its candidates
+    with httpx.Client(base_url=short_limit, timeout=30) as c:
+        q = json.dumps({"q0": {"query": "Ministry of Interior", "limit": 2}})
+        r = c.post("/reconcile", data={"queries": q})
+        assert r.status_code == 200 and r.json()["q0"]["result"], r.text
+
+
+def test_deeply_nested_reconciliation_json_is_a_400(server_url: str) -> None:
+    """Depth >= 1000 was a 500 with a 75-line traceback (item 1); now 400 with the param."""
+    deep = "[" * 5000 + "]" * 5000
+    nested = '{"q0": {"query": "x", "properties": ' + "[" * 40 + "]" * 40 + "}}"
+    with httpx.Client(base_url=server_url, timeout=30) as c:
+        for queries in (deep, nested):
+            assert_error(c.post("/reconcile", data={"queries": queries}), 400, "query-error")
+            assert_error(c.get("/reconcile", params={"queries": queries}), 400, "query-error")
+        r = c.post(
+            "/reconcile",
+            content='{"queries": ' + deep + "}",
+            headers={"content-type": "application/json"},
+        )
+        assert_error(r, 400, "query-error", "queries")
