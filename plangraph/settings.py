@@ -29,6 +29,7 @@ class Settings:
     base_url: str = ""  # the server's public base; empty = http://{host}:{port}
     query_timeout: float = 10.0
     max_rows: int = 10_000
+    max_result_mb: int = 32  # a result body's size cap (rows past it are cut, marked truncated)
     max_query_length: int = 20_000
     query_workers: int = 5
     worker_memory_mb: int = 2048  # address-space cap of each query worker; 0 = none

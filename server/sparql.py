@@ -297,6 +297,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
             extra_graphs=getattr(store, "extra_graphs", None),  # the network metrics graph
             memory_mb=settings.worker_memory_mb,
             build_id=store.build_id if store.folder is not None else None,
+            max_bytes=settings.max_result_mb * 1024 * 1024,
         )
         # workers start in the background: the server is up at once, the first query
         # waits for the first ready worker (pool.wait_started() waits for all of them)
@@ -331,7 +332,12 @@ def router(settings: Settings, store: Store) -> APIRouter:
                     lookup = None
             if lookup is not None:
                 # bounded before it runs (plangraph/store/point.py): answered here, no worker trip
-                out = store.query(query, formats, max_rows=settings.max_rows)
+                out = store.query(
+                    query,
+                    formats,
+                    max_rows=settings.max_rows,
+                    max_bytes=settings.max_result_mb * 1024 * 1024,
+                )
             else:
                 out = await query_pool(request).arun(
                     QueryRequest(

@@ -23,19 +23,28 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import ctypes
 import multiprocessing
 import queue
 import resource
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import anyio.to_thread
 
-from plangraph.errors import DatasetError, PlangraphError, QueryBusy, QueryTimeout
+from plangraph.errors import (
+    DatasetError,
+    PlangraphError,
+    QueryBusy,
+    QueryError,
+    QueryTimeout,
+    QueryTooLarge,
+)
 from plangraph.store.bindings import BindingValue
 from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.remote import RemoteStore
@@ -50,6 +59,7 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_rows: int | None = None
+    max_bytes: int | None = None
 
 
 LARGE_RESULT = 1 << 20  # bytes: a result body above this is read in a thread, not on the loop
@@ -117,14 +127,36 @@ def _worker_main(
                 default_graphs=req.default_graphs,
                 named_graphs=req.named_graphs,
                 max_rows=req.max_rows,
+                max_bytes=req.max_bytes,
             )
             if len(out.body) > LARGE_RESULT:  # announce it: the server reads it off its loop
                 conn.send(("large", len(out.body)))
             conn.send(("ok", out))
+            del out  # sent: free it before giving the memory back
         except PlangraphError as exc:
             conn.send(("error", type(exc), exc.message, _fields(exc)))
+        except MemoryError:  # past the worker's address-space cap: the query's fault
+            message = "the query needed more memory than a query worker may take"
+            if memory_mb:
+                message += f" ({memory_mb} MB)"
+            conn.send(("error", QueryTooLarge, message, {"param": "query"}))
         except Exception as exc:  # a bug: report it, keep the worker
             conn.send(("crash", f"{type(exc).__name__}: {exc}"))
+        _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Return freed heap to the system after a query (glibc keeps it otherwise: an idle
+    worker held ~1 GB after one big answer). Cheap when little was freed."""
+    if not _LIBC:
+        try:
+            _LIBC.append(ctypes.CDLL("libc.so.6").malloc_trim)
+        except (OSError, AttributeError):  # not glibc: nothing to do
+            _LIBC.append(lambda pad: 0)
+    _LIBC[0](0)
+
+
+_LIBC: list[Callable[[int], int]] = []
 
 
 def _fields(exc: PlangraphError) -> dict[str, object]:
@@ -180,8 +212,10 @@ class QueryPool:
         extra_graphs: dict[str, bytes] | None = None,
         memory_mb: int = 0,
         build_id: str | None = None,
+        max_bytes: int | None = None,
     ) -> None:
         self.folder = folder
+        self.max_bytes = max_bytes
         self.memory_mb = memory_mb
         self.build_id = build_id
         self.extra = tuple(sorted((extra_graphs or {}).items()))
@@ -325,17 +359,27 @@ class QueryPool:
 
         threading.Thread(target=start, name="plangraph-query-respawn", daemon=True).start()
 
-    def _capped(self, request: QueryRequest) -> QueryRequest:
-        if request.max_rows is None and self.max_rows is not None:
-            return QueryRequest(
-                request.sparql,
-                request.formats,
-                request.bindings,
-                request.default_graphs,
-                request.named_graphs,
-                self.max_rows,
+    def _died(self, w: _Worker) -> QueryError:
+        """The error for a query whose worker died under it (already replaced): the engine
+        aborts when an allocation fails past the memory cap (SIGABRT), a 503 either way."""
+        if self.memory_mb and w.process.exitcode == -signal.SIGABRT:
+            return QueryTooLarge(
+                "the query needed more memory than a query worker may take "
+                f"({self.memory_mb} MB); it was stopped",
+                param="query",
             )
-        return request
+        return QueryBusy("the query worker died; try again", param="query")
+
+    def _capped(self, request: QueryRequest) -> QueryRequest:
+        return QueryRequest(
+            request.sparql,
+            request.formats,
+            request.bindings,
+            request.default_graphs,
+            request.named_graphs,
+            self.max_rows if request.max_rows is None else request.max_rows,
+            self.max_bytes if request.max_bytes is None else request.max_bytes,
+        )
 
     @staticmethod
     def _answer(message: tuple) -> QueryOutput:
@@ -366,7 +410,7 @@ class QueryPool:
                 message = w.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             self._replace(w)
-            raise QueryBusy("the query worker died; try again", param="query") from None
+            raise self._died(w) from None
         self._release(w)
         return self._answer(message)
 
@@ -406,7 +450,7 @@ class QueryPool:
             ) from None
         except (EOFError, OSError, BrokenPipeError):
             self._replace(w)
-            raise QueryBusy("the query worker died; try again", param="query") from None
+            raise self._died(w) from None
         except asyncio.CancelledError:  # the request went away: finish (or stop) it aside
             if answered:
                 self._release(w)
