@@ -85,6 +85,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from plangraph.settings import SERVE_RATE_DEFAULTS
     from plangraph.store.open_store import open_store
     from server.app import create_app
+    from server.http_guard import RequestFraming, guarded_protocol
     from server.limits import make_limiter
     from server.live import Build, LiveApp
 
@@ -113,7 +114,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # equal timeouts a client reused a connection the server was closing (the 10-minute load
     # saw 18 such transport errors in 69,928 requests)
     uvicorn.run(
-        live,
+        RequestFraming(live),
+        http=guarded_protocol(
+            settings.head_timeout, settings.body_timeout, settings.max_connections
+        ),
         host=settings.host,
         port=settings.port,
         log_level="warning",

@@ -5,6 +5,7 @@ POST costs the server at most the cap, never the whole body."""
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from plangraph.errors import BodyTooLarge, QueryError
 
@@ -23,11 +24,14 @@ async def read_capped(request: Request, limit: int, param: str) -> bytes:
             raise BodyTooLarge(f"request body longer than {limit} bytes", param=param)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(f"request body longer than {limit} bytes", param=param)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(f"request body longer than {limit} bytes", param=param)
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or closed at the body time limit (server/http_guard.py)
+        raise QueryError("the request body was not sent in time", param=param) from None
     body = b"".join(chunks)
     request._body = body  # Starlette's cache of the body: form() and body() read it
     return body

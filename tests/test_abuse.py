@@ -217,3 +217,113 @@ def test_deeply_nested_reconciliation_json_is_a_400(server_url: str) -> None:
             headers={"content-type": "application/json"},
         )
         assert_error(r, 400, "query-error", "queries")
+
+
+@pytest.fixture(scope="module")
+def guarded(paths: ProjectPaths) -> Iterator[str]:
+    """A server with short connection limits: 2 s for a head, 3 s for a body, 20
+    connections."""
+    env = {
+        "PLANGRAPH_HEAD_TIMEOUT": "2",
+        "PLANGRAPH_BODY_TIMEOUT": "3",
+        "PLANGRAPH_MAX_CONNECTIONS": "20",
+    }
+    with running_server(paths.root, env=env) as url:
+        yield url
+
+
+def closed_within(sock: socket.socket, limit: float) -> float | None:
+    """Seconds until the server closed ``sock`` (reading and dropping what it sends), or
+    None if it was still open after ``limit``."""
+    start = time.monotonic()
+    sock.settimeout(0.2)
+    while time.monotonic() - start < limit:
+        try:
+            if not sock.recv(65536):
+                return time.monotonic() - start
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return time.monotonic() - start
+    return None
+
+
+def test_slow_heads_and_bodies_are_closed(guarded: str) -> None:
+    """Item 9: partial headers, empty connections and never-ending chunked bodies stayed
+    open past 150 s. Now: a head must arrive within 2 s, a body within 3 s."""
+    cases = {
+        "empty": b"",
+        "partial head": b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ",
+        "endless chunked body to /sparql": (
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n5\r\nASK {\r\n"
+        ),
+        "endless chunked body to /health": (
+            b"POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n"
+        ),
+    }
+    for name, data in cases.items():
+        with connect(guarded) as sock:
+            sock.sendall(data)
+            took = closed_within(sock, 10)
+        print(f"{name}: closed after {took} s")
+        assert took is not None and took < 6, name
+    # a head trickled a byte at a time is closed too
+    with connect(guarded) as sock:
+        start = time.monotonic()
+        for byte in b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"y" * 40:
+            try:
+                sock.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(0.25)
+        assert time.monotonic() - start < 8
+        assert closed_within(sock, 5) is not None
+
+
+def test_keep_alive_is_not_cut_by_the_head_timer(guarded: str) -> None:
+    """An idle connection after a response keeps its keep-alive time (75 s), longer than the
+    2 s a head may take."""
+    with httpx.Client(base_url=guarded, timeout=10) as c:
+        first = c.get("/health")
+        time.sleep(3)
+        second = c.get("/health")
+    assert first.status_code == second.status_code == 200
+    # one connection served both (httpx would have reconnected silently otherwise)
+    with connect(guarded) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(sock)[0] == 200
+        time.sleep(3)
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(sock)[0] == 200
+
+
+def test_connections_past_the_cap_are_closed(guarded: str) -> None:
+    """At most 20 open connections: the others are closed at once, and once the idle ones
+    are closed (the head timer), the server answers again."""
+    socks = [connect(guarded) for _ in range(30)]
+    try:
+        time.sleep(0.5)
+        closed = sum(closed_within(s, 0.3) is not None for s in socks)
+        assert closed >= 10, closed
+    finally:
+        for s in socks:
+            s.close()
+    time.sleep(0.5)
+    assert httpx.get(guarded + "/health", timeout=10).status_code == 200
+
+
+def test_content_length_with_transfer_encoding_is_a_400_and_closes(guarded: str) -> None:
+    """Item 11: both framings at once; Transfer-Encoding won and the connection stayed open
+    for a pipelined request (request smuggling). Now 400, and the connection is closed."""
+    with connect(guarded) as sock:
+        sock.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"6\r\nASK {}\r\n0\r\n\r\n"
+            b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        status, headers, _ = read_response(sock)
+        assert status == 400
+        assert headers.get("connection") == "close"
+        assert closed_within(sock, 5) is not None
