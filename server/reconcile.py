@@ -154,7 +154,9 @@ def router(settings: Settings, store: Store) -> APIRouter:
             callback = fields.get("callback", callback)
             raw = fields.get("queries")
             if raw is None:
-                return _answer(reconciler.manifest(str(request.base_url)), callback)
+                # the configured public base, never the Host header (a client could make the
+                # manifest point anywhere: issue 20, item 14)
+                return _answer(reconciler.manifest(settings.public_base), callback)
             try:
                 queries = json.loads(raw)
             except RecursionError:

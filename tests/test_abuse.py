@@ -327,3 +327,12 @@ def test_content_length_with_transfer_encoding_is_a_400_and_closes(guarded: str)
         assert status == 400
         assert headers.get("connection") == "close"
         assert closed_within(sock, 5) is not None
+
+
+def test_the_host_header_is_not_reflected_into_the_manifest(server_url: str) -> None:
+    """Item 14: the manifest's ``documentation`` and ``view.url`` came from the Host header;
+    now from the configured public base URL."""
+    r = httpx.get(server_url + "/reconcile", headers={"Host": "evil.example"}, timeout=30)
+    assert r.status_code == 200
+    assert "evil.example" not in r.text
+    assert r.json()["documentation"].startswith(server_url)
