@@ -25,6 +25,7 @@ import collections
 import contextlib
 import ctypes
 import multiprocessing
+import os
 import queue
 import resource
 import signal
@@ -78,6 +79,29 @@ def prestart() -> None:
     forkserver.ensure_running()
 
 
+def die_with_parent() -> None:
+    """Have the kernel kill this worker when its parent, the fork server, dies (Linux).
+
+    The fork server exits when no process holds its "alive" pipe any more; the server and
+    every forked child hold one, so a worker running a query kept the fork server (and
+    itself) alive after a ``kill -9`` of the server. A worker closes its copy (it never
+    forks), so the server's death ends the fork server, and that ends every worker."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver  # the child's record of the fds it was given
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None  # type: ignore[attr-defined]
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        parent = os.getppid()
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the call: nobody will signal
+            os._exit(1)
+
+
 def _limit_memory(megabytes: int) -> None:
     """Cap this worker's address space: a query that would allocate past it fails (the
     engine aborts the worker; the pool answers 503 and starts a fresh one) instead of
@@ -98,6 +122,7 @@ def _worker_main(
     """A worker: open the dataset (plus ``extra`` named graphs), then answer queries until
     the pipe closes. ``build_id``: refuse a dataset of another build."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     _limit_memory(memory_mb)
     try:
         store = EmbeddedStore.from_folder(Path(folder))

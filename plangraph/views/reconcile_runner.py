@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from plangraph.errors import PlangraphError, QueryBusy, QueryError, QueryTimeout
+from plangraph.store.pool import die_with_parent
 from plangraph.views.reconcile import Reconciler
 
 MAX_DEPTH = 16  # a batch is {"q0": {"properties": [{"pid": ..., "v": [...]}]}}: depth 5
@@ -49,6 +50,7 @@ def check_batch(queries: object, max_depth: int = MAX_DEPTH) -> None:
 
 def _worker_main(conn: Connection, reconciler: Reconciler) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     while True:
         try:
             queries = conn.recv()
