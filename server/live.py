@@ -18,15 +18,21 @@ logged and reported by /health as ``reload_error`` until a later reload succeeds
 
 A build that fails validation or collapses the triple count is never written
 (:mod:`plangraph.graph.build`), so there is nothing for the watcher to see: the build command
-reports it. With a remote store (``--store sparql+http://...``) there is no watcher: the
-remote server's data is published by ``plangraph publish``; the header carries the build id
-the remote store reports.
+reports it. A dataset written otherwise is checked here too: one with fewer than
+``collapse_ratio`` x the served triples, or whose TriG does not match its manifest, is not
+loaded (``reload_error``).
+
+With a remote store (``--store sparql+http://...``) there is no watcher: the remote server's
+data is published by ``plangraph publish``; the header carries the build id the remote store
+reports.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -102,12 +108,28 @@ def snapshot(folder: Path) -> Path:
     return dest
 
 
+def _check_trig(snap: Path) -> None:
+    """The TriG download must be the build's own: its SHA-256 as the manifest lists it (a
+    TriG left from the previous build would be served under the new build's header)."""
+    trig = snap / TRIG
+    if not trig.exists():
+        return
+    try:
+        listed = json.loads((snap / MANIFEST).read_text(encoding="utf-8"))["files"][TRIG]
+    except (ValueError, KeyError, TypeError):
+        return  # a manifest that does not list it (older builds): nothing to compare
+    if hashlib.sha256(trig.read_bytes()).hexdigest() != listed:
+        raise DatasetError("the TriG does not match its build manifest (half-written?)", file=trig)
+
+
 def load_snapshot(folder: Path) -> tuple[EmbeddedStore, Path]:
     """The store over a fresh snapshot of ``folder`` and the snapshot (refuses a missing,
     half-written or inconsistent dataset: :class:`DatasetError`)."""
     snap = snapshot(folder)
     try:
-        return EmbeddedStore.from_folder(snap), snap
+        store = EmbeddedStore.from_folder(snap)
+        _check_trig(snap)
+        return store, snap
     except DatasetError as exc:  # name the file in the folder, not in the snapshot
         shutil.rmtree(snap, ignore_errors=True)
         name = Path(exc.file).name if exc.file else MANIFEST
@@ -118,10 +140,10 @@ def load_snapshot(folder: Path) -> tuple[EmbeddedStore, Path]:
 
 
 def signature(folder: Path) -> tuple[tuple[int, int, int] | None, ...]:
-    """What changes when a build is written (or half-written): the manifest's and the
-    N-Quads' inode, size and modification time."""
+    """What changes when a build is written (or half-written): the manifest's, the
+    N-Quads' and the TriG's inode, size and modification time."""
     out: list[tuple[int, int, int] | None] = []
-    for name in (MANIFEST, NQUADS):
+    for name in (MANIFEST, NQUADS, TRIG):
         try:
             st = os.stat(folder / name)
         except OSError:
@@ -224,6 +246,7 @@ class LiveApp:
         drain_timeout: float = 60.0,
         sighup: bool = False,
         seen: tuple[Any, ...] | None = None,
+        collapse_ratio: float = 0.0,
     ) -> None:
         self.current = build
         self.make_app = make_app
@@ -231,6 +254,7 @@ class LiveApp:
         self.interval = interval
         self.drain_timeout = drain_timeout
         self.sighup = sighup
+        self.collapse_ratio = collapse_ratio
         self.reload_error: dict[str, Any] | None = None
         self.reloads = 0
         self._seen = seen if seen is not None else (signature(folder) if folder else None)
@@ -261,6 +285,7 @@ class LiveApp:
             drain_timeout=max(30.0, 3 * settings.query_timeout),
             sighup=sighup,
             seen=seen,
+            collapse_ratio=settings.collapse_ratio,
         )
 
     def _adopt(self, build: Build) -> None:
@@ -391,6 +416,15 @@ class LiveApp:
             shutil.rmtree(snap, ignore_errors=True)
             self.reload_error = None
             return False
+        floor = self.collapse_ratio * self.current.store.triples
+        if store.triples < floor:  # the build's own check, for datasets written otherwise
+            shutil.rmtree(snap, ignore_errors=True)
+            raise DatasetError(
+                f"the dataset has {store.triples} triples, fewer than "
+                f"{self.collapse_ratio:g} x the {self.current.store.triples} served "
+                "(a collapse?); not loaded",
+                file=self.folder / MANIFEST,
+            )
         try:
             app = await anyio.to_thread.run_sync(self.make_app, store)
         except BaseException:

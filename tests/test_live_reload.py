@@ -406,3 +406,55 @@ def test_a_write_into_the_served_files_cannot_break_the_build(project_copy: Proj
         ]
         assert [r.status_code for r in counts] == [200] * 4, [r.text for r in counts]
         assert all(r.text == before for r in counts)
+
+
+def test_a_collapsed_or_mismatched_dataset_is_not_loaded(project_copy: ProjectPaths) -> None:
+    """Issue 20, item 10: a reload accepted any self-consistent dataset (a 50-triple build
+    was served; the collapse check existed only in ``plangraph build``), and the TriG
+    download could be the old build's under the new build's header. Both are refused now
+    and reported by /health; the last good build keeps serving."""
+    import hashlib
+
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
+    folder = project_copy.graph
+    old = manifest(folder)
+    old_trig = (folder / "plangraph.trig").read_bytes()
+    env = {"PLANGRAPH_RELOAD_INTERVAL": "0.3", "PLANGRAPH_QUERY_WORKERS": "2"}
+    with (
+        running_server(project_copy.root, env=env) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        lines = (folder / NQUADS).read_bytes().splitlines(keepends=True)
+        synthetic_build(folder, drop=len(lines) - 50)  # consistent, 50 triples
+        assert wait_until(lambda: "reload_error" in c.get("/health").json(), 15)
+        health = c.get("/health").json()
+        assert health["build"] == old["build_id"]
+        assert "50 triples" in health["reload_error"]["message"], health
+
+        # a consistent new build whose TriG was not written yet: the old one is on disk
+        nq = b"".join(lines[:-1])
+        built = {
+            **old,
+            "build_id": hashlib.sha256(nq).hexdigest()[:16],
+            "triples": len(lines) - 1,
+            "files": {
+                NQUADS: hashlib.sha256(nq).hexdigest(),
+                "plangraph.trig": hashlib.sha256(b"the new build's TriG").hexdigest(),
+            },
+        }
+        for name, data in ((NQUADS, nq), (MANIFEST, json.dumps(built).encode())):
+            (folder / f".{name}.tmp").write_bytes(data)
+            os.replace(folder / f".{name}.tmp", folder / name)
+        assert wait_until(
+            lambda: "TriG" in c.get("/health").json().get("reload_error", {}).get("message", ""),
+            15,
+        )
+        r = c.get("/downloads/plangraph.trig")
+        assert r.headers["x-plangraph-build"] == old["build_id"] and r.content == old_trig
+        # the TriG arrives: the new build is served, with its own TriG
+        (folder / ".trig.tmp").write_bytes(b"the new build's TriG")
+        os.replace(folder / ".trig.tmp", folder / "plangraph.trig")
+        assert wait_until(lambda: c.get("/health").json()["build"] == built["build_id"], 30)
+        r = c.get("/downloads/plangraph.trig")
+        assert r.headers["x-plangraph-build"] == built["build_id"]
+        assert r.content == b"the new build's TriG"
