@@ -139,6 +139,18 @@ def load_snapshot(folder: Path) -> tuple[EmbeddedStore, Path]:
         raise
 
 
+def remove_multiprocessing_tempdir() -> None:
+    """Remove the ``pymp-*`` folder multiprocessing made for the fork server's socket. Its
+    own clean-up runs at interpreter exit, which never comes: uvicorn re-raises SIGTERM
+    after shutting down, and the default handler ends the process (every start left an
+    empty folder in the temp directory). Call only at shut-down, after the pools closed."""
+    from multiprocessing import process
+
+    folder = process.current_process()._config.get("tempdir")  # type: ignore[attr-defined]
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def signature(folder: Path) -> tuple[tuple[int, int, int] | None, ...]:
     """What changes when a build is written (or half-written): the manifest's, the
     N-Quads' and the TriG's inode, size and modification time."""
@@ -358,6 +370,7 @@ class LiveApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.current.stop()
+        remove_multiprocessing_tempdir()
 
     # -- reloading
 

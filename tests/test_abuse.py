@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -336,3 +337,28 @@ def test_the_host_header_is_not_reflected_into_the_manifest(server_url: str) -> 
     assert r.status_code == 200
     assert "evil.example" not in r.text
     assert r.json()["documentation"].startswith(server_url)
+
+
+def test_downloads_have_validators_and_answer_304(server_url: str) -> None:
+    """Item 12: downloads sent an ETag but If-None-Match still got 200, no Cache-Control,
+    and .ttl / .jsonld had no validators."""
+    with httpx.Client(base_url=server_url, timeout=60) as c:
+        for name in ("plangraph.nq", "plangraph.trig", "plangraph.ttl", "plangraph.jsonld"):
+            r = c.get(f"/downloads/{name}")
+            assert r.status_code == 200 and r.content, name
+            etag = r.headers.get("etag")
+            assert etag and r.headers.get("cache-control"), (name, r.headers)
+            again = c.get(f"/downloads/{name}", headers={"If-None-Match": etag})
+            assert again.status_code == 304 and not again.content, name
+            assert again.headers["etag"] == etag
+
+
+def test_a_server_leaves_no_temp_folder(paths: ProjectPaths, tmp_path: Path) -> None:
+    """Item 15: every server start left an empty ``pymp-*`` folder in the temp directory
+    (uvicorn re-raises SIGTERM after shutting down, so multiprocessing's clean-up at exit
+    never ran)."""
+    with running_server(paths.root, env={"TMPDIR": str(tmp_path)}) as url:
+        r = httpx.get(url + "/sparql", params={"query": "ASK {}"}, timeout=30)
+        assert r.status_code == 200
+        assert list(tmp_path.glob("pymp-*"))  # the fork server's socket is there meanwhile
+    assert not list(tmp_path.iterdir()), list(tmp_path.iterdir())
