@@ -37,7 +37,7 @@ class Settings:
     max_result_mb: int = 32  # a result body's size cap (rows past it are cut, marked truncated)
     max_query_length: int = 20_000
     query_workers: int = 5
-    worker_memory_mb: int = 2048  # address-space cap of each query worker; 0 = none
+    worker_memory_mb: int = 1024  # address-space cap of each query worker; 0 = none
     # per-client limits on expensive endpoints (server.ratelimit); 0 = off. Off here (the
     # library and the tests); `plangraph serve` switches them on (SERVE_RATE_DEFAULTS).
     rate_per_minute: float = 0.0
