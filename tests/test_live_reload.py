@@ -197,7 +197,9 @@ def test_answers_right_after_start_and_caches_the_metrics(
         health = c.get("/health").json()
         r = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
     built = manifest(paths.graph)
-    assert health == {"status": "ok", "build": built["build_id"], "triples": built["triples"]}
+    basics = {k: health.pop(k) for k in ("status", "build", "triples")}
+    assert basics == {"status": "ok", "build": built["build_id"], "triples": built["triples"]}
+    assert health == {"query_workers": health["query_workers"], "of": 3}  # nothing else
     assert r.status_code == 200 and r.headers["x-plangraph-build"] == built["build_id"]
     cached = nw.metrics_cache_file(
         cache_folder(paths.graph), built["build_id"], paths.queries / "network"
@@ -458,3 +460,34 @@ def test_a_collapsed_or_mismatched_dataset_is_not_loaded(project_copy: ProjectPa
         r = c.get("/downloads/plangraph.trig")
         assert r.headers["x-plangraph-build"] == built["build_id"]
         assert r.content == b"the new build's TriG"
+
+
+def test_health_reports_workers_that_cannot_start(
+    project_copy: ProjectPaths, tmp_path: Path
+) -> None:
+    """Issue 20, item 2: when the served files are gone (here: the private snapshot is
+    emptied behind the server's back), killed workers cannot respawn and /sparql answered
+    503 for good while /health said ok. /health now says 503 "degraded" and why."""
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
+    env = {
+        "PLANGRAPH_RELOAD_INTERVAL": "0",
+        "PLANGRAPH_QUERY_WORKERS": "2",
+        "PLANGRAPH_QUERY_TIMEOUT": "1",
+        "TMPDIR": str(tmp_path),
+    }
+    cartesian = (Path(__file__).parent / "data" / "adversarial" / "cartesian-count.rq").read_text()
+    with (
+        running_server(project_copy.root, env=env) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        health = c.get("/health")
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        assert wait_until(lambda: c.get("/health").json()["query_workers"] == 2, 30)
+        (snap,) = tmp_path.glob("plangraph-build-*")
+        (snap / NQUADS).unlink()
+        for _ in range(2):  # both workers stopped at the time limit; respawns fail
+            assert c.get("/sparql", params={"query": cartesian}).status_code == 503
+        assert wait_until(lambda: c.get("/health").status_code == 503, 30)
+        body = c.get("/health").json()
+        assert body["status"] == "degraded" and body["query_workers"] == 0
+        assert "no query worker can start" in body["error"], body

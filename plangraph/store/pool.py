@@ -260,6 +260,7 @@ class QueryPool:
         self._closed = False
         self._started = threading.Event()
         self.start_error: BaseException | None = None
+        self.respawn_error: str | None = None  # why the last replacement could not start
         self.startup_seconds: list[float] = []
 
     def start(self, wait: bool = True) -> QueryPool:
@@ -375,14 +376,31 @@ class QueryPool:
                 return
 
         def start() -> None:
-            w, started = self._spawn()
+            try:
+                w, started = self._spawn()
+            except Exception as exc:
+                self.respawn_error = f"{exc}"
+                return
             try:
                 self._ready(w, started)
-            except Exception:
+                self.respawn_error = None
+            except Exception as exc:  # e.g. the dataset can no longer be loaded
+                self.respawn_error = f"{exc}"
                 with self._lock:
                     self._all.discard(w)
 
         threading.Thread(target=start, name="plangraph-query-respawn", daemon=True).start()
+
+    def health(self) -> dict[str, object]:
+        """For /health: the workers alive or starting, of ``size``, and why none can start
+        when that is so (``error``: the pool cannot answer a query)."""
+        with self._lock:
+            alive = len(self._all)
+        out: dict[str, object] = {"query_workers": alive, "of": self.size}
+        error = self.respawn_error or (f"{self.start_error}" if self.start_error else None)
+        if alive == 0 and self._started.is_set() and error:
+            out["error"] = f"no query worker can start: {error}"
+        return out
 
     def _died(self, w: _Worker) -> QueryError:
         """The error for a query whose worker died under it (already replaced): the engine
