@@ -285,7 +285,9 @@ def router(settings: Settings, store: Store) -> APIRouter:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if isinstance(store, RemoteStore):  # no engine here: queries go to the server
-            app.state.query_pool = DirectRunner(store, settings.max_rows)
+            app.state.query_pool = DirectRunner(
+                store, settings.max_rows, settings.max_result_mb * 1024 * 1024
+            )
             yield
             return
         folder = store.folder if store.folder is not None else settings.paths.graph

@@ -536,9 +536,12 @@ class DirectRunner:
     processes, each query goes straight to the remote server from a worker thread (never on
     the event loop); its time limit is the store's HTTP timeout."""
 
-    def __init__(self, store: RemoteStore, max_rows: int | None = None) -> None:
+    def __init__(
+        self, store: RemoteStore, max_rows: int | None = None, max_bytes: int | None = None
+    ) -> None:
         self.store = store
         self.max_rows = max_rows
+        self.max_bytes = max_bytes
         self.startup_seconds: list[float] = []
 
     def start(self, wait: bool = True) -> DirectRunner:
@@ -555,6 +558,7 @@ class DirectRunner:
             default_graphs=request.default_graphs,
             named_graphs=request.named_graphs,
             max_rows=request.max_rows if request.max_rows is not None else self.max_rows,
+            max_bytes=request.max_bytes if request.max_bytes is not None else self.max_bytes,
         )
 
     async def arun(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
