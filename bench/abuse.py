@@ -15,7 +15,9 @@ then, one phase after another, each bounded in time, loopback only:
    for ``--seconds``: the peak RSS of the server's process tree (sampled every 0.2 s) beside
    the stated cap (3 GB);
 3. **reconciliation**: one batch of 200 queries of 500 characters: wall time, the CPU time
-   of the server's process tree meanwhile, its answer, and /health latency meanwhile.
+   of the server's process tree meanwhile, its answer, and /health latency meanwhile;
+4. **slow connections**: 1,000 connections each sending 370 KB of a request head that never
+   ends: the tree's RSS growth, and how many are still open 15 s later.
 
 Writes bench/results/abuse.json and prints a summary.
 
@@ -25,10 +27,12 @@ Writes bench/results/abuse.json and prints a summary.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import random
+import socket
 import statistics
 import sys
 import threading
@@ -192,6 +196,49 @@ def run_phase(
     return total, waits, errors
 
 
+def slow_connections(url: str, pid: int, count: int = 1000, watch: float = 15.0) -> dict:
+    """``count`` connections each sending 370 KB of an unfinished request head: the tree's
+    RSS growth and how many are still open after ``watch`` seconds."""
+    port = int(url.rsplit(":", 1)[1])
+    head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * (370 * 1024)
+    before = peak = tree_rss_mb(pid)
+    socks: list[socket.socket] = []
+    errors = 0
+    for i in range(count):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), 5)
+            s.setblocking(False)
+            with contextlib.suppress(BlockingIOError, BrokenPipeError, ConnectionResetError):
+                s.send(head)
+            socks.append(s)
+        except OSError:
+            errors += 1
+        if i % 100 == 0:
+            peak = max(peak, tree_rss_mb(pid))
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < watch:
+        peak = max(peak, tree_rss_mb(pid))
+        time.sleep(0.5)
+    still_open = 0
+    for s in socks:
+        try:
+            s.recv(1)
+        except BlockingIOError:
+            still_open += 1
+        except OSError:
+            pass
+        s.close()
+    return {
+        "connections": count,
+        "head_bytes_each": len(head),
+        "rss_before_mb": round(before),
+        "rss_peak_mb": round(peak),
+        "still_open_after_s": watch,
+        "still_open": still_open,
+        "connect_errors": errors,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0)
@@ -305,6 +352,8 @@ def main() -> int:
         result["health_max_ms"] = round(max(health, default=0) * 1000, 1)
         report["reconcile_200x500"] = result
         print(f"reconcile 200 x 500: {result}", flush=True)
+        report["slow_connections"] = slow_connections(url, pid)
+        print(f"slow connections: {report['slow_connections']}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"written {args.out}")
