@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format build validate bench bench-suite bench-load bench-overlaps bench-quick lighthouse fuzz fuzz-ci fuzz-seeded clean
+.PHONY: run test lint format build validate bench bench-suite bench-load bench-abuse bench-overlaps bench-quick lighthouse fuzz fuzz-ci fuzz-seeded clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ bench-suite: $(BENCH_STAMP)
 bench-load: $(BENCH_STAMP)
 	$(BIN)/plangraph build --if-stale
 	$(BIN)/python bench/load.py --clients 50 --seconds 600
+
+# issue 20's abuse figures (~5 min): floods, memory peak, a long reconciliation batch:
+# bench/results/abuse.json
+bench-abuse: $(STAMP)
+	$(BIN)/plangraph build --if-stale
+	$(BIN)/python bench/abuse.py --seconds 30
 
 # the overlap detector's methods compared on the labelled kinds of work (chosen by
 # cross-validation within dev, measured on test): bench/results/overlap-accuracy.json and the

@@ -86,6 +86,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from plangraph.settings import SERVE_RATE_DEFAULTS
     from plangraph.store.open_store import open_store
     from server.app import create_app
+    from server.http_guard import RequestFraming, guarded_protocol
     from server.limits import make_limiter
     from server.live import Build, LiveApp
 
@@ -114,13 +115,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # equal timeouts a client reused a connection the server was closing (the 10-minute load
     # saw 18 such transport errors in 69,928 requests)
     uvicorn.run(
-        live,
+        RequestFraming(live),
+        http=guarded_protocol(
+            settings.head_timeout, settings.body_timeout, settings.max_connections
+        ),
         host=settings.host,
         port=settings.port,
         log_level="warning",
         lifespan="on",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         h11_max_incomplete_event_size=request_head_bytes(settings.max_query_length),
+        # the client is the peer address: X-Forwarded-For / X-Forwarded-Proto are not
+        # trusted from anyone (uvicorn trusts them from 127.0.0.1 by default), so no client
+        # picks its own rate-limit identity
+        proxy_headers=False,
+        forwarded_allow_ips="",
     )
     return 0
 

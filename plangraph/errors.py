@@ -121,6 +121,20 @@ class QueryBusy(QueryError):
     http_status = 503
 
 
+class QueryTooLarge(QueryError):
+    """A query needed more memory than its worker may take (it was stopped)."""
+
+    kind = "query-too-large"
+    http_status = 503
+
+
+class BodyTooLarge(QueryError):
+    """A request body over the endpoint's size limit (refused before it is read whole)."""
+
+    kind = "body-too-large"
+    http_status = 413
+
+
 class RateLimited(PlangraphError):
     """A client went over its budget of expensive requests (see server.ratelimit)."""
 

@@ -29,9 +29,15 @@ class Settings:
     base_url: str = ""  # the server's public base; empty = http://{host}:{port}
     query_timeout: float = 10.0
     max_rows: int = 10_000
+    # the HTTP connection (server/http_guard.py): seconds to send a request's head and its
+    # body, and the open connections at most (0 = no limit)
+    head_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 256
+    max_result_mb: int = 32  # a result body's size cap (rows past it are cut, marked truncated)
     max_query_length: int = 20_000
     query_workers: int = 5
-    worker_memory_mb: int = 2048  # address-space cap of each query worker; 0 = none
+    worker_memory_mb: int = 1024  # address-space cap of each query worker; 0 = none
     # per-client limits on expensive endpoints (server.ratelimit); 0 = off. Off here (the
     # library and the tests); `plangraph serve` switches them on (SERVE_RATE_DEFAULTS).
     rate_per_minute: float = 0.0

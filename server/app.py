@@ -8,9 +8,11 @@ when the dataset is rebuilt.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 
 from plangraph.settings import Settings
 from plangraph.store.base import Store
+from plangraph.store.pool import QueryPool
 from server import (
     api,
     catalog_api,
@@ -43,8 +45,11 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
         redoc_url=None,
     )
 
-    @app.get("/health")
-    def health(request: Request) -> dict[str, object]:
+    @app.get(
+        "/health",
+        responses={503: {"description": "degraded: no query worker can start"}},
+    )
+    def health(request: Request) -> Response:
         body: dict[str, object] = {
             "status": "ok",
             "build": store.build_id,
@@ -53,7 +58,14 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
         report = getattr(request.app.state, "reload_report", None)  # set by server/live.py
         if report is not None:
             body.update(report())  # "reload_error": the last rebuild that was not loaded
-        return body
+        pool = getattr(request.app.state, "query_pool", None)
+        if isinstance(pool, QueryPool):  # e.g. the served files were removed: workers fail
+            workers = pool.health()
+            body.update(workers)
+            if "error" in workers:
+                body["status"] = "degraded"
+                return JSONResponse(body, status_code=503)
+        return JSONResponse(body)
 
     network_api.install_metrics(settings, store)  # before the SPARQL router sees the graphs
     app.include_router(sparql.router(settings, store))

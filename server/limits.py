@@ -51,7 +51,12 @@ class RateLimit:
 
 
 def make_limiter(settings: Settings) -> RateLimiter:
-    return RateLimiter(settings.rate_per_minute, settings.rate_burst, settings.rate_concurrency)
+    return RateLimiter(
+        settings.rate_per_minute,
+        settings.rate_burst,
+        settings.rate_concurrency,
+        capacity=settings.query_workers,
+    )
 
 
 def install(app: FastAPI, settings: Settings, limiter: RateLimiter | None = None) -> RateLimiter:

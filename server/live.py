@@ -8,8 +8,8 @@ answered it, so a client never sees a mixture of two builds.
 
 A watcher polls data/graph/ (the manifest and the N-Quads, every ``reload_interval``
 seconds; ``plangraph serve`` also checks at once on SIGHUP). When they change it loads the
-new build next to the old one: a private snapshot of its files (hard links, which survive
-``os.replace`` of the originals; a copy across file systems), the store (a half-written or
+new build next to the old one: a private snapshot of its files (copies: a
+later write into data/graph/ cannot reach the build being served), the store (a half-written or
 inconsistent dataset is refused, and tried again when the files change), the app, its
 lifespan (the query pool, whose workers load the snapshot and refuse any other build). Only
 then is the pointer swapped; the old build finishes its in-flight requests (a bounded wait)
@@ -18,15 +18,21 @@ logged and reported by /health as ``reload_error`` until a later reload succeeds
 
 A build that fails validation or collapses the triple count is never written
 (:mod:`plangraph.graph.build`), so there is nothing for the watcher to see: the build command
-reports it. With a remote store (``--store sparql+http://...``) there is no watcher: the
-remote server's data is published by ``plangraph publish``; the header carries the build id
-the remote store reports.
+reports it. A dataset written otherwise is checked here too: one with fewer than
+``collapse_ratio`` x the served triples, or whose TriG does not match its manifest, is not
+loaded (``reload_error``).
+
+With a remote store (``--store sparql+http://...``) there is no watcher: the remote server's
+data is published by ``plangraph publish``; the header carries the build id the remote store
+reports.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -80,27 +86,40 @@ def remove_stale_snapshots(tmp: Path | None = None) -> None:
 
 
 def snapshot(folder: Path) -> Path:
-    """A private folder with the build's N-Quads and manifest (and its TriG, the other
-    download, when there): hard links where the file system allows (no copying; a later
-    ``os.replace`` of the originals leaves them as they were), else copies. The caller
-    removes it (:func:`shutil.rmtree`)."""
+    """A private folder with a copy of the build's N-Quads and manifest (and its TriG, the
+    other download, when there). Copies, not hard links: a hard link shares the inode, so a
+    write into data/graph/ (``truncate``, an editor saving in place) would change the files
+    being served, and the query workers respawned from them. The caller removes it
+    (:func:`shutil.rmtree`)."""
     dest = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-"))
     try:
         for name in (NQUADS, MANIFEST, TRIG):
             try:
-                os.link(folder / name, dest / name)
+                shutil.copyfile(folder / name, dest / name)
             except FileNotFoundError as exc:
                 if name == TRIG:
                     continue
                 raise DatasetError(
                     "no built dataset: run 'plangraph build' first", file=exc.filename
                 ) from None
-            except OSError:  # another file system, or no hard links: copy
-                shutil.copyfile(folder / name, dest / name)
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
     return dest
+
+
+def _check_trig(snap: Path) -> None:
+    """The TriG download must be the build's own: its SHA-256 as the manifest lists it (a
+    TriG left from the previous build would be served under the new build's header)."""
+    trig = snap / TRIG
+    if not trig.exists():
+        return
+    try:
+        listed = json.loads((snap / MANIFEST).read_text(encoding="utf-8"))["files"][TRIG]
+    except (ValueError, KeyError, TypeError):
+        return  # a manifest that does not list it (older builds): nothing to compare
+    if hashlib.sha256(trig.read_bytes()).hexdigest() != listed:
+        raise DatasetError("the TriG does not match its build manifest (half-written?)", file=trig)
 
 
 def load_snapshot(folder: Path) -> tuple[EmbeddedStore, Path]:
@@ -108,7 +127,9 @@ def load_snapshot(folder: Path) -> tuple[EmbeddedStore, Path]:
     half-written or inconsistent dataset: :class:`DatasetError`)."""
     snap = snapshot(folder)
     try:
-        return EmbeddedStore.from_folder(snap), snap
+        store = EmbeddedStore.from_folder(snap)
+        _check_trig(snap)
+        return store, snap
     except DatasetError as exc:  # name the file in the folder, not in the snapshot
         shutil.rmtree(snap, ignore_errors=True)
         name = Path(exc.file).name if exc.file else MANIFEST
@@ -118,11 +139,23 @@ def load_snapshot(folder: Path) -> tuple[EmbeddedStore, Path]:
         raise
 
 
+def remove_multiprocessing_tempdir() -> None:
+    """Remove the ``pymp-*`` folder multiprocessing made for the fork server's socket. Its
+    own clean-up runs at interpreter exit, which never comes: uvicorn re-raises SIGTERM
+    after shutting down, and the default handler ends the process (every start left an
+    empty folder in the temp directory). Call only at shut-down, after the pools closed."""
+    from multiprocessing import process
+
+    folder = process.current_process()._config.get("tempdir")  # type: ignore[attr-defined]
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def signature(folder: Path) -> tuple[tuple[int, int, int] | None, ...]:
-    """What changes when a build is written (or half-written): the manifest's and the
-    N-Quads' inode, size and modification time."""
+    """What changes when a build is written (or half-written): the manifest's, the
+    N-Quads' and the TriG's inode, size and modification time."""
     out: list[tuple[int, int, int] | None] = []
-    for name in (MANIFEST, NQUADS):
+    for name in (MANIFEST, NQUADS, TRIG):
         try:
             st = os.stat(folder / name)
         except OSError:
@@ -225,6 +258,7 @@ class LiveApp:
         drain_timeout: float = 60.0,
         sighup: bool = False,
         seen: tuple[Any, ...] | None = None,
+        collapse_ratio: float = 0.0,
     ) -> None:
         self.current = build
         self.make_app = make_app
@@ -232,6 +266,7 @@ class LiveApp:
         self.interval = interval
         self.drain_timeout = drain_timeout
         self.sighup = sighup
+        self.collapse_ratio = collapse_ratio
         self.reload_error: dict[str, Any] | None = None
         self.reloads = 0
         self._seen = seen if seen is not None else (signature(folder) if folder else None)
@@ -262,6 +297,7 @@ class LiveApp:
             drain_timeout=max(30.0, 3 * settings.query_timeout),
             sighup=sighup,
             seen=seen,
+            collapse_ratio=settings.collapse_ratio,
         )
 
     def _adopt(self, build: Build) -> None:
@@ -334,6 +370,7 @@ class LiveApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.current.stop()
+        remove_multiprocessing_tempdir()
 
     # -- reloading
 
@@ -392,6 +429,15 @@ class LiveApp:
             shutil.rmtree(snap, ignore_errors=True)
             self.reload_error = None
             return False
+        floor = self.collapse_ratio * self.current.store.triples
+        if store.triples < floor:  # the build's own check, for datasets written otherwise
+            shutil.rmtree(snap, ignore_errors=True)
+            raise DatasetError(
+                f"the dataset has {store.triples} triples, fewer than "
+                f"{self.collapse_ratio:g} x the {self.current.store.triples} served "
+                "(a collapse?); not loaded",
+                file=self.folder / MANIFEST,
+            )
         try:
             app = await anyio.to_thread.run_sync(self.make_app, store)
         except BaseException:

@@ -59,12 +59,20 @@ class RateLimiter:
         concurrency: int = 0,
         max_clients: int = 10_000,
         clock: object = time.monotonic,
+        capacity: int = 0,
     ) -> None:
+        """``capacity``: how many expensive requests the server runs at once (its query
+        workers); 0 = unknown. A client's first request in flight is always admitted
+        (within its budget); a further one only while fewer than ``capacity -
+        concurrency`` requests are in flight in all, so that the first request of a
+        client who arrives next finds a worker even when several clients hold their cap."""
         self.rate = max(0.0, per_minute) / 60.0
         self.burst = float(burst if burst > 0 else max(1, math.ceil(per_minute)))
         self.concurrency = max(0, concurrency)
         self.max_clients = max(1, max_clients)
         self._clock = clock
+        self.shared = max(0, capacity - self.concurrency) if capacity > 0 else 0
+        self._in_flight = 0
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -108,9 +116,17 @@ class RateLimiter:
                     1,
                     f"at most {self.concurrency} expensive requests in flight per client",
                 )
+            if self.shared and b.in_flight >= 1 and self._in_flight >= self.shared:
+                return Decision(
+                    False,
+                    1,
+                    "the server is busy: one expensive request in flight per client "
+                    "until others finish",
+                )
             if self.rate > 0:
                 b.tokens -= 1.0
             b.in_flight += 1
+            self._in_flight += 1
             return Decision(True)
 
     def release(self, client: str) -> None:
@@ -118,3 +134,4 @@ class RateLimiter:
             b = self._buckets.get(client)
             if b is not None and b.in_flight > 0:
                 b.in_flight -= 1
+                self._in_flight -= 1

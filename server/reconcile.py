@@ -16,21 +16,27 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from plangraph.errors import PlangraphError, QueryError
 from plangraph.settings import Settings
 from plangraph.store.base import Store
+from plangraph.views.reconcile_runner import ReconcileRunner
 from plangraph.views.reconcile_services import ReconcileServices
+from server.bodies import read_capped
 from server.reconcile_services import add_routes
 from server.sparql import CORS, ERROR_CONTENT, preflight
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
 MAX_BODY = 1_000_000
+RECONCILE_WORKERS = 2  # batches at once (one a core); each stopped at the query time limit
 
 
 def _answer(body: Any, callback: str | None, status: int = 200) -> Response:
@@ -49,14 +55,14 @@ async def _fields(request: Request) -> dict[str, str]:
     fields = {k: v for k, v in request.query_params.items()}
     if request.method != "POST":
         return fields
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise QueryError(f"request body longer than {MAX_BODY} bytes", param="queries")
+    raw = await read_capped(request, MAX_BODY, "queries")
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     text = raw.decode("utf-8", errors="replace")
     if media == "application/json":
         try:
             doc = json.loads(text or "{}")
+        except RecursionError:
+            raise QueryError("body nested too deeply", param="queries") from None
         except ValueError as exc:
             raise QueryError(f"body is not JSON: {exc}", param="queries") from None
         if isinstance(doc, dict) and "queries" in doc:
@@ -105,8 +111,17 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
                 "description": "queries that are not valid JSON or not a batch",
                 "content": ERROR_CONTENT,
             },
+            "413": {
+                "description": "a request body over 1,000,000 bytes (refused unread)",
+                "content": ERROR_CONTENT,
+            },
             "429": {
                 "description": "over this client's budget (Retry-After)",
+                "content": ERROR_CONTENT,
+            },
+            "503": {
+                "description": "the batch ran past the time limit, or every "
+                "reconciliation worker stayed busy",
                 "content": ERROR_CONTENT,
             },
         },
@@ -134,9 +149,18 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
 
 
 def router(settings: Settings, store: Store) -> APIRouter:
-    r = APIRouter(tags=["Reconciliation"])
     services = ReconcileServices.from_store(store, settings.paths.queries / "api")
     reconciler = services.reconciler
+    runner = ReconcileRunner(reconciler, workers=RECONCILE_WORKERS, timeout=settings.query_timeout)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(runner.close)
+
+    r = APIRouter(tags=["Reconciliation"], lifespan=lifespan)
 
     async def reconcile(request: Request) -> Response:
         callback = request.query_params.get("callback")
@@ -151,12 +175,19 @@ def router(settings: Settings, store: Store) -> APIRouter:
                     raise QueryError(f"not valid JSON: {exc}", param="extend") from None
                 return _answer(services.extend(extend), callback)
             if raw is None:
-                return _answer(reconciler.manifest(str(request.base_url)), callback)
+                # the configured public base, never the Host header (a client could make the
+                # manifest point anywhere: issue 20, item 14)
+                return _answer(reconciler.manifest(settings.public_base), callback)
             try:
                 queries = json.loads(raw)
+            except RecursionError:
+                raise QueryError("queries nested too deeply", param="queries") from None
             except ValueError as exc:
                 raise QueryError(f"not valid JSON: {exc}", param="queries") from None
-            return _answer(reconciler.reconcile_batch(queries), callback)
+            # in a worker process with a time limit: never on the event loop (a batch of
+            # long names is minutes of CPU), stoppable (plangraph/views/reconcile_runner.py)
+            answer = await anyio.to_thread.run_sync(runner.run, queries)
+            return _answer(answer, callback)
         except PlangraphError as exc:
             return _answer(exc.to_json(), callback if callback else None, exc.http_status)
 

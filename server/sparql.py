@@ -28,6 +28,7 @@ from plangraph.store.pool import DirectRunner, QueryPool, QueryRequest
 from plangraph.store.query_catalog import load_meta
 from plangraph.store.remote import RemoteStore
 from plangraph.store.results import FORMAT_NAMES, QueryOutput
+from server.bodies import read_capped
 
 ACCEPT_FORMATS = {
     "application/sparql-results+json": "json",
@@ -132,6 +133,10 @@ def protocol_openapi(max_query_length: int, post: bool) -> dict[str, object]:
         },
         "405": {
             "description": "SPARQL Update sent as application/sparql-update",
+            "content": ERROR_CONTENT,
+        },
+        "413": {
+            "description": "a request body over the size limit (refused unread)",
             "content": ERROR_CONTENT,
         },
         "429": {
@@ -280,7 +285,9 @@ def router(settings: Settings, store: Store) -> APIRouter:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if isinstance(store, RemoteStore):  # no engine here: queries go to the server
-            app.state.query_pool = DirectRunner(store, settings.max_rows)
+            app.state.query_pool = DirectRunner(
+                store, settings.max_rows, settings.max_result_mb * 1024 * 1024
+            )
             yield
             return
         folder = store.folder if store.folder is not None else settings.paths.graph
@@ -292,6 +299,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
             extra_graphs=getattr(store, "extra_graphs", None),  # the network metrics graph
             memory_mb=settings.worker_memory_mb,
             build_id=store.build_id if store.folder is not None else None,
+            max_bytes=settings.max_result_mb * 1024 * 1024,
         )
         # workers start in the background: the server is up at once, the first query
         # waits for the first ready worker (pool.wait_started() waits for all of them)
@@ -303,6 +311,8 @@ def router(settings: Settings, store: Store) -> APIRouter:
             await run_in_threadpool(pool.close)
 
     r = APIRouter(lifespan=lifespan)
+    # a form percent-encodes: 3 bytes a query byte, plus the graph parameters
+    body_limit = 12 * settings.max_query_length + 64 * 1024
 
     async def run(
         request: Request,
@@ -324,7 +334,12 @@ def router(settings: Settings, store: Store) -> APIRouter:
                     lookup = None
             if lookup is not None:
                 # bounded before it runs (plangraph/store/point.py): answered here, no worker trip
-                out = store.query(query, formats, max_rows=settings.max_rows)
+                out = store.query(
+                    query,
+                    formats,
+                    max_rows=settings.max_rows,
+                    max_bytes=settings.max_result_mb * 1024 * 1024,
+                )
             else:
                 out = await query_pool(request).arun(
                     QueryRequest(
@@ -398,8 +413,11 @@ def router(settings: Settings, store: Store) -> APIRouter:
                 status_code=405,
                 headers={**CORS, "Allow": "GET, POST, OPTIONS"},
             )
+        try:  # at most the longest query (4 bytes a character) and room for form fields
+            raw = await read_capped(request, body_limit, "query")
+        except PlangraphError as exc:
+            return error_response(exc)
         if ctype == "application/sparql-query":
-            raw = await request.body()
             if len(raw) > 4 * settings.max_query_length:
                 return error_response(
                     QueryError(

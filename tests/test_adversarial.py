@@ -195,3 +195,76 @@ def test_ask_keeps_answering_under_the_whole_corpus(server: tuple[str, int]) -> 
     assert len(ask_times) >= 20
     assert slowest <= TIMEOUT + 2 + 2  # + the wait for a worker of this client's own
     assert rss.peak < RSS_CAP_MB
+
+
+def doubled(times: int, var: str = "x") -> str:
+    """BINDs that double a 32-character string ``times`` times: ``?{var}{times}``."""
+    binds = "".join(f"BIND(CONCAT(?{var}{i}, ?{var}{i}) AS ?{var}{i + 1}) " for i in range(times))
+    return f'BIND("0123456789abcdef0123456789abcdef" AS ?{var}0) {binds}'
+
+
+GROUP_CONCAT_ALL = (
+    "SELECT (GROUP_CONCAT(STR(?o)) AS ?all) WHERE { VALUES ?v { "
+    + " ".join(str(i) for i in range(200))
+    + " } ?s ?p ?o FILTER(isLiteral(?o)) }"
+)
+
+
+def test_result_bodies_are_capped_and_stay_valid(server: tuple[str, int]) -> None:
+    """Item 6: a result had a row cap but no byte cap (one row of nested CONCAT was a 168 MB
+    body). Bodies are cut at PLANGRAPH_MAX_RESULT_MB (32): rows past it are dropped, the body
+    stays valid and says it was truncated."""
+    url, pid = server
+    cap = 32 * 1024 * 1024
+    forty_rows = (
+        "SELECT ?i ?big WHERE { VALUES ?i { "
+        + " ".join(str(i) for i in range(40))
+        + " } "
+        + doubled(15)
+        + " BIND(CONCAT(STR(?i), ?x15) AS ?big) }"
+    )  # 40 rows of 1 MB
+    with RssSampler(pid) as rss:
+        for query, fmt in (
+            (forty_rows, "json"),
+            (forty_rows, "csv"),
+            (forty_rows, "xml"),
+            (GROUP_CONCAT_ALL, "json"),
+            (
+                "CONSTRUCT { ?s <urn:p> ?big } WHERE { ?s ?p ?o } LIMIT 40".replace(
+                    "WHERE { ", "WHERE { " + doubled(15) + " BIND(?x15 AS ?big) "
+                ),
+                "ntriples",
+            ),
+        ):
+            r = httpx.get(url + "/sparql", params={"query": query, "format": fmt}, timeout=60)
+            assert r.status_code == 200, r.text[:300]
+            assert r.headers["x-plangraph-truncated"] == "true", (fmt, len(r.content))
+            assert len(r.content) <= cap
+            rows = int(r.headers["x-plangraph-rows"])
+            if query is forty_rows:
+                assert 20 <= rows < 40, rows
+                if fmt == "json":
+                    assert len(json.loads(r.content)["results"]["bindings"]) == rows
+                elif fmt == "csv":
+                    assert r.content.count(b"\r\n") == rows + 1
+            elif fmt == "ntriples":
+                assert len(list(ox.parse(r.content, ox.RdfFormat.N_TRIPLES))) == rows
+            else:
+                assert json.loads(r.content)["head"]["vars"] == ["all"]
+    print(f"\nbyte cap: server RSS peak {rss.peak:.0f} MB")
+    assert rss.peak < RSS_CAP_MB
+
+
+def test_a_query_past_the_memory_cap_is_a_503(paths: ProjectPaths) -> None:
+    """Item 4: a worker's MemoryError was a 500 (the README promises 503). With 500 MB per
+    worker, a GROUP_CONCAT over every literal x 200 rows runs out of memory: 503
+    query-too-large, and the worker is replaced (the next query is answered)."""
+    env = {"PLANGRAPH_WORKER_MEMORY_MB": "500", "PLANGRAPH_QUERY_WORKERS": "2"}
+    with running_server(paths.root, env=env) as url, httpx.Client(base_url=url, timeout=60) as c:
+        for fmt in ("json", "csv", "xml"):
+            r = c.get("/sparql", params={"query": GROUP_CONCAT_ALL, "format": fmt})
+            assert r.status_code == 503, (fmt, r.status_code, r.text[:300])
+            assert r.json()["error"] == "query-too-large", r.text
+        for _ in range(3):
+            r = c.get("/sparql", params={"query": "ASK {}", "format": "json"})
+            assert r.status_code == 200 and r.json()["boolean"] is True

@@ -3,12 +3,15 @@ build and the same answers, 0 errors afterwards. (Recovery time is printed, run 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 
@@ -101,3 +104,89 @@ def test_kill_9_under_load_then_restart(paths: ProjectPaths) -> None:
             proc.wait(10)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out: set[int] = set()
+    todo = [pid]
+    while todo and len(out) < 1000:
+        for child in children.get(todo.pop(), []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_kill_9_leaves_no_worker_running(paths: ProjectPaths) -> None:
+    """Issue 20, item 13: kill -9 of the server orphaned a worker running a query, which kept
+    burning CPU with no limit. Now every query and reconciliation worker dies with it."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plangraph.cli", "serve", "--port", str(port)],
+        env={
+            **os.environ,
+            "PLANGRAPH_ROOT": str(paths.root),
+            "PLANGRAPH_RATE_PER_MINUTE": "0",
+            "PLANGRAPH_QUERY_TIMEOUT": "60",
+            "PLANGRAPH_QUERY_WORKERS": "2",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    left: set[int] = set()
+    try:
+        wait_healthy(url, 60)
+        cartesian = (
+            paths.root / "tests" / "data" / "adversarial" / "cartesian-count.rq"
+        ).read_text()
+        name = "ministry police social affairs " * 16  # 496 characters: ~1 s each
+        batch = json.dumps({f"q{i}": {"query": name} for i in range(20)})
+
+        def send(path: str, data: dict[str, str]) -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(url + path, data=data, timeout=10)
+
+        threads = [
+            threading.Thread(target=send, args=("/sparql", {"query": cartesian})),
+            threading.Thread(target=send, args=("/reconcile", {"queries": batch})),
+        ]
+        for t in threads:
+            t.start()
+        time.sleep(2)
+        tree = descendants(proc.pid)
+        assert len(tree) >= 3, tree  # the fork server and the busy workers
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(running(p) for p in tree):
+            time.sleep(0.1)
+        left = {p for p in tree if running(p)}
+        names = {p: Path(f"/proc/{p}/cmdline").read_bytes()[:90] for p in left}
+        assert not left, f"still running after kill -9 of the server: {names}"
+        for t in threads:
+            t.join(15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for p in left:  # only the server's own descendants, listed before it was killed
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)

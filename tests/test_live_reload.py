@@ -197,7 +197,9 @@ def test_answers_right_after_start_and_caches_the_metrics(
         health = c.get("/health").json()
         r = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
     built = manifest(paths.graph)
-    assert health == {"status": "ok", "build": built["build_id"], "triples": built["triples"]}
+    basics = {k: health.pop(k) for k in ("status", "build", "triples")}
+    assert basics == {"status": "ok", "build": built["build_id"], "triples": built["triples"]}
+    assert health == {"query_workers": health["query_workers"], "of": 3}  # nothing else
     assert r.status_code == 200 and r.headers["x-plangraph-build"] == built["build_id"]
     cached = nw.metrics_cache_file(
         cache_folder(paths.graph), built["build_id"], paths.queries / "network"
@@ -369,3 +371,123 @@ def test_reload_keeps_rate_limit_budgets(project_copy: ProjectPaths) -> None:
         r = c.get("/sparql", params=ask)
         assert r.status_code == 429, r.text
         assert r.headers["x-plangraph-build"] == new["build_id"]  # the new build's app said it
+
+
+def test_a_write_into_the_served_files_cannot_break_the_build(project_copy: ProjectPaths) -> None:
+    """``truncate -s 0 data/graph/plangraph.nq`` while serving (issue 20, item 2): the served
+    build is a private copy, so downloads still send its bytes, killed workers respawn and
+    answer, and /health reports the unloadable dataset in data/graph/."""
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
+    good = (project_copy.graph / NQUADS).read_bytes()
+    old = manifest(project_copy.graph)
+    env = {
+        "PLANGRAPH_RELOAD_INTERVAL": "0.3",
+        "PLANGRAPH_QUERY_WORKERS": "2",
+        "PLANGRAPH_QUERY_TIMEOUT": "1",
+    }
+    cartesian = (Path(__file__).parent / "data" / "adversarial" / "cartesian-count.rq").read_text()
+    with (
+        running_server(project_copy.root, env=env) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        before = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"}).text
+        os.truncate(project_copy.graph / NQUADS, 0)  # in place: same inode
+        assert wait_until(lambda: "reload_error" in c.get("/health").json(), 15)
+        health = c.get("/health").json()
+        assert health["build"] == old["build_id"]
+        assert health["reload_error"]["serving"] == old["build_id"]
+        r = c.get(f"/downloads/{NQUADS}")
+        assert r.status_code == 200 and r.content == good
+        assert r.headers["x-plangraph-build"] == old["build_id"]
+        # both workers are killed at the time limit and respawn from the private copy
+        for _ in range(2):
+            assert c.get("/sparql", params={"query": cartesian}).status_code == 503
+        counts = [
+            c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
+            for _ in range(4)
+        ]
+        assert [r.status_code for r in counts] == [200] * 4, [r.text for r in counts]
+        assert all(r.text == before for r in counts)
+
+
+def test_a_collapsed_or_mismatched_dataset_is_not_loaded(project_copy: ProjectPaths) -> None:
+    """Issue 20, item 10: a reload accepted any self-consistent dataset (a 50-triple build
+    was served; the collapse check existed only in ``plangraph build``), and the TriG
+    download could be the old build's under the new build's header. Both are refused now
+    and reported by /health; the last good build keeps serving."""
+    import hashlib
+
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
+    folder = project_copy.graph
+    old = manifest(folder)
+    old_trig = (folder / "plangraph.trig").read_bytes()
+    env = {"PLANGRAPH_RELOAD_INTERVAL": "0.3", "PLANGRAPH_QUERY_WORKERS": "2"}
+    with (
+        running_server(project_copy.root, env=env) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        lines = (folder / NQUADS).read_bytes().splitlines(keepends=True)
+        synthetic_build(folder, drop=len(lines) - 50)  # consistent, 50 triples
+        assert wait_until(lambda: "reload_error" in c.get("/health").json(), 15)
+        health = c.get("/health").json()
+        assert health["build"] == old["build_id"]
+        assert "50 triples" in health["reload_error"]["message"], health
+
+        # a consistent new build whose TriG was not written yet: the old one is on disk
+        nq = b"".join(lines[:-1])
+        built = {
+            **old,
+            "build_id": hashlib.sha256(nq).hexdigest()[:16],
+            "triples": len(lines) - 1,
+            "files": {
+                NQUADS: hashlib.sha256(nq).hexdigest(),
+                "plangraph.trig": hashlib.sha256(b"the new build's TriG").hexdigest(),
+            },
+        }
+        for name, data in ((NQUADS, nq), (MANIFEST, json.dumps(built).encode())):
+            (folder / f".{name}.tmp").write_bytes(data)
+            os.replace(folder / f".{name}.tmp", folder / name)
+        assert wait_until(
+            lambda: "TriG" in c.get("/health").json().get("reload_error", {}).get("message", ""),
+            15,
+        )
+        r = c.get("/downloads/plangraph.trig")
+        assert r.headers["x-plangraph-build"] == old["build_id"] and r.content == old_trig
+        # the TriG arrives: the new build is served, with its own TriG
+        (folder / ".trig.tmp").write_bytes(b"the new build's TriG")
+        os.replace(folder / ".trig.tmp", folder / "plangraph.trig")
+        assert wait_until(lambda: c.get("/health").json()["build"] == built["build_id"], 30)
+        r = c.get("/downloads/plangraph.trig")
+        assert r.headers["x-plangraph-build"] == built["build_id"]
+        assert r.content == b"the new build's TriG"
+
+
+def test_health_reports_workers_that_cannot_start(
+    project_copy: ProjectPaths, tmp_path: Path
+) -> None:
+    """Issue 20, item 2: when the served files are gone (here: the private snapshot is
+    emptied behind the server's back), killed workers cannot respawn and /sparql answered
+    503 for good while /health said ok. /health now says 503 "degraded" and why."""
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
+    env = {
+        "PLANGRAPH_RELOAD_INTERVAL": "0",
+        "PLANGRAPH_QUERY_WORKERS": "2",
+        "PLANGRAPH_QUERY_TIMEOUT": "1",
+        "TMPDIR": str(tmp_path),
+    }
+    cartesian = (Path(__file__).parent / "data" / "adversarial" / "cartesian-count.rq").read_text()
+    with (
+        running_server(project_copy.root, env=env) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        health = c.get("/health")
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        assert wait_until(lambda: c.get("/health").json()["query_workers"] == 2, 30)
+        (snap,) = tmp_path.glob("plangraph-build-*")
+        (snap / NQUADS).unlink()
+        for _ in range(2):  # both workers stopped at the time limit; respawns fail
+            assert c.get("/sparql", params={"query": cartesian}).status_code == 503
+        assert wait_until(lambda: c.get("/health").status_code == 503, 30)
+        body = c.get("/health").json()
+        assert body["status"] == "degraded" and body["query_workers"] == 0
+        assert "no query worker can start" in body["error"], body

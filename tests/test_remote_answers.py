@@ -100,3 +100,18 @@ def test_oversize_answer_is_refused_unread(fake, monkeypatch: pytest.MonkeyPatch
         _store(fake).query("SELECT ?s WHERE { ?s ?p ?o }")
     monkeypatch.setattr(store_module, "MAX_REMOTE_ANSWER", len(fake.payload))
     assert _store(fake).query("SELECT ?s WHERE { ?s ?p ?o }").count == 100
+
+
+def test_the_result_byte_cap_holds_on_a_remote_store(fake) -> None:
+    """Issue 20, item 6, on a remote store (its answers go through DirectRunner): 30 rows of
+    100 KB with a 1 MB cap are cut, marked truncated, and the body parses."""
+    from plangraph.store.pool import DirectRunner, QueryRequest
+
+    big = {"s": {"type": "literal", "value": "x" * 100_000}}
+    fake.payload = json.dumps({"head": {"vars": ["s"]}, "results": {"bindings": [big] * 30}})
+    fake.payload = fake.payload.encode()
+    runner = DirectRunner(_store(fake), max_rows=10_000, max_bytes=1_000_000)
+    out = runner.run(QueryRequest("SELECT ?s WHERE { ?s ?p ?o }", ("json",)))
+    assert out.truncated and len(out.body) <= 1_000_000
+    assert out.count is not None and 0 < out.count < 30
+    assert len(json.loads(out.body)["results"]["bindings"]) == out.count

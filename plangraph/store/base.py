@@ -81,17 +81,18 @@ class Store(ABC):
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         max_rows: int | None = None,
+        max_bytes: int | None = None,
     ) -> QueryOutput:
         """Run a read-only query and serialise its result (SELECT/ASK or graph).
 
         ``fmt`` is a format name or a list of them in order of preference (see
         :data:`~plangraph.store.results.FORMAT_NAMES`); the first that applies to the result
         kind wins, else SPARQL JSON / Turtle. At most ``max_rows`` rows (or triples) are
-        serialised.
+        serialised, in a body of at most about ``max_bytes``.
         """
         formats = check_formats(fmt)
         answer = self._answer(sparql, bindings, default_graphs, named_graphs)
-        return answer_output(answer, formats, max_rows)
+        return answer_output(answer, formats, max_rows, max_bytes)
 
     def select(
         self, sparql: str, bindings: dict[str, BindingValue] | None = None

@@ -23,19 +23,29 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import ctypes
 import multiprocessing
+import os
 import queue
 import resource
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import anyio.to_thread
 
-from plangraph.errors import DatasetError, PlangraphError, QueryBusy, QueryTimeout
+from plangraph.errors import (
+    DatasetError,
+    PlangraphError,
+    QueryBusy,
+    QueryError,
+    QueryTimeout,
+    QueryTooLarge,
+)
 from plangraph.store.bindings import BindingValue
 from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.remote import RemoteStore
@@ -50,6 +60,7 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_rows: int | None = None
+    max_bytes: int | None = None
 
 
 LARGE_RESULT = 1 << 20  # bytes: a result body above this is read in a thread, not on the loop
@@ -66,6 +77,29 @@ def prestart() -> None:
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
     forkserver.ensure_running()
+
+
+def die_with_parent() -> None:
+    """Have the kernel kill this worker when its parent, the fork server, dies (Linux).
+
+    The fork server exits when no process holds its "alive" pipe any more; the server and
+    every forked child hold one, so a worker running a query kept the fork server (and
+    itself) alive after a ``kill -9`` of the server. A worker closes its copy (it never
+    forks), so the server's death ends the fork server, and that ends every worker."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver  # the child's record of the fds it was given
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None  # type: ignore[attr-defined]
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        parent = os.getppid()
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the call: nobody will signal
+            os._exit(1)
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -88,6 +122,7 @@ def _worker_main(
     """A worker: open the dataset (plus ``extra`` named graphs), then answer queries until
     the pipe closes. ``build_id``: refuse a dataset of another build."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     _limit_memory(memory_mb)
     try:
         store = EmbeddedStore.from_folder(Path(folder))
@@ -117,14 +152,36 @@ def _worker_main(
                 default_graphs=req.default_graphs,
                 named_graphs=req.named_graphs,
                 max_rows=req.max_rows,
+                max_bytes=req.max_bytes,
             )
             if len(out.body) > LARGE_RESULT:  # announce it: the server reads it off its loop
                 conn.send(("large", len(out.body)))
             conn.send(("ok", out))
+            del out  # sent: free it before giving the memory back
         except PlangraphError as exc:
             conn.send(("error", type(exc), exc.message, _fields(exc)))
+        except MemoryError:  # past the worker's address-space cap: the query's fault
+            message = "the query needed more memory than a query worker may take"
+            if memory_mb:
+                message += f" ({memory_mb} MB)"
+            conn.send(("error", QueryTooLarge, message, {"param": "query"}))
         except Exception as exc:  # a bug: report it, keep the worker
             conn.send(("crash", f"{type(exc).__name__}: {exc}"))
+        _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Return freed heap to the system after a query (glibc keeps it otherwise: an idle
+    worker held ~1 GB after one big answer). Cheap when little was freed."""
+    if not _LIBC:
+        try:
+            _LIBC.append(ctypes.CDLL("libc.so.6").malloc_trim)
+        except (OSError, AttributeError):  # not glibc: nothing to do
+            _LIBC.append(lambda pad: 0)
+    _LIBC[0](0)
+
+
+_LIBC: list[Callable[[int], int]] = []
 
 
 def _fields(exc: PlangraphError) -> dict[str, object]:
@@ -180,8 +237,10 @@ class QueryPool:
         extra_graphs: dict[str, bytes] | None = None,
         memory_mb: int = 0,
         build_id: str | None = None,
+        max_bytes: int | None = None,
     ) -> None:
         self.folder = folder
+        self.max_bytes = max_bytes
         self.memory_mb = memory_mb
         self.build_id = build_id
         self.extra = tuple(sorted((extra_graphs or {}).items()))
@@ -201,6 +260,7 @@ class QueryPool:
         self._closed = False
         self._started = threading.Event()
         self.start_error: BaseException | None = None
+        self.respawn_error: str | None = None  # why the last replacement could not start
         self.startup_seconds: list[float] = []
 
     def start(self, wait: bool = True) -> QueryPool:
@@ -316,26 +376,53 @@ class QueryPool:
                 return
 
         def start() -> None:
-            w, started = self._spawn()
+            try:
+                w, started = self._spawn()
+            except Exception as exc:
+                self.respawn_error = f"{exc}"
+                return
             try:
                 self._ready(w, started)
-            except Exception:
+                self.respawn_error = None
+            except Exception as exc:  # e.g. the dataset can no longer be loaded
+                self.respawn_error = f"{exc}"
                 with self._lock:
                     self._all.discard(w)
 
         threading.Thread(target=start, name="plangraph-query-respawn", daemon=True).start()
 
-    def _capped(self, request: QueryRequest) -> QueryRequest:
-        if request.max_rows is None and self.max_rows is not None:
-            return QueryRequest(
-                request.sparql,
-                request.formats,
-                request.bindings,
-                request.default_graphs,
-                request.named_graphs,
-                self.max_rows,
+    def health(self) -> dict[str, object]:
+        """For /health: the workers alive or starting, of ``size``, and why none can start
+        when that is so (``error``: the pool cannot answer a query)."""
+        with self._lock:
+            alive = len(self._all)
+        out: dict[str, object] = {"query_workers": alive, "of": self.size}
+        error = self.respawn_error or (f"{self.start_error}" if self.start_error else None)
+        if alive == 0 and self._started.is_set() and error:
+            out["error"] = f"no query worker can start: {error}"
+        return out
+
+    def _died(self, w: _Worker) -> QueryError:
+        """The error for a query whose worker died under it (already replaced): the engine
+        aborts when an allocation fails past the memory cap (SIGABRT), a 503 either way."""
+        if self.memory_mb and w.process.exitcode == -signal.SIGABRT:
+            return QueryTooLarge(
+                "the query needed more memory than a query worker may take "
+                f"({self.memory_mb} MB); it was stopped",
+                param="query",
             )
-        return request
+        return QueryBusy("the query worker died; try again", param="query")
+
+    def _capped(self, request: QueryRequest) -> QueryRequest:
+        return QueryRequest(
+            request.sparql,
+            request.formats,
+            request.bindings,
+            request.default_graphs,
+            request.named_graphs,
+            self.max_rows if request.max_rows is None else request.max_rows,
+            self.max_bytes if request.max_bytes is None else request.max_bytes,
+        )
 
     @staticmethod
     def _answer(message: tuple) -> QueryOutput:
@@ -366,7 +453,7 @@ class QueryPool:
                 message = w.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             self._replace(w)
-            raise QueryBusy("the query worker died; try again", param="query") from None
+            raise self._died(w) from None
         self._release(w)
         return self._answer(message)
 
@@ -406,7 +493,7 @@ class QueryPool:
             ) from None
         except (EOFError, OSError, BrokenPipeError):
             self._replace(w)
-            raise QueryBusy("the query worker died; try again", param="query") from None
+            raise self._died(w) from None
         except asyncio.CancelledError:  # the request went away: finish (or stop) it aside
             if answered:
                 self._release(w)
@@ -449,9 +536,12 @@ class DirectRunner:
     processes, each query goes straight to the remote server from a worker thread (never on
     the event loop); its time limit is the store's HTTP timeout."""
 
-    def __init__(self, store: RemoteStore, max_rows: int | None = None) -> None:
+    def __init__(
+        self, store: RemoteStore, max_rows: int | None = None, max_bytes: int | None = None
+    ) -> None:
         self.store = store
         self.max_rows = max_rows
+        self.max_bytes = max_bytes
         self.startup_seconds: list[float] = []
 
     def start(self, wait: bool = True) -> DirectRunner:
@@ -468,6 +558,7 @@ class DirectRunner:
             default_graphs=request.default_graphs,
             named_graphs=request.named_graphs,
             max_rows=request.max_rows if request.max_rows is not None else self.max_rows,
+            max_bytes=request.max_bytes if request.max_bytes is not None else self.max_bytes,
         )
 
     async def arun(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:

@@ -226,10 +226,13 @@ def check_formats(fmt: str | Sequence[str] | None) -> list[str]:
     return formats
 
 
-def answer_output(answer: Answer, formats: Sequence[str], max_rows: int | None) -> QueryOutput:
+def answer_output(
+    answer: Answer, formats: Sequence[str], max_rows: int | None, max_bytes: int | None = None
+) -> QueryOutput:
     """The answer serialised in the first of ``formats`` that applies to its kind (else
-    SPARQL JSON / Turtle), with at most ``max_rows`` rows or triples: what every store's
-    :meth:`~plangraph.store.base.Store.query` returns."""
+    SPARQL JSON / Turtle), with at most ``max_rows`` rows or triples and a body of at most
+    about ``max_bytes`` (rows are dropped from the end, the body stays valid and is marked
+    truncated): what every store's :meth:`~plangraph.store.base.Store.query` returns."""
     limit = max_rows if max_rows is not None else -1
     if isinstance(answer, bool):
         name = _pick_format("ask", formats)
@@ -238,21 +241,52 @@ def answer_output(answer: Answer, formats: Sequence[str], max_rows: int | None) 
         name = _pick_format("select", formats)
         rows: list[list[Term | None]] = []
         truncated = False
+        size = 0
         for row in answer.rows:
             if len(rows) == limit:
                 truncated = True
                 break
-            rows.append(list(row))
+            values = list(row)
+            size += sum(_term_size(t) for t in values)
+            if max_bytes is not None and size > max_bytes:
+                truncated = True
+                break
+            rows.append(values)
         body = serialize_solutions(answer.variables, rows, name)
+        while max_bytes is not None and len(body) > max_bytes and rows:  # escaping added bytes
+            rows, truncated = rows[: len(rows) // 2], True
+            body = serialize_solutions(answer.variables, rows, name)
         return QueryOutput("select", body, RESULT_FORMATS[name][1], truncated, len(rows))
     triples: list[ox.Triple] = []
     truncated = False
+    size = 0
     for triple in answer:
         if len(triples) == limit:
             truncated = True
             break
+        size += _term_size(triple)
+        if max_bytes is not None and size > max_bytes:
+            truncated = True
+            break
         triples.append(triple)
-    return _graph_output(triples, formats, truncated)
+    out = _graph_output(triples, formats, truncated)
+    while max_bytes is not None and len(out.body) > max_bytes and triples:
+        triples = triples[: len(triples) // 2]
+        out = _graph_output(triples, formats, True)
+    return out
+
+
+def _term_size(term: object) -> int:
+    """About the bytes a term takes in a result (its lexical form, datatype or language)."""
+    if term is None:
+        return 0
+    if isinstance(term, ox.Triple):
+        return _term_size(term.subject) + _term_size(term.predicate) + _term_size(term.object)
+    if isinstance(term, ox.Literal):
+        extra = term.language or term.datatype.value
+        return len(term.value) + len(extra) + 16
+    value = getattr(term, "value", "")
+    return len(value) + 16 if isinstance(value, str) else 16
 
 
 def _graph_output(triples: list[ox.Triple], formats: Sequence[str], truncated: bool) -> QueryOutput:
