@@ -52,14 +52,20 @@ def free_port() -> int:
 
 
 def root_with_graph(root: Path, graph: Path, dest: Path) -> Path:
-    """A project root like ``root`` whose data/graph/ is ``graph`` (symlinks, nothing copied)."""
+    """A project root like ``root`` whose data/graph/ is ``graph`` (symlinks, nothing copied).
+
+    data/cache/ (files derived per build: metrics, the search index) is shared with ``root``
+    only when ``graph`` is root's own dataset; another dataset (a synthetic corpus) gets a
+    private one, so serving it never writes into the checkout's cache."""
     for child in root.iterdir():
         if child.name not in ("data", ".venv", ".git"):
             (dest / child.name).symlink_to(child)
     (dest / "data").mkdir()
+    own = graph.resolve() == (root / "data" / "graph").resolve()
     for child in (root / "data").iterdir():
-        if child.name != "graph":
-            (dest / "data" / child.name).symlink_to(child)
+        if child.name == "graph" or (child.name == "cache" and not own):
+            continue
+        (dest / "data" / child.name).symlink_to(child)
     (dest / "data" / "graph").symlink_to(graph)
     return dest
 
