@@ -97,7 +97,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     make_app = partial(create_app, settings, limiter=make_limiter(settings))
     if settings.store == "embedded":
         # a rebuild of data/graph/ is picked up while serving (server/live.py)
-        live = LiveApp.from_folder(settings, make_app, sighup=True)
+        live = LiveApp.from_folder(settings, make_app, sighup=True, owns_process=True)
     else:  # a remote store: its data is published there (plangraph publish), nothing to watch
         remote = open_store(
             settings.store,
@@ -105,7 +105,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             access=_remote_access(settings),
             timeout=settings.query_timeout,
         )
-        live = LiveApp(Build(remote, make_app(remote)), make_app)
+        live = LiveApp(Build(remote, make_app(remote)), make_app, owns_process=True)
     store = live.current.store
     print(
         f"serving {store.triples} triples (build {store.build_id}) at http://{settings.host}:{settings.port}",
@@ -244,6 +244,14 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
         raise PlangraphError(
             "no endpoint: give --endpoint URL (or PLANGRAPH_ENDPOINT)", param="--endpoint"
         )
+    from plangraph.network import computed_graphs
+    from plangraph.paths import cache_folder
+
+    computed = computed_graphs(
+        settings.paths.graph,
+        settings.paths.queries / "network",
+        cache=cache_folder(settings.paths.graph),
+    )
     result = publish(
         settings.paths.graph,
         settings.paths.shapes,
@@ -254,6 +262,7 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
         chunk=args.chunk,
         cache=None if args.no_cache else validation_cache(),
         progress=False if args.no_progress else None,
+        computed=computed,
     )
     total = sum(result.counts.values())
     print(

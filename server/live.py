@@ -143,12 +143,14 @@ def remove_multiprocessing_tempdir() -> None:
     """Remove the ``pymp-*`` folder multiprocessing made for the fork server's socket. Its
     own clean-up runs at interpreter exit, which never comes: uvicorn re-raises SIGTERM
     after shutting down, and the default handler ends the process (every start left an
-    empty folder in the temp directory). Call only at shut-down, after the pools closed."""
-    from multiprocessing import process
+    empty folder in the temp directory). Runs that clean-up now, once (it is then no longer
+    registered for the exit). Only for a process that ends with the server (``plangraph
+    serve``): the fork server of any other process would lose its socket."""
+    from multiprocessing import util
 
-    folder = process.current_process()._config.get("tempdir")  # type: ignore[attr-defined]
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+    for finalizer in list(util._finalizer_registry.values()):  # type: ignore[attr-defined]
+        if getattr(finalizer, "_callback", None) is util._remove_temp_dir:  # type: ignore[attr-defined]
+            finalizer()
 
 
 def signature(folder: Path) -> tuple[tuple[int, int, int] | None, ...]:
@@ -259,6 +261,7 @@ class LiveApp:
         sighup: bool = False,
         seen: tuple[Any, ...] | None = None,
         collapse_ratio: float = 0.0,
+        owns_process: bool = False,
     ) -> None:
         self.current = build
         self.make_app = make_app
@@ -267,6 +270,8 @@ class LiveApp:
         self.drain_timeout = drain_timeout
         self.sighup = sighup
         self.collapse_ratio = collapse_ratio
+        # the process ends with the server (plangraph serve): its temp folder goes at shut-down
+        self.owns_process = owns_process
         self.reload_error: dict[str, Any] | None = None
         self.reloads = 0
         self._seen = seen if seen is not None else (signature(folder) if folder else None)
@@ -277,7 +282,12 @@ class LiveApp:
 
     @classmethod
     def from_folder(
-        cls, settings: Settings, make_app: Callable[[Store], Any], *, sighup: bool = False
+        cls,
+        settings: Settings,
+        make_app: Callable[[Store], Any],
+        *,
+        sighup: bool = False,
+        owns_process: bool = False,
     ) -> LiveApp:
         """Serve the embedded dataset in settings.paths.graph (from a snapshot) and watch it."""
         folder = settings.paths.graph
@@ -298,6 +308,7 @@ class LiveApp:
             sighup=sighup,
             seen=seen,
             collapse_ratio=settings.collapse_ratio,
+            owns_process=owns_process,
         )
 
     def _adopt(self, build: Build) -> None:
@@ -370,7 +381,8 @@ class LiveApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.current.stop()
-        remove_multiprocessing_tempdir()
+        if self.owns_process:
+            remove_multiprocessing_tempdir()
 
     # -- reloading
 

@@ -30,6 +30,7 @@ import pytest
 
 from plangraph.errors import ValidationFailed
 from plangraph.graph.build import MANIFEST, NQUADS
+from plangraph.network import METRICS_GRAPH, computed_graphs
 from plangraph.store.embedded import EmbeddedStore
 from plangraph.store.publish import publish, read_dataset
 from plangraph.store.query_catalog import load_catalog
@@ -69,6 +70,10 @@ def virtuoso() -> Iterator[Virtuoso]:
 
 
 def do_publish(v: Virtuoso, folder: Path, cache: Path, **kwargs: object):
+    """Publish ``folder`` as `plangraph publish` does: the project's own dataset with the
+    graphs a server computes from it (the network metrics), a derived one as it is."""
+    if folder == graph_folder():
+        kwargs.setdefault("computed", project_computed(cache))
     return publish(
         folder,
         ROOT / "shapes",
@@ -80,6 +85,10 @@ def do_publish(v: Virtuoso, folder: Path, cache: Path, **kwargs: object):
         log=lambda _text: None,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def project_computed(cache: Path) -> dict[str, bytes]:
+    return computed_graphs(graph_folder(), ROOT / "queries" / "network", cache=cache / "metrics")
 
 
 @pytest.fixture
@@ -179,7 +188,10 @@ def test_publish_loads_every_graph_with_the_build_counts(
 ) -> None:
     dataset = read_dataset(graph_folder())
     assert published.build_id == dataset.build_id
-    assert published.graph_counts == dataset.counts
+    # the dataset's graphs and the metrics a server computes from it (as the CLI publishes)
+    assert set(published.graph_counts) == {*dataset.counts, METRICS_GRAPH}
+    assert {g: published.graph_counts[g] for g in dataset.counts} == dataset.counts
+    assert published.graph_counts[METRICS_GRAPH] > 0
     counts = all_counts(virtuoso)
     assert {g: counts[g] for g in dataset.counts} == dataset.counts
     assert not [g for g in counts if g.startswith(STAGING_PREFIX)]
@@ -336,7 +348,7 @@ def test_publish_killed_halfway_leaves_the_previous_publication(
 ) -> None:
     extra = "\n".join(
         f'<{g}> <http://www.w3.org/2000/01/rdf-schema#comment> "republished" <{g}> .'
-        for g in published.graph_counts
+        for g in read_dataset(graph_folder()).counts
     )
     folder = derived_dataset(tmp_path / "graph", extra)
     new_build = read_dataset(folder).build_id
@@ -389,6 +401,7 @@ def test_publish_killed_halfway_leaves_the_previous_publication(
     assert not [g for g in done if g.startswith(STAGING_PREFIX)]
     live = RemoteStore(virtuoso.query_endpoint, timeout=60)
     assert live.build_id == new_build
-    assert live.graph_counts == {g: n + 1 for g, n in published.graph_counts.items()}
+    # a derived dataset is published as it is: its graphs, one more triple each, no metrics
+    assert live.graph_counts == {g: n + 1 for g, n in read_dataset(graph_folder()).counts.items()}
     do_publish(virtuoso, graph_folder(), cache)
     assert ours(all_counts(virtuoso)) == counts_before

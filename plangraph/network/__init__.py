@@ -62,7 +62,13 @@ from plangraph.network.metrics import compute_metrics
 from plangraph.network.options import options
 from plangraph.network.positions import layout
 from plangraph.network.projections import PROJECTIONS
-from plangraph.network.rdf import METRICS_GRAPH, add_metrics_graph, metrics_ntriples, metrics_rdf
+from plangraph.network.rdf import (
+    METRICS_GRAPH,
+    add_metrics_graph,
+    computed_graphs,
+    metrics_ntriples,
+    metrics_rdf,
+)
 from plangraph.network.records import DEFAULT_ROLES, NetworkData
 from plangraph.network.result import Network, agency_metrics, network
 
@@ -77,6 +83,7 @@ __all__ = [
     "add_metrics_graph",
     "agency_metrics",
     "compute_metrics",
+    "computed_graphs",
     "export",
     "layout",
     "load",

@@ -97,3 +97,13 @@ def add_metrics_graph(
     if METRICS_GRAPH in store.graphs():
         return False
     return store.add_graph(METRICS_GRAPH, metrics_ntriples(store, folder, data, cache))
+
+
+def computed_graphs(folder: Path, queries: Path, cache: Path | None = None) -> dict[str, bytes]:
+    """The graphs a server adds to the dataset in ``folder`` when it loads it (the default
+    agency metrics, by graph IRI), for publishing them with it to a remote store, which the
+    server only reads. ``queries``: queries/network; ``cache``: see :func:`metrics_ntriples`."""
+    from plangraph.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore.from_folder(folder)
+    return {METRICS_GRAPH: metrics_ntriples(store, queries, cache=cache)}

@@ -31,7 +31,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -298,11 +298,15 @@ def publish(
     cache: Path | None = None,
     progress: bool | None = None,
     log: Callable[[str], None] | None = None,
+    computed: Mapping[str, bytes] | None = None,
 ) -> PublishResult:
     """Publish the dataset in ``folder`` (see the module docstring); returns the counts.
 
     ``validate=False`` skips the SHACL check (the scale benchmark's synthetic corpus only);
-    ``progress`` None shows the bar when stderr is a terminal.
+    ``progress`` None shows the bar when stderr is a terminal. ``computed``: graphs derived
+    from the build (N-Triples by graph IRI: the network metrics, which the embedded store adds
+    when it loads and a remote store, read-only to the server, cannot), published beside the
+    dataset's own graphs after its validation.
     """
     say = log or (lambda text: tqdm.write(text, file=sys.stderr))
     started = time.perf_counter()
@@ -310,6 +314,12 @@ def publish(
     if validate:
         say(f"validating build {dataset.build_id} ...")
         validate_folder(dataset, shapes, cache)
+    for name, body in sorted((computed or {}).items()):
+        if name in dataset.graphs:
+            raise PublishError(f"computed graph {name} is a graph of the dataset", file=folder)
+        dataset.graphs[name] = [
+            line.strip() for line in body.decode("utf-8").splitlines() if line.strip()
+        ]
     pub = Publisher(endpoint, update_endpoint, graph_store, access=access)
     try:
         previous = pub.published()
