@@ -107,8 +107,29 @@ class EmbeddedStore(Store):
             return bool(result)
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            return Solutions(variables, ([s[v] for v in variables] for s in result))
+            return Solutions(
+                variables,
+                ([s[v] for v in variables] for s in result),
+                engine=result,
+                again=lambda: self._select_again(sparql, union, defaults, named),
+            )
         return result
+
+    def _select_again(
+        self,
+        sparql: str,
+        union: bool,
+        defaults: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None,
+        named: list[ox.NamedNode | ox.BlankNode] | None,
+    ) -> Solutions:
+        """A SELECT run a second time (it ran once already: no error to map), read row by
+        row: when the engine's own serialisation went past a cap."""
+        result = self._store.query(
+            sparql, use_default_graph_as_union=union, default_graph=defaults, named_graphs=named
+        )
+        assert isinstance(result, ox.QuerySolutions)
+        variables = [v.value for v in result.variables]
+        return Solutions(variables, ([s[v] for v in variables] for s in result))
 
     # -- extra named graphs (network metrics), added after loading -------------------------
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import IO, cast
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -73,6 +74,10 @@ class Solutions:
 
     variables: list[str]
     rows: Iterable[Sequence[Term | None]]
+    # the embedded engine's own iterator (``rows`` reads it too: use one or the other) and
+    # how to run the query again, so the engine can serialise the answer itself
+    engine: ox.QuerySolutions | None = None
+    again: Callable[[], Solutions] | None = None
 
     def records(self) -> list[dict[str, str]]:
         """Every row as a dict of variable -> lexical value (unbound variables left out)."""
@@ -239,6 +244,11 @@ def answer_output(
         return QueryOutput("ask", _ask_body(answer, name), RESULT_FORMATS[name][1], count=1)
     if isinstance(answer, Solutions):
         name = _pick_format("select", formats)
+        fast = _engine_output(answer, name, max_rows, max_bytes)
+        if fast is not None:
+            return fast
+        if answer.engine is not None and answer.again is not None:
+            answer = answer.again()  # the engine's try read the rows: cap them in Python
         rows: list[list[Term | None]] = []
         truncated = False
         size = 0
@@ -274,6 +284,135 @@ def answer_output(
         triples = triples[: len(triples) // 2]
         out = _graph_output(triples, formats, True)
     return out
+
+
+class _Overflow(Exception):
+    """The engine's body went past the byte cap."""
+
+
+class _CappedBuffer(io.RawIOBase):
+    """A bytes sink for the engine's serialiser that keeps the first ``limit`` bytes and
+    then stops it."""
+
+    def __init__(self, limit: int | None) -> None:
+        super().__init__()
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        chunk = bytes(cast(bytes, data))
+        if self.limit is not None and self.size + len(chunk) > self.limit:
+            self.parts.append(chunk[: self.limit - self.size])
+            self.size = self.limit
+            raise _Overflow
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        return len(chunk)
+
+
+# Where each solution of a body the engine wrote ends, and what closes a cut body. The
+# patterns cannot occur inside a value: XML escapes "<", TSV writes values in N-Triples form
+# (a line break in a literal is escaped), JSON escapes '"' (so '},{"' only separates two
+# solutions); CSV quotes a value with a line break (so a body without '"' has none).
+_FIRST = {"xml": b"<results>", "tsv": b"\n", "csv": b"\r\n", "json": b'"bindings":['}
+_END = {"xml": b"</result>", "tsv": b"\n", "csv": b"\r\n", "json": b'},{"'}
+_CLOSE = {"xml": b"</results></sparql>", "tsv": b"", "csv": b"", "json": b"]}}"}
+
+
+def _exact(body: bytes, name: str) -> bool:
+    """Whether the solutions of ``body`` can be found by its patterns."""
+    if name == "csv":
+        return b'"' not in body
+    if name == "json":  # an empty solution is '{}', which a value may hold too
+        return b"{}" not in body
+    return True
+
+
+def _row_ends(body: bytes, name: str, stop: int | None) -> list[int]:
+    """The offsets just past each complete solution of ``body`` (at most ``stop``)."""
+    first = body.find(_FIRST[name])
+    if first < 0:
+        return []
+    at = first + len(_FIRST[name])
+    ends: list[int] = []
+    pattern = _END[name]
+    skip = 1 if name == "json" else len(pattern)  # JSON: the solution ends at its "}"
+    while stop is None or len(ends) < stop:
+        found = body.find(pattern, at)
+        if found < 0:
+            break
+        ends.append(found + skip)
+        at = found + skip
+    return ends
+
+
+def _cut(
+    body: bytes, name: str, rows: int | None, size: int | None = None
+) -> tuple[bytes, int] | None:
+    """``body`` (the engine's, perhaps stopped mid-way) cut to its first complete solutions
+    (at most ``rows``, closed in at most ``size`` bytes): a valid body and its row count;
+    None if that cannot be done exactly."""
+    if not _exact(body, name) or body.find(_FIRST[name]) < 0:
+        return None
+    start = body.find(_FIRST[name]) + len(_FIRST[name])
+    if body[start : start + 2] in (b"", b"</", b"]}"):
+        return None  # no solution begun: whether there is one is unknown
+    ends = _row_ends(body, name, rows)
+    while ends and size is not None and ends[-1] + len(_CLOSE[name]) > size:
+        ends.pop()
+    end = ends[-1] if ends else start
+    return body[:end] + _CLOSE[name], len(ends)
+
+
+def _row_count(body: bytes, name: str) -> int:
+    """The solutions in a complete results body the engine wrote."""
+    if name == "xml":
+        return body.count(b"<result>")
+    if name == "tsv":
+        return body.count(b"\n") - 1
+    if name == "csv":  # a quoted value may hold line breaks: read it as CSV
+        return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1
+    if body.endswith(b'"bindings":[]}}'):
+        return 0
+    if _exact(body, name):
+        return 1 + body.count(_END[name])
+    parsed = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+    assert isinstance(parsed, ox.QuerySolutions)
+    return len(list(parsed))
+
+
+def _engine_output(
+    answer: Solutions, name: str, max_rows: int | None, max_bytes: int | None
+) -> QueryOutput | None:
+    """The answer serialised by the engine itself (several times faster than Python), cut
+    after its last complete solution within both caps and marked truncated then; None if
+    the capped Python path must write it (not the engine's answer, or a cut that cannot be
+    made exactly: the answer must then be read again)."""
+    if answer.engine is None or answer.again is None or name == ROWS:
+        return None
+    if max_rows is not None and max_bytes is None:
+        return None  # the engine cannot stop at a row count: keep its work bounded
+    results_format, media = RESULT_FORMATS[name]
+    sink = _CappedBuffer(max_bytes)
+    try:
+        answer.engine.serialize(cast(IO[bytes], sink), format=results_format)
+    except _Overflow:
+        cut = _cut(b"".join(sink.parts), name, max_rows, max_bytes)
+        if cut is None:
+            return None
+        return QueryOutput("select", cut[0], media, True, cut[1])
+    body = b"".join(sink.parts)
+    count = _row_count(body, name)
+    if max_rows is None or count <= max_rows:
+        return QueryOutput("select", body, media, False, count)
+    cut = _cut(body, name, max_rows)
+    if cut is None:
+        return None
+    return QueryOutput("select", cut[0], media, True, cut[1])
 
 
 def _term_size(term: object) -> int:
