@@ -22,7 +22,7 @@ from plangraph.errors import PlangraphError, QueryError, QueryRefused
 from plangraph.settings import Settings
 from plangraph.store.base import Store
 from plangraph.store.embedded import EmbeddedStore
-from plangraph.store.guard import Guard, tokens
+from plangraph.store.guard import Guard, Token, tokens
 from plangraph.store.point import MAX_DEGREE, bounded_degree, point_lookup
 from plangraph.store.pool import DirectRunner, QueryPool, QueryRequest
 from plangraph.store.query_catalog import load_meta
@@ -250,11 +250,12 @@ def _charset(content_type: str) -> str:
 _SCHEME = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def with_base(query: str, base: str) -> str | None:
+def with_base(query: str, base: str, toks: Sequence[Token] | None = None) -> str | None:
     """``BASE <base>`` and a newline, then the query, when it has relative IRIs and no BASE
     of its own (SPARQL 1.1 Protocol: relative IRIs resolve against the service's base IRI,
-    here the endpoint's URL; W3C protocol test query_content_type_construct); else None."""
-    toks = list(tokens(query))
+    here the endpoint's URL; W3C protocol test query_content_type_construct); else None.
+    ``toks``: the query's tokens when the caller has them (the guard's)."""
+    toks = list(tokens(query)) if toks is None else toks
     if any(t.kind == "name" and t.text.upper() == "BASE" for t in toks):
         return None
     if not any(t.kind == "iri" and not _SCHEME.match(t.text) for t in toks):
@@ -324,12 +325,12 @@ def router(settings: Settings, store: Store) -> APIRouter:
         based: str | None = None
         try:
             formats = requested_formats(request, fmt)
-            guard.check(query)
+            toks = guard.check(query)  # one pass over the text: guard, base, point lookup
             guard.check_dataset(default_graphs, named_graphs)
-            based = with_base(query, endpoint)
+            based = with_base(query, endpoint, toks)
             lookup = None
             if not (based or default_graphs or named_graphs) and isinstance(store, EmbeddedStore):
-                lookup = point_lookup(query)
+                lookup = point_lookup(query, toks)
                 if lookup is not None and bounded_degree(store, lookup) > MAX_DEGREE:
                     lookup = None
             if lookup is not None:

@@ -103,8 +103,9 @@ class Guard:
         line, col = _line_col(query, offset)
         return cls(f"{message} (line {line}, column {col})", param="query", position=offset)
 
-    def check(self, query: str) -> None:
-        """Raise :class:`QueryRefused` (403) or :class:`QueryError` (400) for a refused query."""
+    def check(self, query: str) -> list[Token]:
+        """Raise :class:`QueryRefused` (403) or :class:`QueryError` (400) for a refused query;
+        else its tokens, for the caller's other decisions (one pass over the text)."""
         if len(query) > self.max_length:
             raise QueryError(
                 f"query is {len(query)} characters long; the limit is {self.max_length}",
@@ -123,6 +124,7 @@ class Guard:
                         offset = t.offset
                         break
             raise self._error(QueryError, query, offset, f"malformed IRI: {exc}") from None
+        return toks
 
     def _check_tokens(self, query: str, toks: list[Token]) -> None:
         prefixes: dict[str, str] = {}

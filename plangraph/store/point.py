@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -46,11 +47,12 @@ def _absolute(tok: Token) -> str | None:
     return iri if ":" in iri else None  # a relative IRI depends on BASE: not here
 
 
-def point_lookup(query: str) -> PointLookup | None:
-    """The lookup's subject (and constant predicate), or None if ``query`` is anything else."""
+def point_lookup(query: str, toks: Sequence[Token] | None = None) -> PointLookup | None:
+    """The lookup's subject (and constant predicate), or None if ``query`` is anything else;
+    ``toks``: the query's tokens when the caller has them (the guard's)."""
     if len(query) > 2000:
         return None
-    toks = list(itertools.islice(tokens(query), 64))
+    toks = list(itertools.islice(tokens(query), 64)) if toks is None else list(toks[:64])
     if len(toks) == 64:
         return None
     i = 0
