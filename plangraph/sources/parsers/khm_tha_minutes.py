@@ -887,6 +887,10 @@ class _Parser(DocumentReader):
                     m = re.fullmatch(r"Year (\d) \((\d{4})\)", c)
                     if not m:
                         raise self.error(f"Annex 4 header cell {c!r} is not 'Year N (YYYY)'", n)
+                    if int(m.group(1)) != len(years) + 1:
+                        raise self.error(
+                            f"Annex 4 header cell {c!r}: expected Year {len(years) + 1}", n
+                        )
                     years.append((int(m.group(1)), int(m.group(2))))
                     sections.append(
                         Section(

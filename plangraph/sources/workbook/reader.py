@@ -152,7 +152,10 @@ def _csv_zip(data: bytes, name: str) -> Workbook:
     tables = {}
     for info in archive.infolist():
         path = Path(info.filename)
-        if info.is_dir() or path.suffix.lower() != ".csv" or path.name.startswith("."):
+        # an entry with an empty name (a damaged archive) is neither a folder nor a CSV file
+        if not info.filename or info.is_dir() or path.suffix.lower() != ".csv":
+            continue
+        if path.name.startswith("."):
             continue
         tables[path.stem] = _csv_table(path.stem, _read_bounded(archive, info, name), name)
     if not tables:
