@@ -34,10 +34,23 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     write(result, paths.graph)
     m = result.manifest
     print(f"built {m['triples']} triples in {len(m['graphs'])} graphs -> {paths.graph}")
+    _cache_metrics(settings)
     for slug, n in m["plans"].items():
         print(f"  {slug}: {n} activities")
     print(f"validation: {len(result.report.violations)} violations, {m['warnings']} warnings")
     return 0
+
+
+def _cache_metrics(settings: Settings) -> None:
+    """Compute the new build's network metrics into data/cache/ now, so that a server
+    started on it answers with them from the first request (it computes them aside, and
+    serves the build again, when they are not cached)."""
+    from plangraph.network import write_metrics_cache
+    from plangraph.paths import cache_folder
+
+    graph = settings.paths.graph
+    queries = settings.paths.queries / "network"
+    write_metrics_cache(str(graph), str(queries), str(cache_folder(graph)))
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
@@ -94,7 +107,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = replace(settings, **SERVE_RATE_DEFAULTS)  # type: ignore[arg-type]
 
     # one limiter for the apps of every build served: a reload keeps each client's budget
-    make_app = partial(create_app, settings, limiter=make_limiter(settings))
+    # network metrics not cached for a build are computed aside while it is served
+    make_app = partial(create_app, settings, limiter=make_limiter(settings), defer_metrics=True)
     if settings.store == "embedded":
         # a rebuild of data/graph/ is picked up while serving (server/live.py)
         live = LiveApp.from_folder(settings, make_app, sighup=True, owns_process=True)

@@ -68,7 +68,7 @@ def _list(
 
 def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["REST API"])
-    api = graph_api(settings, store)
+    api = graph_api.deferred(settings, store)
 
     def plans(
         request: Request, limit: Limit = None, offset: Offset = None, format: Format = None

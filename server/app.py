@@ -7,7 +7,10 @@ when the dataset is rebuilt.
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from plangraph.settings import Settings
@@ -32,12 +35,28 @@ from server import (
     search,
     sparql,
 )
+from server.per_store import warm
 from server.ratelimit import RateLimiter
 
+# Made in the background while the app already answers (the read model, the reconciliation
+# names): at 1M triples they took 4 s before the first answer. (The search index is made
+# with the app: its OpenAPI lists the facets' values; it is read from data/cache/.)
+WARM = (pages.graph_api, reconcile.services_of)
 
-def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = None) -> FastAPI:
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    limiter: RateLimiter | None = None,
+    defer_metrics: bool = False,
+    pool: QueryPool | None = None,
+) -> FastAPI:
     """The app over one store (one build). ``limiter``: the per-client budgets to use (shared
-    by the apps of successive builds); a new one from ``settings`` if None."""
+    by the apps of successive builds); a new one from ``settings`` if None.
+    ``defer_metrics``: do not compute network metrics that are not cached; the app is served
+    without them and ``app.state.metrics_job`` says how to compute them aside (server/live.py
+    does, then serves the build again). ``pool``: the query workers, started already over
+    the same build (server/live.py); made by the SPARQL router if None."""
     app = FastAPI(
         title="plangraph",
         description="Plans of action against human trafficking as linked data",
@@ -67,8 +86,18 @@ def create_app(settings: Settings, store: Store, limiter: RateLimiter | None = N
                 return JSONResponse(body, status_code=503)
         return JSONResponse(body)
 
-    network_api.install_metrics(settings, store)  # before the SPARQL router sees the graphs
-    app.include_router(sparql.router(settings, store))
+    # before the SPARQL router sees the graphs
+    if not network_api.install_metrics(settings, store, defer=defer_metrics):
+        app.state.metrics_job = network_api.metrics_job(settings, store)
+
+    @asynccontextmanager
+    async def warm_up(app: FastAPI) -> AsyncIterator[None]:
+        warm(settings, store, WARM)
+        yield
+
+    app.include_router(APIRouter(lifespan=warm_up))
+    app.state.early_pool = pool  # closed by the router's lifespan, or if never served
+    app.include_router(sparql.router(settings, store, pool))
     app.include_router(catalog_api.router(settings, store))
     limits.install(app, settings, limiter)  # inside pages' middleware: its 429s get the headers too
     pages.install(app)

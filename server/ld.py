@@ -90,7 +90,7 @@ def negotiate(accept: str | None) -> str:
 
 def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(include_in_schema=False)
-    api = pages.graph_api(settings, store)
+    api = pages.graph_api.deferred(settings, store)
     # the files of the build this store was loaded from (a reloaded server's snapshot), so a
     # download never mixes a newer file with this build's header
     graph_folder = store.folder if store.folder is not None else settings.paths.graph

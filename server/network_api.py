@@ -2,8 +2,10 @@
 
 ``install_metrics(settings, store)`` loads the default agency metrics into the store's
 metrics named graph when the app is created, so SPARQL users can query them. They are
-computed once per build and cached in data/cache/ (keyed by build id): a server
-started again on the same build reads them instead of computing them.
+computed once per build and cached in data/cache/ (keyed by build id; ``plangraph build``
+computes them): a server started on a build reads them instead of computing them. A build
+without them in the cache is served at once without them while they are computed aside
+(server/live.py), then served again with them.
 """
 
 from __future__ import annotations
@@ -37,15 +39,42 @@ network_data = PerStore(
 )
 
 
-def install_metrics(settings: Settings, store: Store) -> None:
+def install_metrics(settings: Settings, store: Store, defer: bool = False) -> bool:
     """Load the default agency metrics into the metrics named graph (if not there yet):
-    from the cache when this build's metrics were computed before, else computed now."""
+    from the cache when this build's metrics were computed before, else computed now; True
+    when they are in the store. ``defer``: never compute them here (False when they are not
+    cached: the caller has them computed aside, see :func:`metrics_job`, and serves the
+    build again with them; at 1M triples they take about a minute)."""
     queries = settings.paths.queries / "network"
     cache = cache_folder(settings.paths.graph)
     data = None
     if not nw.metrics_cache_file(cache, store.build_id, queries).exists():
+        if defer and nw.METRICS_GRAPH not in store.graphs():
+            return False
         data = network_data(settings, store)  # the rows, read before the metrics graph is in
     nw.add_metrics_graph(store, queries, data, cache=cache)
+    return True
+
+
+def cached_metrics(settings: Settings, build_id: str) -> dict[str, bytes]:
+    """The metrics graph of build ``build_id`` from the cache, by graph IRI (empty when not
+    cached): what :func:`install_metrics` will add, for query workers started before it."""
+    queries = settings.paths.queries / "network"
+    path = nw.metrics_cache_file(cache_folder(settings.paths.graph), build_id, queries)
+    try:
+        return {nw.METRICS_GRAPH: path.read_bytes()}
+    except OSError:
+        return {}
+
+
+def metrics_job(settings: Settings, store: Store) -> tuple[str, str, str] | None:
+    """What :func:`plangraph.network.write_metrics_cache` needs to compute the metrics of
+    ``store``'s build in another process (its folder, the network queries, the cache
+    folder); None without a folder of its own (nothing to compute them from)."""
+    if store.folder is None:
+        return None
+    queries = settings.paths.queries / "network"
+    return str(store.folder), str(queries), str(cache_folder(settings.paths.graph))
 
 
 def router(settings: Settings, store: Store) -> APIRouter:

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from plangraph.errors import PlangraphError
+from plangraph.network.rdf import METRICS_GRAPH
 from plangraph.settings import Settings
 from plangraph.sources.catalog import load_source_catalog as load_sources
 from plangraph.store.base import Store
@@ -212,7 +213,11 @@ def activity_page(request: Request, api: GraphApi, activity: dict[str, Any]) -> 
 
 
 def agency_page(request: Request, api: GraphApi, agency_id: str) -> HTMLResponse:
-    return render(request, "agency.html", {"agency": api.agency(agency_id)})
+    # a build served before its network metrics are computed (server/live.py) says so
+    pending = METRICS_GRAPH not in api.store.graphs()
+    return render(
+        request, "agency.html", {"agency": api.agency(agency_id), "metrics_pending": pending}
+    )
 
 
 def theme_page(request: Request, api: GraphApi, slug: str) -> HTMLResponse:
@@ -269,7 +274,7 @@ def resource_page(request: Request, api: GraphApi, iri: str) -> HTMLResponse:
 
 def router(settings: Settings, store: Store) -> APIRouter:
     r = APIRouter(include_in_schema=False)
-    api = graph_api(settings, store)
+    api = graph_api.deferred(settings, store)
     sources = _sources(settings)
 
     @r.get("/docs", response_class=HTMLResponse)

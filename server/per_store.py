@@ -18,14 +18,17 @@ store (tests/test_per_store.py checks it after reloads, every value made).
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
-from typing import Generic, TypeVar, cast
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar, cast
 
 from plangraph.settings import Settings
 from plangraph.store.base import Store
 
 T = TypeVar("T")
+
+log = logging.getLogger("plangraph")
 
 _ATTRIBUTE = "_plangraph_per_store"
 _LOCK = threading.Lock()  # guards adding the attribute to a store
@@ -63,6 +66,41 @@ class PerStore(Generic[T]):
             if self.name not in kept.values:
                 kept.values[self.name] = self._make(settings, store)
             return cast(T, kept.values[self.name])  # made by this PerStore's ``make``
+
+    def deferred(self, settings: Settings, store: Store) -> T:
+        """A stand-in for the value that makes it on its first use (an attribute read), so
+        a router can hold it from the start without making the app wait for it (issue 21:
+        the first answer as early as the store is open; :func:`warm` makes it meanwhile)."""
+        return cast(T, _Deferred(lambda: self(settings, store)))  # forwards every attribute
+
+
+class _Deferred:
+    """Forwards every attribute read to ``get()`` (the value, made once by its PerStore)."""
+
+    __slots__ = ("_get",)
+
+    def __init__(self, get: Callable[[], object]) -> None:
+        self._get = get
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._get(), name)
+
+
+def warm(settings: Settings, store: Store, values: Sequence[PerStore[Any]]) -> threading.Thread:
+    """Make ``values`` for ``store`` in a background thread (started, returned): what the
+    first requests would otherwise wait for is made while the server already answers. A
+    value that fails is left to be made (and to fail with its error) on first use."""
+
+    def run() -> None:
+        for value in values:
+            try:
+                value(settings, store)
+            except Exception:  # the request that needs it reports the error
+                log.warning("plangraph: could not prepare %s", value.name, exc_info=True)
+
+    thread = threading.Thread(target=run, name="plangraph-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def kept_names(store: Store) -> frozenset[str]:

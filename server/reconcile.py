@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +32,7 @@ from plangraph.store.base import Store
 from plangraph.views.reconcile_runner import ReconcileRunner
 from plangraph.views.reconcile_services import ReconcileServices
 from server.bodies import read_capped
+from server.per_store import PerStore
 from server.reconcile_services import add_routes
 from server.sparql import CORS, ERROR_CONTENT, preflight
 
@@ -148,17 +150,37 @@ def reconcile_openapi(post: bool) -> dict[str, object]:
     return out
 
 
+# The reconciliation services of one store (the agencies' names and aliases, read once).
+services_of = PerStore(
+    "reconcile_services",
+    lambda settings, store: ReconcileServices.from_store(store, settings.paths.queries / "api"),
+)
+
+
 def router(settings: Settings, store: Store) -> APIRouter:
-    services = ReconcileServices.from_store(store, settings.paths.queries / "api")
-    reconciler = services.reconciler
-    runner = ReconcileRunner(reconciler, workers=RECONCILE_WORKERS, timeout=settings.query_timeout)
+    services = services_of.deferred(settings, store)  # made on first use or by the warm-up
+    runners: list[ReconcileRunner] = []  # made on the first batch
+    made = threading.Lock()
+
+    def runner() -> ReconcileRunner:
+        with made:
+            if not runners:
+                runners.append(
+                    ReconcileRunner(
+                        services.reconciler,
+                        workers=RECONCILE_WORKERS,
+                        timeout=settings.query_timeout,
+                    )
+                )
+            return runners[0]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            await anyio.to_thread.run_sync(runner.close)
+            for each in runners:
+                await anyio.to_thread.run_sync(each.close)
 
     r = APIRouter(tags=["Reconciliation"], lifespan=lifespan)
 
@@ -177,7 +199,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
             if raw is None:
                 # the configured public base, never the Host header (a client could make the
                 # manifest point anywhere: issue 20, item 14)
-                return _answer(reconciler.manifest(settings.public_base), callback)
+                return _answer(services.reconciler.manifest(settings.public_base), callback)
             try:
                 queries = json.loads(raw)
             except RecursionError:
@@ -186,7 +208,7 @@ def router(settings: Settings, store: Store) -> APIRouter:
                 raise QueryError(f"not valid JSON: {exc}", param="queries") from None
             # in a worker process with a time limit: never on the event loop (a batch of
             # long names is minutes of CPU), stoppable (plangraph/views/reconcile_runner.py)
-            answer = await anyio.to_thread.run_sync(runner.run, queries)
+            answer = await anyio.to_thread.run_sync(runner().run, queries)
             return _answer(answer, callback)
         except PlangraphError as exc:
             return _answer(exc.to_json(), callback if callback else None, exc.http_status)

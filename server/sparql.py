@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -278,33 +279,49 @@ def query_pool(request: Request) -> QueryPool | DirectRunner:
     return request.app.state.query_pool
 
 
-def router(settings: Settings, store: Store) -> APIRouter:
+def start_pool(
+    settings: Settings,
+    folder: Path,
+    build_id: str | None,
+    extra_graphs: dict[str, bytes] | None,
+) -> QueryPool:
+    """The pool of query workers over the dataset in ``folder`` (``extra_graphs``: the
+    network metrics graph), started in the background: the first query waits for the
+    first ready worker (``pool.wait_started()`` waits for all of them)."""
+    pool = QueryPool(
+        folder,
+        size=settings.query_workers,
+        timeout=settings.query_timeout,
+        max_rows=settings.max_rows,
+        extra_graphs=extra_graphs,
+        memory_mb=settings.worker_memory_mb,
+        build_id=build_id,
+        max_bytes=settings.max_result_mb * 1024 * 1024,
+    )
+    return pool.start(wait=False)
+
+
+def router(settings: Settings, store: Store, pool: QueryPool | None = None) -> APIRouter:
+    """``pool``: the query workers, started already (server/live.py starts them before the
+    server's own copy of the dataset is loaded); made here over ``store`` if None. The
+    router's lifespan closes it."""
     guard = Guard(store.graphs(), settings.max_query_length)
     meta = load_meta(settings.paths.queries)
     endpoint = settings.public_base + "/sparql"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal pool
         if isinstance(store, RemoteStore):  # no engine here: queries go to the server
             app.state.query_pool = DirectRunner(
                 store, settings.max_rows, settings.max_result_mb * 1024 * 1024
             )
             yield
             return
-        folder = store.folder if store.folder is not None else settings.paths.graph
-        pool = QueryPool(
-            folder,
-            size=settings.query_workers,
-            timeout=settings.query_timeout,
-            max_rows=settings.max_rows,
-            extra_graphs=getattr(store, "extra_graphs", None),  # the network metrics graph
-            memory_mb=settings.worker_memory_mb,
-            build_id=store.build_id if store.folder is not None else None,
-            max_bytes=settings.max_result_mb * 1024 * 1024,
-        )
-        # workers start in the background: the server is up at once, the first query
-        # waits for the first ready worker (pool.wait_started() waits for all of them)
-        pool.start(wait=False)
+        if pool is None:
+            folder = store.folder if store.folder is not None else settings.paths.graph
+            build_id = store.build_id if store.folder is not None else None
+            pool = start_pool(settings, folder, build_id, getattr(store, "extra_graphs", None))
         app.state.query_pool = pool
         try:
             yield

@@ -189,26 +189,62 @@ def served_copy(project_copy: ProjectPaths) -> Iterator[tuple[ProjectPaths, str]
         yield project_copy, url
 
 
-def test_answers_right_after_start_and_caches_the_metrics(
+def test_answers_right_after_start_then_with_the_metrics(
     served_copy: tuple[ProjectPaths, str],
 ) -> None:
+    """A build whose network metrics are not cached (the copy has no data/cache/) is answered
+    at once, without them, while a process of its own computes them; then the same build is
+    served again with them (issue 21, item 5)."""
     paths, url = served_copy
-    with httpx.Client(base_url=url, timeout=30) as c:
-        health = c.get("/health").json()
-        r = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
     built = manifest(paths.graph)
-    basics = {k: health.pop(k) for k in ("status", "build", "triples")}
-    assert basics == {"status": "ok", "build": built["build_id"], "triples": built["triples"]}
-    assert health == {"query_workers": health["query_workers"], "of": 3}  # nothing else
-    assert r.status_code == 200 and r.headers["x-plangraph-build"] == built["build_id"]
     cached = nw.metrics_cache_file(
         cache_folder(paths.graph), built["build_id"], paths.queries / "network"
     )
-    assert cached.exists()  # the first serve computed the metrics and kept them
-    store = EmbeddedStore.from_folder(paths.graph)
-    assert nw.add_metrics_graph(store, paths.queries / "network", cache=cache_folder(paths.graph))
-    expected = store.select(COUNT)[0]["n"]
+    plain = EmbeddedStore.from_folder(paths.graph)
+    without = plain.select(COUNT)[0]["n"]
+    states: list[dict] = []
+    with httpx.Client(base_url=url, timeout=30) as c:
+        first = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
+
+        def computed() -> bool:
+            states.append(c.get("/health").json())
+            return "metrics" not in states[-1]
+
+        assert wait_until(computed, 120), states[-1]
+        r = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
+    assert first.status_code == 200 and first.headers["x-plangraph-build"] == built["build_id"]
+    assert cached.exists()  # computed aside and kept for the next start
+    assert nw.add_metrics_graph(plain, paths.queries / "network", cache=cache_folder(paths.graph))
+    expected = plain.select(COUNT)[0]["n"]
+    assert int(expected) > int(without)
+    assert first.text.split()[-1] in {without, expected}  # one build or the other, never a mix
+    assert r.status_code == 200 and r.headers["x-plangraph-build"] == built["build_id"]
     assert r.text.split()[-1] == expected
+    for health in states:
+        assert health["status"] == "ok" and health["build"] == built["build_id"], health
+        assert health.get("metrics", "computing") == "computing", health
+    last = states[-1]
+    assert set(last) == {"status", "build", "triples", "query_workers", "of"}, last
+
+
+def test_a_server_started_on_a_build_with_cached_metrics_has_them_at_once(
+    project_copy: ProjectPaths,
+) -> None:
+    """``plangraph build`` caches the metrics: the first answer already counts them."""
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
+    built = manifest(project_copy.graph)
+    queries = project_copy.queries / "network"
+    nw.write_metrics_cache(
+        str(project_copy.graph), str(queries), str(cache_folder(project_copy.graph))
+    )
+    store = EmbeddedStore.from_folder(project_copy.graph)
+    assert nw.add_metrics_graph(store, queries, cache=cache_folder(project_copy.graph))
+    expected = store.select(COUNT)[0]["n"]
+    with running_server(project_copy.root) as url, httpx.Client(base_url=url, timeout=30) as c:
+        health = c.get("/health").json()
+        r = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
+    assert "metrics" not in health and health["build"] == built["build_id"], health
+    assert r.status_code == 200 and r.text.split()[-1] == expected
 
 
 def test_rebuild_under_load_is_atomic(served_copy: tuple[ProjectPaths, str]) -> None:
@@ -238,9 +274,14 @@ def test_rebuild_under_load_is_atomic(served_copy: tuple[ProjectPaths, str]) -> 
         assert seq == [old["build_id"], new["build_id"]]  # old, then new, once
     assert load.health == {old["build_id"]: {old["triples"]}, new["build_id"]: {new["triples"]}}
     assert set(load.counts) == {old["build_id"], new["build_id"]}
-    assert all(len(v) == 1 for v in load.counts.values()), load.counts
+    for built in (old, new):  # its own triples, and once its metrics are in, those as well
+        counts = load.counts[built["build_id"]]
+        assert min(counts) >= built["triples"] and len(counts - {built["triples"]}) <= 1, counts
     assert load.counts[old["build_id"]] != load.counts[new["build_id"]]
     with httpx.Client(base_url=url, timeout=30) as c:
+        # the new build may be served before its metrics (the watcher can see it before
+        # `plangraph build` has cached them): they are computed aside, then served
+        assert wait_until(lambda: "metrics" not in c.get("/health").json(), 120)
         r = c.get("/sparql", params={"query": METRICS_BUILD}, headers={"accept": "text/csv"})
         assert r.text.split()[-1] == new["build_id"]  # the metrics graph of the new build
         assert "reload_error" not in c.get("/health").json()
@@ -483,6 +524,9 @@ def test_health_reports_workers_that_cannot_start(
         health = c.get("/health")
         assert health.status_code == 200 and health.json()["status"] == "ok"
         assert wait_until(lambda: c.get("/health").json()["query_workers"] == 2, 30)
+        # the build is served again once its metrics are computed: then from its snapshot
+        assert wait_until(lambda: "metrics" not in c.get("/health").json(), 120)
+        assert wait_until(lambda: len(list(tmp_path.glob("plangraph-build-*"))) == 1, 30)
         (snap,) = tmp_path.glob("plangraph-build-*")
         (snap / NQUADS).unlink()
         for _ in range(2):  # both workers stopped at the time limit; respawns fail
@@ -491,3 +535,30 @@ def test_health_reports_workers_that_cannot_start(
         body = c.get("/health").json()
         assert body["status"] == "degraded" and body["query_workers"] == 0
         assert "no query worker can start" in body["error"], body
+
+
+def test_agency_page_says_the_metrics_are_being_computed(project_copy: ProjectPaths) -> None:
+    """While a build is served before its metrics are computed, an agency page says so
+    (instead of "not in the network's default view"), and /health says "computing"."""
+    from fastapi.testclient import TestClient
+
+    from plangraph.settings import Settings
+    from server.app import create_app
+
+    shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
+    settings = Settings(root=project_copy.root, query_workers=1)
+    pending = create_app(
+        settings, EmbeddedStore.from_folder(project_copy.graph), defer_metrics=True
+    )
+    assert pending.state.metrics_job == (
+        str(project_copy.graph),
+        str(project_copy.queries / "network"),
+        str(cache_folder(project_copy.graph)),
+    )
+    page = TestClient(pending).get("/id/agency/khm/mosvy").text
+    assert 'id="network-pending"' in page and 'id="network-none"' not in page
+    assert 'id="network-metrics"' not in page
+    ready = create_app(settings, EmbeddedStore.from_folder(project_copy.graph))
+    assert getattr(ready.state, "metrics_job", None) is None  # computed here (not deferred)
+    page = TestClient(ready).get("/id/agency/khm/mosvy").text
+    assert 'id="network-metrics"' in page and 'id="network-pending"' not in page

@@ -45,6 +45,7 @@ KEPT = {
     "query_page_data": "/query",
     "network_data": "/api/network/options",
     "search_index": "/api/search?q=victim",
+    "reconcile_services": "/reconcile",
 }
 
 

@@ -68,6 +68,7 @@ from plangraph.network.rdf import (
     computed_graphs,
     metrics_ntriples,
     metrics_rdf,
+    write_metrics_cache,
 )
 from plangraph.network.records import DEFAULT_ROLES, NetworkData
 from plangraph.network.result import Network, agency_metrics, network
@@ -94,4 +95,5 @@ __all__ = [
     "options",
     "parse_filters",
     "select",
+    "write_metrics_cache",
 ]

@@ -107,3 +107,10 @@ def computed_graphs(folder: Path, queries: Path, cache: Path | None = None) -> d
 
     store = EmbeddedStore.from_folder(folder)
     return {METRICS_GRAPH: metrics_ntriples(store, queries, cache=cache)}
+
+
+def write_metrics_cache(folder: str, queries: str, cache: str) -> None:
+    """Compute the default agency metrics of the dataset in ``folder`` into the ``cache``
+    folder (the file :func:`metrics_cache_file` names): what a server runs in a process of
+    its own when a build's metrics are not cached, so it can answer meanwhile."""
+    computed_graphs(Path(folder), Path(queries), cache=Path(cache))
