@@ -9,7 +9,8 @@ writes results/http-edge.json.
 
 Set-ups (``--only``, comma-separated):
 - ``noop-h11``, ``noop-httptools``: bench/noop_app.py's app under uvicorn with h11 + asyncio,
-  or httptools + uvloop;
+  or httptools + uvloop; ``noop-guarded``: httptools + uvloop with plangraph's connection
+  guard (server/http_guard.py);
 - ``point-before``: ``plangraph serve`` from a checkout given by ``--before`` (e.g. main's
   code: ``git archive main | tar -x -C /tmp/before``), with this checkout's virtualenv;
 - ``point``: ``plangraph serve`` of this checkout;
@@ -151,6 +152,7 @@ def setups(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         "noop-httptools": {
             "cmd": [py, me, "noop", "--port", "{port}", "--http", "httptools", "--loop", "uvloop"]
         },
+        "noop-guarded": {"cmd": [py, me, "noop", "--port", "{port}", "--guarded"]},
         "point": {"cmd": serve, "path": point},
         "noop-granian": {"cmd": granian("bench.noop_app:app", factory=False)},
         "point-granian": {
@@ -207,11 +209,24 @@ def serve_noop(args: argparse.Namespace) -> None:
 
     from bench.noop_app import app
 
+    http: Any = args.http
+    if args.guarded:  # as plangraph serve runs it, with the default settings' limits
+        from plangraph.cli import request_head_bytes
+        from plangraph.settings import Settings
+        from server.http_guard import guarded_protocol
+
+        s = Settings()
+        http = guarded_protocol(
+            s.head_timeout,
+            s.body_timeout,
+            s.max_connections,
+            request_head_bytes(s.max_query_length),
+        )
     uvicorn.run(
         app,
         host="127.0.0.1",
         port=args.port,
-        http=args.http,
+        http=http,
         loop=args.loop,
         log_level="warning",
         timeout_keep_alive=75,
@@ -296,6 +311,7 @@ def main() -> None:
     n.add_argument("--port", type=int, required=True)
     n.add_argument("--http", default="httptools")
     n.add_argument("--loop", default="uvloop")
+    n.add_argument("--guarded", action="store_true", help="plangraph serve's protocol class")
     t = sub.add_parser("serve2")
     t.add_argument("--port", type=int, required=True)
     c = sub.add_parser("serve-child")
