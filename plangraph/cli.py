@@ -71,11 +71,11 @@ KEEP_ALIVE_SECONDS = 75
 
 
 def request_head_bytes(max_query_length: int) -> int:
-    """The largest request line and headers the HTTP server reads (uvicorn/h11's default is
-    16 KiB). A GET query within the length limit (characters) must reach the endpoint even
-    when every character is 4 bytes of UTF-8, percent-encoded (12 bytes), so that it is run
-    or refused with a 400 naming the limit. Beyond this, h11 answers 400 and closes the
-    connection, which a client still sending its URL sees as a reset."""
+    """The largest request line and headers the HTTP server reads (h11's default was 16 KiB;
+    llhttp has no limit of its own: server/http_guard.py keeps this one). A GET query within
+    the length limit (characters) must reach the endpoint even when every character is 4
+    bytes of UTF-8, percent-encoded (12 bytes), so that it is run or refused with a 400
+    naming the limit. Beyond this, the server answers 431 and closes the connection."""
     return 16 * max_query_length + 64 * 1024
 
 
@@ -99,7 +99,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from plangraph.settings import SERVE_RATE_DEFAULTS
     from plangraph.store.open_store import open_store
     from server.app import create_app
-    from server.http_guard import RequestFraming, guarded_protocol
+    from server.http_guard import guarded_protocol
     from server.limits import make_limiter
     from server.live import Build, LiveApp
 
@@ -129,16 +129,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # equal timeouts a client reused a connection the server was closing (the 10-minute load
     # saw 18 such transport errors in 69,928 requests)
     uvicorn.run(
-        RequestFraming(live),
+        live,
+        # httptools (llhttp) and uvloop, not the pure-Python h11 and asyncio loop (issue 21:
+        # the fixed cost per request); the guard keeps the connection's limits
         http=guarded_protocol(
-            settings.head_timeout, settings.body_timeout, settings.max_connections
+            settings.head_timeout,
+            settings.body_timeout,
+            settings.max_connections,
+            request_head_bytes(settings.max_query_length),
         ),
+        loop="uvloop",
         host=settings.host,
         port=settings.port,
         log_level="warning",
         lifespan="on",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        h11_max_incomplete_event_size=request_head_bytes(settings.max_query_length),
         # the client is the peer address: X-Forwarded-For / X-Forwarded-Proto are not
         # trusted from anyone (uvicorn trusts them from 127.0.0.1 by default), so no client
         # picks its own rate-limit identity

@@ -324,10 +324,56 @@ def test_content_length_with_transfer_encoding_is_a_400_and_closes(guarded: str)
             b"6\r\nASK {}\r\n0\r\n\r\n"
             b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
         )
-        status, headers, _ = read_response(sock)
+        status, headers, body = read_response(sock)
         assert status == 400
         assert headers.get("connection") == "close"
+        # llhttp refuses the request itself; the guard answers in the project's error shape
+        assert headers.get("content-type") == "application/json"
+        error = json.loads(body)
+        assert error["error"] == "error" and error["param"] == "content-length", error
+        assert "Transfer-Encoding" in error["message"]
         assert closed_within(sock, 5) is not None
+
+
+def test_a_request_that_is_not_http_is_a_json_400_and_closes(guarded: str) -> None:
+    """What the parser refuses is answered in the project's error shape, then closed."""
+    with connect(guarded) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost x\r\n\r\n")  # no colon
+        status, headers, body = read_response(sock)
+        assert status == 400 and headers.get("connection") == "close"
+        error = json.loads(body)
+        assert error["error"] == "error" and "not valid HTTP/1.1" in error["message"], error
+        assert closed_within(sock, 5) is not None
+
+
+@pytest.mark.parametrize("where", ["header", "url"])
+def test_a_head_past_the_size_limit_is_a_431_and_closes(guarded: str, where: str) -> None:
+    """llhttp has no head size limit of its own (h11 had): a head longer than the server's
+    (16 x the query length limit + 64 KiB: 384 KiB by default) is answered 431 and closed,
+    whether its bytes are still arriving or the head is complete; one within it is
+    served."""
+    big = b"y" * (400 * 1024)
+    head = (
+        b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + big
+        if where == "header"
+        else b"GET /health?x=" + big + b" HTTP/1.1\r\nHost: x"
+    )
+    for complete in (False, True):
+        with connect(guarded) as sock:
+            # in two writes, so that the server has read every byte when it answers (a
+            # close with unread bytes is a reset, which may discard the answer)
+            sock.sendall(head[:380_000])
+            time.sleep(0.3)
+            sock.sendall(head[380_000:] + (b"\r\n\r\n" if complete else b""))
+            status, headers, body = read_response(sock)
+            assert status == 431 and headers.get("connection") == "close", (where, complete)
+            error = json.loads(body)
+            assert error["error"] == "error" and "longer than" in error["message"], error
+            assert closed_within(sock, 5) is not None
+    with connect(guarded) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 300_000)
+        sock.sendall(b"\r\n\r\n")
+        assert read_response(sock)[0] == 200
 
 
 def test_the_host_header_is_not_reflected_into_the_manifest(server_url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plangraph.errors import QueryError, QueryRefused
-from plangraph.store.guard import Guard, query_form
+from plangraph.store.guard import Guard, has_dataset_clause, query_form
 
 OWN = "https://w3id.org/plangraph/graph/registry"
 GUARD = Guard(frozenset({OWN}), max_length=500)
@@ -97,3 +97,16 @@ def test_protocol_graph_parameters() -> None:
 def test_query_form() -> None:
     assert query_form("# SELECT\nPREFIX a: <http://x/> ASK { ?s ?p ?o }") == "ask"
     assert query_form("CONSTRUCT WHERE { ?s ?p ?o }") == "construct"
+
+
+def test_dataset_clause_is_a_from_keyword_in_any_case_only() -> None:
+    """FROM / FROM NAMED in any case is a dataset clause; "from" in an IRI, a string or a
+    variable is not (the shortcut for texts without "from" decides the same)."""
+    assert has_dataset_clause("SELECT * FROM <https://x/g> WHERE { ?s ?p ?o }")
+    assert has_dataset_clause("select * from named <https://x/g> where { graph ?g {} }")
+    for query in (
+        "SELECT ?p ?o WHERE { <https://x/from> ?p ?o }",
+        'SELECT ?from WHERE { ?s ?p "from" }',
+        "SELECT ?p ?o WHERE { <https://x/a> ?p ?o }",
+    ):
+        assert not has_dataset_clause(query), query

@@ -84,6 +84,8 @@ def query_form(query: str) -> str | None:
 
 def has_dataset_clause(query: str) -> bool:
     """Whether the query names its own dataset (FROM / FROM NAMED)."""
+    if "from" not in query.lower():  # no such keyword: no pass over the tokens (issue 21)
+        return False
     return any(tok.keyword == "FROM" for tok in tokens(query))
 
 
