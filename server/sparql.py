@@ -18,6 +18,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
 from plangraph.errors import PlangraphError, QueryError, QueryRefused
 from plangraph.settings import Settings
@@ -411,6 +412,12 @@ def router(settings: Settings, store: Store, pool: QueryPool | None = None) -> A
             params.getlist("default-graph-uri"),
             params.getlist("named-graph-uri"),
         )
+
+    # GET /sparql is served by a plain Starlette route ahead of the APIRoute above (which
+    # stays for the OpenAPI description): the same function, without FastAPI's dependency
+    # solving for a handler that takes only the request (a point lookup: 190 -> 150 µs of
+    # CPU in-process, issue 21)
+    r.routes.insert(0, Route("/sparql", sparql_get, methods=["GET"], include_in_schema=False))
 
     @r.post(
         "/sparql",
