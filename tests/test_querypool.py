@@ -7,10 +7,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
 
 import pytest
 
-from plangraph.errors import QueryTimeout
+from plangraph.errors import QueryError, QueryTimeout
 from plangraph.store.pool import LARGE_RESULT, QueryPool, QueryRequest
 from plangraph.store.results import ROWS
 
@@ -104,3 +109,72 @@ def test_busy_pool_queues_in_a_thread(pool: QueryPool) -> None:
     bodies = run(many())
     assert len(set(bodies)) == 1 and len(bodies) == 8
     assert idle_workers(pool, 2) == 2
+
+
+def ppid(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def gone(pid: int, seconds: float = 10.0) -> bool:
+    """Whether ``pid`` ended (exited or a zombie) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in "ZX":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_replacement_is_forked_without_reloading(tmp_path: Path) -> None:
+    """Issue 21, item 4: the dataset is loaded once, by the zygote; a worker killed at the time
+    limit is replaced by a fork of it in milliseconds. With the dataset's files removed after
+    the start, the replacement still answers (nothing is read again), the same answer."""
+    folder = tmp_path / "graph"
+    shutil.copytree(GRAPH, folder)
+    p = QueryPool(folder, size=2, timeout=30).start()
+    try:
+        before = p.run(QueryRequest(COUNT, ("json",))).body
+        shutil.rmtree(folder)
+        for _ in range(2):  # both workers stopped and replaced
+            with pytest.raises(QueryTimeout):
+                run(p.arun(QueryRequest(SLOW, ("json",)), timeout=0.5))
+        assert idle_workers(p, 2) == 2
+        assert len(p.respawn_seconds) == 2 and max(p.respawn_seconds) < 1.0, p.respawn_seconds
+        assert p.run(QueryRequest(COUNT, ("json",))).body == before
+        assert p.health() == {"query_workers": 2, "of": 2}
+    finally:
+        p.close()
+
+
+def test_workers_are_children_of_the_zygote_and_die_with_it(tmp_path: Path) -> None:
+    """Each worker is a fork of the pool's zygote (its parent) and dies with it; a pool whose
+    zygote is gone and cannot load the dataset again reports it (``/health``: degraded)."""
+    folder = tmp_path / "graph"
+    shutil.copytree(GRAPH, folder)
+    p = QueryPool(folder, size=2, timeout=30).start()
+    try:
+        assert p._zygote is not None
+        zygote = p._zygote.process.pid
+        pids = [w.pid for w in p._all]
+        assert len(pids) == 2 and all(ppid(pid) == zygote for pid in pids)
+        for pid in [zygote, *pids]:
+            assert len(os.listdir(f"/proc/{pid}/task")) == 1  # forks from one thread only
+        shutil.rmtree(folder)
+        os.kill(zygote, signal.SIGKILL)
+        assert all(gone(pid) for pid in pids), "a worker outlived its zygote"
+        for _ in range(2):  # each query meets a dead worker; no new zygote can load
+            with pytest.raises(QueryError):
+                p.run(QueryRequest(COUNT, ("json",)))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "error" not in p.health():
+            time.sleep(0.05)
+        health = p.health()
+        assert health["query_workers"] == 0
+        assert "no built dataset" in str(health["error"]), health
+    finally:
+        p.close()

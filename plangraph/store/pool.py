@@ -1,21 +1,28 @@
 """A small pool of worker processes that run user queries, each with a time limit.
 
 pyoxigraph cannot interrupt a running query from another Python thread, so a query that
-must be stoppable runs in a worker process: each worker opens the dataset once (an
-:class:`~plangraph.store.embedded.EmbeddedStore` of its own), receives a query over a pipe and sends
-back the serialised result. When the time limit passes, the worker is killed (SIGKILL),
-which frees its CPU at once, and a fresh worker is started in the background; the request
-gets :class:`~plangraph.errors.QueryTimeout`. Other requests keep being served by the other
+must be stoppable runs in a worker process: it receives a query over a pipe and sends back
+the serialised result. When the time limit passes, the worker is killed (SIGKILL), which
+frees its CPU at once, and a fresh worker is started in the background; the request gets
+:class:`~plangraph.errors.QueryTimeout`. Other requests keep being served by the other
 workers (and the server's own fixed queries run in-process, not here).
 
-Workers are forked from a fork server that has pyoxigraph and the store imported already,
-so a replacement is ready in tens of milliseconds plus the dataset load. :meth:`QueryPool.start`
-with ``wait=False`` starts them in the background: a query waits for the first ready worker
-instead of the server waiting for all of them.
+One copy of the data: each pool has a *zygote*, a process (from the fork server) that loads
+the dataset once (an :class:`~plangraph.store.embedded.EmbeddedStore`, the build-id check,
+the extra graphs) and then, on request, forks (``os.fork()``) a worker that inherits the loaded
+store copy-on-write (queries only read it, so its pages stay shared) and answers queries.
+A replacement worker is a fork, ready in milliseconds, with no reload. The worker's end of a
+socket pair reaches the pool over the zygote's pipe (``SCM_RIGHTS``), with its pid; the pool
+kills a worker by pid and asks the zygote, its parent, to reap it and report how it ended
+(an abort past the memory cap becomes :class:`~plangraph.errors.QueryTooLarge`). Workers
+die with the zygote (``PR_SET_PDEATHSIG``), the zygote with the fork server, the fork server
+with the server. :meth:`QueryPool.start` with ``wait=False`` starts it all in the
+background: a query waits for the first ready worker instead of the server waiting.
 
-A pool serves one build: each worker checks that the dataset it loaded has the pool's
-``build_id`` (a respawned worker must not pick up a newer build written into the folder
-since; a server that reloads gives each build a private snapshot folder, see server/live.py).
+A pool serves one build: the zygote checks that the dataset it loaded has the pool's
+``build_id`` (a zygote restarted after a crash must not pick up a newer build written into
+the folder since; a server that reloads gives each build a private snapshot folder, see
+server/live.py).
 """
 
 from __future__ import annotations
@@ -29,11 +36,13 @@ import os
 import queue
 import resource
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import recv_handle, send_handle
 from pathlib import Path
 
 import anyio.to_thread
@@ -112,31 +121,106 @@ def _limit_memory(megabytes: int) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _worker_main(
+def _set_name(name: bytes) -> None:
+    """Name this process for ``ps``/``top`` (``/proc/PID/comm``): the zygote and its workers
+    are otherwise indistinguishable copies of the fork server's command line."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(15, name[:15], 0, 0, 0)  # PR_SET_NAME
+
+
+def _threads() -> int:
+    """How many threads this process has (Linux): forking is only safe with one."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def _load(folder: str, extra: tuple[tuple[str, bytes], ...], build_id: str | None) -> EmbeddedStore:
+    """The dataset in ``folder`` plus the ``extra`` named graphs; refuse another build."""
+    store = EmbeddedStore.from_folder(Path(folder))
+    if build_id is not None and store.build_id != build_id:
+        raise DatasetError(
+            f"the dataset is build {store.build_id}, this pool serves build {build_id}",
+            file=Path(folder),
+        )
+    for name, data in extra:
+        store.add_graph(name, data)
+    return store
+
+
+def _zygote_main(
     conn: Connection,
     folder: str,
     extra: tuple[tuple[str, bytes], ...] = (),
     memory_mb: int = 0,
     build_id: str | None = None,
 ) -> None:
-    """A worker: open the dataset (plus ``extra`` named graphs), then answer queries until
-    the pipe closes. ``build_id``: refuse a dataset of another build."""
+    """The zygote: load the dataset once, then serve requests from the pool until the pipe
+    closes: ``("fork",)`` forks a worker (answers ``("forked", pid)`` then passes the pool's
+    end of the worker's socket pair), ``("wait", pid)`` reaps a worker the pool killed or
+    saw die and answers ``("exit", exitcode)`` (negative: the signal, as multiprocessing).
+
+    The zygote reaps only on request, so a worker's pid is never reused while the pool
+    may still signal it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
-    _limit_memory(memory_mb)
+    _set_name(b"query-zygote")
     try:
-        store = EmbeddedStore.from_folder(Path(folder))
-        if build_id is not None and store.build_id != build_id:
-            raise DatasetError(
-                f"the dataset is build {store.build_id}, this pool serves build {build_id}",
-                file=Path(folder),
-            )
-        for name, data in extra:
-            store.add_graph(name, data)
+        store = _load(folder, extra, build_id)
     except PlangraphError as exc:
         conn.send(("error", type(exc), exc.message, _fields(exc)))
         return
+    _give_back_memory()  # a compact heap before the workers share it
     conn.send(("ready", store.build_id))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        if message[0] == "wait":
+            try:
+                _, status = os.waitpid(message[1], 0)
+                code: int | None = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:
+                code = None
+            conn.send(("exit", code))
+            continue
+        threads = _threads()
+        if threads != 1:  # a fork would copy locks held by other threads: refuse
+            conn.send(("crash", f"the zygote has {threads} threads; it forks only with one"))
+            continue
+        ours, theirs = socket.socketpair()
+        zygote = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the worker: it never returns into the zygote's loop
+            try:
+                conn.close()
+                ours.close()
+                _worker_child(Connection(theirs.detach()), store, memory_mb, zygote)
+            finally:
+                os._exit(0)
+        theirs.close()
+        conn.send(("forked", pid))
+        send_handle(conn, ours.fileno(), 0)
+        ours.close()
+
+
+def _worker_child(conn: Connection, store: EmbeddedStore, memory_mb: int, zygote: int) -> None:
+    """A forked worker: die with the zygote, cap its address space, answer queries."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != zygote:  # the zygote died before the call: nobody will signal
+        return
+    _set_name(b"query-worker")
+    _limit_memory(memory_mb)
+    _serve(conn, store, memory_mb)
+
+
+def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int) -> None:
+    """A worker's loop: answer queries until the pipe closes."""
     while True:
         try:
             req: QueryRequest | None = conn.recv()
@@ -188,7 +272,9 @@ def _fields(exc: PlangraphError) -> dict[str, object]:
     return {k: getattr(exc, k) for k in ("file", "line", "param", "position")}
 
 
-class _Worker:
+class _Zygote:
+    """The pool's end of its zygote process (thread-safe: one exchange at a time)."""
+
     def __init__(
         self,
         ctx: multiprocessing.context.ForkServerContext,
@@ -199,27 +285,80 @@ class _Worker:
     ) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=_worker_main,
+            target=_zygote_main,
             args=(child, str(folder), extra, memory_mb, build_id),
             daemon=True,
-            name="plangraph-query",
+            name="plangraph-zygote",
         )
         self.process.start()
         child.close()
+        self._lock = threading.Lock()
+        self.ready = False
 
     def wait_ready(self, timeout: float) -> None:
         if not self.conn.poll(timeout):
             self.kill()
-            raise RuntimeError(f"query worker did not start within {timeout} s")
-        message = self.conn.recv()
+            raise RuntimeError(f"the query zygote did not load the dataset within {timeout} s")
+        try:
+            message = self.conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise RuntimeError("the query zygote died while loading the dataset") from None
         if message[0] == "error":
             self.kill()
             raise message[1](message[2], **message[3])
+        self.ready = True
+
+    def _ask(self, message: tuple, timeout: float = 10.0) -> tuple:
+        self.conn.send(message)
+        if not self.conn.poll(timeout):
+            raise RuntimeError(f"the query zygote did not answer within {timeout:g} s")
+        answer: tuple = self.conn.recv()
+        return answer
+
+    def fork(self) -> _Worker:
+        """A new worker, forked from the loaded store."""
+        with self._lock:
+            answer = self._ask(("fork",))
+            if answer[0] != "forked":
+                raise RuntimeError(f"the query zygote could not fork: {answer[1]}")
+            fd = recv_handle(self.conn)
+        return _Worker(self, answer[1], Connection(fd))
+
+    def reap(self, pid: int) -> int | None:
+        """How the worker ``pid`` ended (it is dead or was killed); None if unknown."""
+        with self._lock:
+            return self._ask(("wait", pid))[1]
+
+    def alive(self) -> bool:
+        return self.ready and self.process.is_alive()
 
     def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
+        self.conn.close()
+
+
+class _Worker:
+    """A forked worker: its pid (a child of the zygote) and the pool's end of its pipe."""
+
+    def __init__(self, zygote: _Zygote, pid: int, conn: Connection) -> None:
+        self.zygote = zygote
+        self.pid = pid
+        self.conn = conn
+        self.exitcode: int | None = None
+        self._killed = False
+
+    def kill(self) -> None:
+        """SIGKILL (the CPU is free at once), then have the zygote reap it."""
+        if self._killed:
+            return
+        self._killed = True
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError, EOFError, RuntimeError):
+            self.exitcode = self.zygote.reap(self.pid)
         self.conn.close()
 
 
@@ -261,7 +400,11 @@ class QueryPool:
         self._started = threading.Event()
         self.start_error: BaseException | None = None
         self.respawn_error: str | None = None  # why the last replacement could not start
-        self.startup_seconds: list[float] = []
+        self.startup_seconds: list[float] = []  # from start() to each first worker ready
+        self.load_seconds: float | None = None  # the zygote's dataset load
+        self.respawn_seconds: list[float] = []  # each replacement: from the kill to ready
+        self._zygote: _Zygote | None = None
+        self._zlock = threading.Lock()
 
     def start(self, wait: bool = True) -> QueryPool:
         """Start the workers. ``wait=False``: in the background (queries wait for the first
@@ -276,22 +419,14 @@ class QueryPool:
         return self.wait_started()
 
     def _start_all(self) -> None:
-        """One worker first (it has the CPU to itself, so the first query is answered as
-        soon as possible), then the others together."""
+        """The zygote loads the dataset, then the workers are forked from it."""
+        started = time.perf_counter()
         try:
-            for batch in (1, self.size - 1):
-                workers = [self._spawn() for _ in range(batch)]
-                for w, started in workers:
-                    try:
-                        self._ready(w, started)
-                    except Exception as exc:
-                        self.start_error = self.start_error or exc
-                        w.kill()
-                        with self._lock:
-                            self._all.discard(w)
-                if self.start_error is not None:  # e.g. a dataset the workers refuse
-                    break
-        except Exception as exc:  # could not even start a process (closed, no resources)
+            for _ in range(self.size):
+                w = self._spawn()
+                self.startup_seconds.append(time.perf_counter() - started)
+                self._release(w)
+        except Exception as exc:  # e.g. a dataset the zygote refuses, or closed meanwhile
             self.start_error = self.start_error or exc
         finally:
             self._started.set()
@@ -304,24 +439,44 @@ class QueryPool:
             raise self.start_error
         return self
 
-    def _spawn(self) -> tuple[_Worker, float]:
-        started = time.perf_counter()
+    def _live_zygote(self) -> _Zygote:
+        """The pool's zygote, started (it loads the dataset) if it is not running: at the
+        start, or after it died (then the dataset is loaded again)."""
+        with self._zlock:
+            z = self._zygote
+            if z is not None and z.alive():
+                return z
+            if z is not None:
+                z.kill()
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("the query pool is closed")
+            t0 = time.perf_counter()
+            z = self._zygote = _Zygote(
+                self._ctx, self.folder, self.extra, self.memory_mb, self.build_id
+            )
+            z.wait_ready(120)
+            self.load_seconds = time.perf_counter() - t0
+            return z
+
+    def _spawn(self) -> _Worker:
+        """A new worker, forked from the zygote (one restart of a dead zygote is tried)."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the query pool is closed")
-        w = _Worker(self._ctx, self.folder, self.extra, self.memory_mb, self.build_id)
+        z = self._live_zygote()
+        try:
+            w = z.fork()
+        except (EOFError, OSError, RuntimeError):  # the zygote died: one new try
+            z.kill()
+            w = self._live_zygote().fork()
         with self._lock:
             self._all.add(w)
             closed = self._closed
         if closed:  # closed while this one started: do not leave it behind
             w.kill()
             raise RuntimeError("the query pool is closed")
-        return w, started
-
-    def _ready(self, w: _Worker, started: float) -> None:
-        w.wait_ready(60)
-        self.startup_seconds.append(time.perf_counter() - started)
-        self._release(w)
+        return w
 
     def _release(self, w: _Worker) -> None:
         """Give a free worker to the longest-waiting async request, else make it idle."""
@@ -376,18 +531,15 @@ class QueryPool:
                 return
 
         def start() -> None:
+            t0 = time.perf_counter()
             try:
-                w, started = self._spawn()
-            except Exception as exc:
+                w = self._spawn()
+            except Exception as exc:  # e.g. the zygote died and the dataset is gone
                 self.respawn_error = f"{exc}"
                 return
-            try:
-                self._ready(w, started)
-                self.respawn_error = None
-            except Exception as exc:  # e.g. the dataset can no longer be loaded
-                self.respawn_error = f"{exc}"
-                with self._lock:
-                    self._all.discard(w)
+            self.respawn_error = None
+            self.respawn_seconds.append(time.perf_counter() - t0)
+            self._release(w)
 
         threading.Thread(target=start, name="plangraph-query-respawn", daemon=True).start()
 
@@ -405,7 +557,7 @@ class QueryPool:
     def _died(self, w: _Worker) -> QueryError:
         """The error for a query whose worker died under it (already replaced): the engine
         aborts when an allocation fails past the memory cap (SIGABRT), a 503 either way."""
-        if self.memory_mb and w.process.exitcode == -signal.SIGABRT:
+        if self.memory_mb and w.exitcode == -signal.SIGABRT:
             return QueryTooLarge(
                 "the query needed more memory than a query worker may take "
                 f"({self.memory_mb} MB); it was stopped",
@@ -524,11 +676,15 @@ class QueryPool:
             self._closed = True
             workers = list(self._all)
             self._all.clear()
-        for w in workers:
-            with contextlib.suppress(OSError):
-                w.conn.send(None)
-            w.process.join(1)
+        for w in workers:  # they hold nothing to save: SIGKILL, reaped by the zygote
             w.kill()
+        with self._zlock:
+            z, self._zygote = self._zygote, None
+        if z is not None:
+            with contextlib.suppress(OSError):
+                z.conn.send(None)
+            z.process.join(1)
+            z.kill()
 
 
 class DirectRunner:
