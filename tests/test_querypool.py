@@ -178,3 +178,21 @@ def test_workers_are_children_of_the_zygote_and_die_with_it(tmp_path: Path) -> N
         assert "no built dataset" in str(health["error"]), health
     finally:
         p.close()
+
+
+def test_a_worker_grown_private_is_replaced_and_its_query_answered() -> None:
+    """Reading the store writes to its pages (the engine's reference counts), so a worker's
+    shared copy turns private as it answers big queries. Past ``retire_mb`` of private memory
+    it retires: here the only worker retires after a big answer; the next query, sent to it
+    meanwhile, is answered by its replacement (a new pid), the same as before."""
+    p = QueryPool(GRAPH, size=1, timeout=30, retire_mb=1).start()
+    try:
+        first = p.run(QueryRequest(ALL, ("json",)))
+        (old,) = [w.pid for w in p._all]
+        assert p.run(QueryRequest(COUNT, ("json",))).count == 1
+        assert run(p.arun(QueryRequest(ALL, ("json",)))).body == first.body
+        assert run(p.arun(QueryRequest(COUNT, ("json",)))).count == 1
+        assert old not in [w.pid for w in p._all] and gone(old)
+        assert len(p.respawn_seconds) >= 2, p.respawn_seconds
+    finally:
+        p.close()

@@ -155,6 +155,7 @@ def _zygote_main(
     extra: tuple[tuple[str, bytes], ...] = (),
     memory_mb: int = 0,
     build_id: str | None = None,
+    retire_mb: float | None = None,
 ) -> None:
     """The zygote: load the dataset once, then serve requests from the pool until the pipe
     closes: ``("fork",)`` forks a worker (answers ``("forked", pid)`` then passes the pool's
@@ -199,7 +200,7 @@ def _zygote_main(
             try:
                 conn.close()
                 ours.close()
-                _worker_child(Connection(theirs.detach()), store, memory_mb, zygote)
+                _worker_child(Connection(theirs.detach()), store, memory_mb, zygote, retire_mb)
             finally:
                 os._exit(0)
         theirs.close()
@@ -208,7 +209,13 @@ def _zygote_main(
         ours.close()
 
 
-def _worker_child(conn: Connection, store: EmbeddedStore, memory_mb: int, zygote: int) -> None:
+def _worker_child(
+    conn: Connection,
+    store: EmbeddedStore,
+    memory_mb: int,
+    zygote: int,
+    retire_mb: float | None = None,
+) -> None:
     """A forked worker: die with the zygote, cap its address space, answer queries."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -216,11 +223,36 @@ def _worker_child(conn: Connection, store: EmbeddedStore, memory_mb: int, zygote
         return
     _set_name(b"query-worker")
     _limit_memory(memory_mb)
-    _serve(conn, store, memory_mb)
+    if retire_mb is None:  # the default: a quarter of what it shares with the zygote
+        retire_mb = max(RETIRE_MIN_MB, _memory_mb("Rss") * RETIRE_SHARE)
+    _serve(conn, store, memory_mb, retire_mb)
 
 
-def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int) -> None:
-    """A worker's loop: answer queries until the pipe closes."""
+RETIRE_MIN_MB = 32.0
+RETIRE_SHARE = 0.25
+
+
+def _memory_mb(*fields: str) -> float:
+    """The sum of ``fields`` of /proc/self/smaps_rollup, in MB (0 if unreadable)."""
+    total = 0
+    with contextlib.suppress(OSError), open("/proc/self/smaps_rollup") as f:
+        for line in f:
+            name, _, rest = line.partition(":")
+            if name in fields:
+                total += int(rest.split()[0])
+    return total / 1024
+
+
+def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int, retire_mb: float = 0.0) -> None:
+    """A worker's loop: answer queries until the pipe closes.
+
+    Reading the store writes to its pages (the engine's reference counts), so a worker's
+    copy-on-write share of the zygote's memory turns private as it answers big queries.
+    Past ``retire_mb`` of private memory (checked after a query of 20 ms or more, or every
+    50th query) the worker retires: it tells the pool (``("retire", mb)``, in place of the
+    next answer) and waits to be killed; the pool forks a fresh one (milliseconds) and gives
+    a query that met the retiring worker to another. 0: never."""
+    served = 0
     while True:
         try:
             req: QueryRequest | None = conn.recv()
@@ -228,6 +260,7 @@ def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int) -> None:
             return
         if req is None:
             return
+        began = time.perf_counter()
         try:
             out = store.query(
                 req.sparql,
@@ -252,6 +285,15 @@ def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int) -> None:
         except Exception as exc:  # a bug: report it, keep the worker
             conn.send(("crash", f"{type(exc).__name__}: {exc}"))
         _give_back_memory()
+        served += 1
+        if retire_mb and (time.perf_counter() - began >= 0.02 or served % 50 == 0):
+            private = _memory_mb("Private_Clean", "Private_Dirty")
+            if private > retire_mb:
+                conn.send(("retire", private))
+                with contextlib.suppress(EOFError, OSError):
+                    while True:  # a query sent meanwhile goes to another worker
+                        conn.recv()
+                return
 
 
 def _give_back_memory() -> None:
@@ -282,11 +324,12 @@ class _Zygote:
         extra: tuple[tuple[str, bytes], ...] = (),
         memory_mb: int = 0,
         build_id: str | None = None,
+        retire_mb: float | None = None,
     ) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=_zygote_main,
-            args=(child, str(folder), extra, memory_mb, build_id),
+            args=(child, str(folder), extra, memory_mb, build_id, retire_mb),
             daemon=True,
             name="plangraph-zygote",
         )
@@ -350,13 +393,18 @@ class _Worker:
         self.exitcode: int | None = None
         self._killed = False
 
+    def stop(self) -> None:
+        """SIGKILL: its CPU is free at once (unreaped, the pid cannot be reused meanwhile)."""
+        if not self._killed:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+
     def kill(self) -> None:
-        """SIGKILL (the CPU is free at once), then have the zygote reap it."""
+        """SIGKILL, then have the zygote reap it (its exit status: :attr:`exitcode`)."""
         if self._killed:
             return
+        self.stop()
         self._killed = True
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(OSError, EOFError, RuntimeError):
             self.exitcode = self.zygote.reap(self.pid)
         self.conn.close()
@@ -365,7 +413,9 @@ class _Worker:
 class QueryPool:
     """``size`` worker processes over the dataset in ``folder``; thread-safe.
 
-    ``build_id``: the build the workers must load (None: whatever the folder holds)."""
+    ``build_id``: the build the workers must load (None: whatever the folder holds).
+    ``retire_mb``: a worker whose private memory grows past it is replaced by a fresh fork
+    (None: a quarter of the memory it shares with the zygote, at least 32 MB; 0: never)."""
 
     def __init__(
         self,
@@ -377,8 +427,10 @@ class QueryPool:
         memory_mb: int = 0,
         build_id: str | None = None,
         max_bytes: int | None = None,
+        retire_mb: float | None = None,
     ) -> None:
         self.folder = folder
+        self.retire_mb = retire_mb  # a worker's private MB past which it is replaced
         self.max_bytes = max_bytes
         self.memory_mb = memory_mb
         self.build_id = build_id
@@ -453,7 +505,7 @@ class QueryPool:
                     raise RuntimeError("the query pool is closed")
             t0 = time.perf_counter()
             z = self._zygote = _Zygote(
-                self._ctx, self.folder, self.extra, self.memory_mb, self.build_id
+                self._ctx, self.folder, self.extra, self.memory_mb, self.build_id, self.retire_mb
             )
             z.wait_ready(120)
             self.load_seconds = time.perf_counter() - t0
@@ -494,8 +546,9 @@ class QueryPool:
         else:
             fut.set_result(w)
 
-    async def _acquire(self, limit: float) -> _Worker:
-        """An idle worker, waiting on the event loop (at most ``limit`` seconds)."""
+    async def _acquire(self, wait: float, limit: float) -> _Worker:
+        """An idle worker, waiting on the event loop (at most ``wait`` seconds, of the
+        query's time limit ``limit``)."""
         loop = asyncio.get_running_loop()
         with self._lock:
             try:
@@ -504,7 +557,7 @@ class QueryPool:
                 fut: asyncio.Future[_Worker] = loop.create_future()
                 self._waiters.append((loop, fut))
         try:
-            return await asyncio.wait_for(fut, limit)
+            return await asyncio.wait_for(fut, wait)
         except TimeoutError:
             raise self._busy(limit) from None
 
@@ -522,16 +575,22 @@ class QueryPool:
             param="query",
         )
 
-    def _replace(self, dead: _Worker) -> None:
-        """Kill a worker and start its replacement in the background."""
-        dead.kill()
+    def _replace(self, dead: _Worker, reap: bool = False) -> None:
+        """Kill a worker (its CPU is free at once) and start its replacement in the
+        background. ``reap``: have the zygote reap it now (its exit status is wanted),
+        else in the background with the replacement (not on the caller's event loop)."""
+        dead.stop()
+        if reap:
+            dead.kill()
         with self._lock:
             self._all.discard(dead)
             if self._closed:
+                dead.kill()
                 return
 
         def start() -> None:
             t0 = time.perf_counter()
+            dead.kill()
             try:
                 w = self._spawn()
             except Exception as exc:  # e.g. the zygote died and the dataset is gone
@@ -589,25 +648,29 @@ class QueryPool:
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         request = self._capped(request)
-        try:
-            w = self._idle.get(timeout=limit)
-        except queue.Empty:
-            raise self._busy(limit) from None
-        try:
-            w.conn.send(request)
-            if not w.conn.poll(self._remaining(deadline, limit)):
-                self._replace(w)
-                raise QueryTimeout(
-                    f"query stopped after the time limit of {limit:g} s", param="query"
-                )
-            message = w.conn.recv()
-            if message[0] == "large":
+        while True:
+            try:
+                w = self._idle.get(timeout=self._remaining(deadline, limit))
+            except queue.Empty:
+                raise self._busy(limit) from None
+            try:
+                w.conn.send(request)
+                if not w.conn.poll(self._remaining(deadline, limit)):
+                    self._replace(w)
+                    raise QueryTimeout(
+                        f"query stopped after the time limit of {limit:g} s", param="query"
+                    )
                 message = w.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            self._replace(w)
-            raise self._died(w) from None
-        self._release(w)
-        return self._answer(message)
+                if message[0] == "retire":  # it did not run the query: another worker will
+                    self._replace(w)
+                    continue
+                if message[0] == "large":
+                    message = w.conn.recv()
+            except (EOFError, OSError, BrokenPipeError):
+                self._replace(w, reap=True)
+                raise self._died(w) from None
+            self._release(w)
+            return self._answer(message)
 
     async def arun(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
         """:meth:`run` from async code, without a thread hop when a worker is idle: the
@@ -617,11 +680,21 @@ class QueryPool:
         served), at most the time limit."""
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
-        w = await self._acquire(limit)
+        request = self._capped(request)
+        while True:
+            w = await self._acquire(self._remaining(deadline, limit), limit)
+            message = await self._ask(w, request, limit, deadline)
+            if message[0] != "retire":
+                self._release(w)
+                return self._answer(message)
+            self._replace(w)  # it did not run the query: another worker will
+
+    async def _ask(self, w: _Worker, request: QueryRequest, limit: float, deadline: float) -> tuple:
+        """Send ``request`` to ``w`` and await its answer on the event loop."""
         loop = asyncio.get_running_loop()
         answered = False
         try:
-            w.conn.send(self._capped(request))
+            w.conn.send(request)
             fd = w.conn.fileno()
             readable = loop.create_future()
 
@@ -634,7 +707,7 @@ class QueryPool:
                 await asyncio.wait_for(readable, self._remaining(deadline, limit))
             finally:
                 loop.remove_reader(fd)
-            message = w.conn.recv()
+            message: tuple = w.conn.recv()
             answered = True
             if message[0] == "large":  # (the thread read is not abandoned on cancellation)
                 message = await anyio.to_thread.run_sync(w.conn.recv)
@@ -644,27 +717,33 @@ class QueryPool:
                 f"query stopped after the time limit of {limit:g} s", param="query"
             ) from None
         except (EOFError, OSError, BrokenPipeError):
-            self._replace(w)
+            self._replace(w, reap=True)
             raise self._died(w) from None
         except asyncio.CancelledError:  # the request went away: finish (or stop) it aside
             if answered:
-                self._release(w)
+                if message[0] == "retire":
+                    self._replace(w)
+                else:
+                    self._release(w)
                 raise
             threading.Thread(
                 target=self._drain, args=(w, deadline), name="plangraph-query-drain", daemon=True
             ).start()
             raise
-        self._release(w)
-        return self._answer(message)
+        return message
 
     def _drain(self, w: _Worker, deadline: float) -> None:
         """Wait for the answer of an abandoned query, then give the worker back (or stop it
-        at the time limit)."""
+        at the time limit, or replace it when it retires)."""
         try:
             if not w.conn.poll(max(0.0, deadline - time.monotonic())):
                 self._replace(w)
                 return
-            if w.conn.recv()[0] == "large":
+            kind = w.conn.recv()[0]
+            if kind == "retire":
+                self._replace(w)
+                return
+            if kind == "large":
                 w.conn.recv()
         except (EOFError, OSError):
             self._replace(w)
