@@ -183,12 +183,12 @@ def test_workers_are_children_of_the_zygote_and_die_with_it(tmp_path: Path) -> N
 def test_a_worker_grown_private_is_replaced_and_its_query_answered() -> None:
     """Reading the store writes to its pages (the engine's reference counts), so a worker's
     shared copy turns private as it answers big queries. Past ``retire_mb`` of private memory
-    it retires: here the only worker retires after a big answer; the next query, sent to it
-    meanwhile, is answered by its replacement (a new pid), the same as before."""
+    it retires: here the only worker retires with its big answer and the next queries are
+    answered by its replacements (new pids), the same as before, on both paths."""
     p = QueryPool(GRAPH, size=1, timeout=30, retire_mb=1).start()
     try:
-        first = p.run(QueryRequest(ALL, ("json",)))
         (old,) = [w.pid for w in p._all]
+        first = p.run(QueryRequest(ALL, ("json",)))
         assert p.run(QueryRequest(COUNT, ("json",))).count == 1
         assert run(p.arun(QueryRequest(ALL, ("json",)))).body == first.body
         assert run(p.arun(QueryRequest(COUNT, ("json",)))).count == 1

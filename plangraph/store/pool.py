@@ -248,10 +248,10 @@ def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int, retire_mb: fl
 
     Reading the store writes to its pages (the engine's reference counts), so a worker's
     copy-on-write share of the zygote's memory turns private as it answers big queries.
-    Past ``retire_mb`` of private memory (checked after a query of 20 ms or more, or every
-    50th query) the worker retires: it tells the pool (``("retire", mb)``, in place of the
-    next answer) and waits to be killed; the pool forks a fresh one (milliseconds) and gives
-    a query that met the retiring worker to another. 0: never."""
+    Past ``retire_mb`` of private memory besides the answer (checked before sending an
+    answer that took 20 ms or more, or every 50th) the worker retires: its answer says so
+    (``("ok", out, True)``) and it waits to be killed; the pool forks a fresh one
+    (milliseconds) in its place. 0: never."""
     served = 0
     while True:
         try:
@@ -261,6 +261,7 @@ def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int, retire_mb: fl
         if req is None:
             return
         began = time.perf_counter()
+        retire = False
         try:
             out = store.query(
                 req.sparql,
@@ -271,29 +272,32 @@ def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int, retire_mb: fl
                 max_rows=req.max_rows,
                 max_bytes=req.max_bytes,
             )
+            served += 1
+            if retire_mb and (time.perf_counter() - began >= 0.02 or served % 50 == 0):
+                private = _memory_mb("Private_Clean", "Private_Dirty") - len(out.body) / 2**20
+                retire = private > retire_mb
             if len(out.body) > LARGE_RESULT:  # announce it: the server reads it off its loop
                 conn.send(("large", len(out.body)))
-            conn.send(("ok", out))
+            conn.send(("ok", out, retire))
             del out  # sent: free it before giving the memory back
         except PlangraphError as exc:
+            retire = False  # the pool keeps a worker whose answer is an error
             conn.send(("error", type(exc), exc.message, _fields(exc)))
         except MemoryError:  # past the worker's address-space cap: the query's fault
+            retire = False
             message = "the query needed more memory than a query worker may take"
             if memory_mb:
                 message += f" ({memory_mb} MB)"
             conn.send(("error", QueryTooLarge, message, {"param": "query"}))
         except Exception as exc:  # a bug: report it, keep the worker
+            retire = False
             conn.send(("crash", f"{type(exc).__name__}: {exc}"))
         _give_back_memory()
-        served += 1
-        if retire_mb and (time.perf_counter() - began >= 0.02 or served % 50 == 0):
-            private = _memory_mb("Private_Clean", "Private_Dirty")
-            if private > retire_mb:
-                conn.send(("retire", private))
-                with contextlib.suppress(EOFError, OSError):
-                    while True:  # a query sent meanwhile goes to another worker
-                        conn.recv()
-                return
+        if retire:  # the pool kills it on reading the answer
+            with contextlib.suppress(EOFError, OSError):
+                while conn.recv() is not None:
+                    pass
+            return
 
 
 def _give_back_memory() -> None:
@@ -546,9 +550,8 @@ class QueryPool:
         else:
             fut.set_result(w)
 
-    async def _acquire(self, wait: float, limit: float) -> _Worker:
-        """An idle worker, waiting on the event loop (at most ``wait`` seconds, of the
-        query's time limit ``limit``)."""
+    async def _acquire(self, limit: float) -> _Worker:
+        """An idle worker, waiting on the event loop (at most ``limit`` seconds)."""
         loop = asyncio.get_running_loop()
         with self._lock:
             try:
@@ -557,7 +560,7 @@ class QueryPool:
                 fut: asyncio.Future[_Worker] = loop.create_future()
                 self._waiters.append((loop, fut))
         try:
-            return await asyncio.wait_for(fut, wait)
+            return await asyncio.wait_for(fut, limit)
         except TimeoutError:
             raise self._busy(limit) from None
 
@@ -648,29 +651,32 @@ class QueryPool:
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         request = self._capped(request)
-        while True:
-            try:
-                w = self._idle.get(timeout=self._remaining(deadline, limit))
-            except queue.Empty:
-                raise self._busy(limit) from None
-            try:
-                w.conn.send(request)
-                if not w.conn.poll(self._remaining(deadline, limit)):
-                    self._replace(w)
-                    raise QueryTimeout(
-                        f"query stopped after the time limit of {limit:g} s", param="query"
-                    )
+        try:
+            w = self._idle.get(timeout=limit)
+        except queue.Empty:
+            raise self._busy(limit) from None
+        try:
+            w.conn.send(request)
+            if not w.conn.poll(self._remaining(deadline, limit)):
+                self._replace(w)
+                raise QueryTimeout(
+                    f"query stopped after the time limit of {limit:g} s", param="query"
+                )
+            message = w.conn.recv()
+            if message[0] == "large":
                 message = w.conn.recv()
-                if message[0] == "retire":  # it did not run the query: another worker will
-                    self._replace(w)
-                    continue
-                if message[0] == "large":
-                    message = w.conn.recv()
-            except (EOFError, OSError, BrokenPipeError):
-                self._replace(w, reap=True)
-                raise self._died(w) from None
+        except (EOFError, OSError, BrokenPipeError):
+            self._replace(w, reap=True)
+            raise self._died(w) from None
+        self._done(w, message)
+        return self._answer(message)
+
+    def _done(self, w: _Worker, message: tuple) -> None:
+        """After its answer: the worker back to the pool, or replaced if it retires."""
+        if message[0] == "ok" and len(message) > 2 and message[2]:
+            self._replace(w)
+        else:
             self._release(w)
-            return self._answer(message)
 
     async def arun(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
         """:meth:`run` from async code, without a thread hop when a worker is idle: the
@@ -680,21 +686,11 @@ class QueryPool:
         served), at most the time limit."""
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
-        request = self._capped(request)
-        while True:
-            w = await self._acquire(self._remaining(deadline, limit), limit)
-            message = await self._ask(w, request, limit, deadline)
-            if message[0] != "retire":
-                self._release(w)
-                return self._answer(message)
-            self._replace(w)  # it did not run the query: another worker will
-
-    async def _ask(self, w: _Worker, request: QueryRequest, limit: float, deadline: float) -> tuple:
-        """Send ``request`` to ``w`` and await its answer on the event loop."""
+        w = await self._acquire(limit)
         loop = asyncio.get_running_loop()
         answered = False
         try:
-            w.conn.send(request)
+            w.conn.send(self._capped(request))
             fd = w.conn.fileno()
             readable = loop.create_future()
 
@@ -707,7 +703,7 @@ class QueryPool:
                 await asyncio.wait_for(readable, self._remaining(deadline, limit))
             finally:
                 loop.remove_reader(fd)
-            message: tuple = w.conn.recv()
+            message = w.conn.recv()
             answered = True
             if message[0] == "large":  # (the thread read is not abandoned on cancellation)
                 message = await anyio.to_thread.run_sync(w.conn.recv)
@@ -721,34 +717,29 @@ class QueryPool:
             raise self._died(w) from None
         except asyncio.CancelledError:  # the request went away: finish (or stop) it aside
             if answered:
-                if message[0] == "retire":
-                    self._replace(w)
-                else:
-                    self._release(w)
+                self._done(w, message)
                 raise
             threading.Thread(
                 target=self._drain, args=(w, deadline), name="plangraph-query-drain", daemon=True
             ).start()
             raise
-        return message
+        self._done(w, message)
+        return self._answer(message)
 
     def _drain(self, w: _Worker, deadline: float) -> None:
         """Wait for the answer of an abandoned query, then give the worker back (or stop it
-        at the time limit, or replace it when it retires)."""
+        at the time limit)."""
         try:
             if not w.conn.poll(max(0.0, deadline - time.monotonic())):
                 self._replace(w)
                 return
-            kind = w.conn.recv()[0]
-            if kind == "retire":
-                self._replace(w)
-                return
-            if kind == "large":
-                w.conn.recv()
+            message = w.conn.recv()
+            if message[0] == "large":
+                message = w.conn.recv()
         except (EOFError, OSError):
             self._replace(w)
             return
-        self._release(w)
+        self._done(w, message)
 
     def close(self) -> None:
         with self._lock:
