@@ -396,6 +396,7 @@ class _Worker:
         self.conn = conn
         self.exitcode: int | None = None
         self._killed = False
+        self._kill_lock = threading.Lock()  # close() and a respawn thread may both kill it
 
     def stop(self) -> None:
         """SIGKILL: its CPU is free at once (unreaped, the pid cannot be reused meanwhile)."""
@@ -405,13 +406,14 @@ class _Worker:
 
     def kill(self) -> None:
         """SIGKILL, then have the zygote reap it (its exit status: :attr:`exitcode`)."""
-        if self._killed:
-            return
-        self.stop()
-        self._killed = True
-        with contextlib.suppress(OSError, EOFError, RuntimeError):
-            self.exitcode = self.zygote.reap(self.pid)
-        self.conn.close()
+        with self._kill_lock:
+            if self._killed:
+                return
+            self.stop()
+            self._killed = True
+            with contextlib.suppress(OSError, EOFError, RuntimeError):
+                self.exitcode = self.zygote.reap(self.pid)
+            self.conn.close()
 
 
 class QueryPool:
