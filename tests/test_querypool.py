@@ -10,12 +10,13 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from plangraph.errors import QueryError, QueryTimeout
+from plangraph.errors import QueryError, QueryTimeout, QueryTooLarge
 from plangraph.store.pool import LARGE_RESULT, QueryPool, QueryRequest
 from plangraph.store.results import ROWS
 
@@ -194,5 +195,23 @@ def test_a_worker_grown_private_is_replaced_and_its_query_answered() -> None:
         assert run(p.arun(QueryRequest(COUNT, ("json",)))).count == 1
         assert old not in [w.pid for w in p._all] and gone(old)
         assert len(p.respawn_seconds) >= 2, p.respawn_seconds
+    finally:
+        p.close()
+
+
+def test_an_aborted_worker_is_query_too_large() -> None:
+    """The engine aborts a worker (SIGABRT) when an allocation fails past its memory cap. The
+    pool is not the worker's parent: the zygote reaps it and reports the exit status, so the
+    query still gets 503 query-too-large (here the abort is sent by hand mid-query)."""
+    p = QueryPool(GRAPH, size=1, timeout=30, memory_mb=1024).start()
+    try:
+        (w,) = list(p._all)
+        timer = threading.Timer(0.5, os.kill, (w.pid, signal.SIGABRT))
+        timer.start()
+        with pytest.raises(QueryTooLarge, match="1024 MB"):
+            p.run(QueryRequest(SLOW, ("json",)))
+        timer.join()
+        assert w.exitcode == -signal.SIGABRT
+        assert run(p.arun(QueryRequest(COUNT, ("json",)))).count == 1
     finally:
         p.close()
