@@ -146,10 +146,12 @@ def test_kill_9_leaves_no_worker_running(paths: ProjectPaths) -> None:
         tree = descendants(proc.pid)
         assert len(tree) >= 3, tree  # the fork server and the busy workers
         # the query workers are forks of one zygote (it holds the dataset), itself a child
-        # of the fork server: all of them are in the server's tree
+        # of the fork server, and the reconciliation worker of another: all in the tree
         (zygote,) = [p for p in tree if comm(p) == "query-zygote"]
         workers = [p for p in tree if comm(p) == "query-worker"]
         assert len(workers) == 2 and all(parent(p) == zygote for p in workers), tree
+        (recon,) = [p for p in tree if comm(p) == "recon-zygote"]  # the batch's, likewise
+        assert any(comm(p) == "recon-worker" and parent(p) == recon for p in tree), tree
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         deadline = time.monotonic() + 10

@@ -159,8 +159,7 @@ def test_workers_are_children_of_the_zygote_and_die_with_it(tmp_path: Path) -> N
     shutil.copytree(GRAPH, folder)
     p = QueryPool(folder, size=2, timeout=30).start()
     try:
-        assert p._zygote is not None
-        zygote = p._zygote.process.pid
+        zygote = p._forker.zygote().process.pid
         pids = [w.pid for w in p._all]
         assert len(pids) == 2 and all(ppid(pid) == zygote for pid in pids)
         for pid in [zygote, *pids]:

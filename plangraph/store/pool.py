@@ -10,11 +10,14 @@ workers (and the server's own fixed queries run in-process, not here).
 One copy of the data: each pool has a *zygote*, a process (from the fork server) that loads
 the dataset once (an :class:`~plangraph.store.embedded.EmbeddedStore`, the build-id check,
 the extra graphs) and then, on request, forks (``os.fork()``) a worker that inherits the loaded
-store copy-on-write (queries only read it, so its pages stay shared) and answers queries.
-A replacement worker is a fork, ready in milliseconds, with no reload. The worker's end of a
-socket pair reaches the pool over the zygote's pipe (``SCM_RIGHTS``), with its pid; the pool
-kills a worker by pid and asks the zygote, its parent, to reap it and report how it ended
-(an abort past the memory cap becomes :class:`~plangraph.errors.QueryTooLarge`). Workers
+store copy-on-write and answers queries. Queries only read the store, but the engine writes
+to its pages as it reads (measured, not traced: likely reference counts), so a worker's share
+turns private over big queries: past a limit it retires with its answer and is replaced. A
+replacement worker is a fork, ready in milliseconds, with no reload (:class:`Forker`, which
+the reconciliation runner uses too). The worker's end of a socket pair reaches the pool over
+the zygote's pipe (``SCM_RIGHTS``), with its pid; the pool kills a worker by pid and asks
+the zygote, its parent, to reap it and report how it ended (an abort past the memory cap
+becomes :class:`~plangraph.errors.QueryTooLarge`). Workers
 die with the zygote (``PR_SET_PDEATHSIG``), the zygote with the fork server, the fork server
 with the server. :meth:`QueryPool.start` with ``wait=False`` starts it all in the
 background: a query waits for the first ready worker instead of the server waiting.
@@ -149,31 +152,64 @@ def _load(folder: str, extra: tuple[tuple[str, bytes], ...], build_id: str | Non
     return store
 
 
-def _zygote_main(
-    conn: Connection,
-    folder: str,
-    extra: tuple[tuple[str, bytes], ...] = (),
-    memory_mb: int = 0,
-    build_id: str | None = None,
-    retire_mb: float | None = None,
-) -> None:
-    """The zygote: load the dataset once, then serve requests from the pool until the pipe
-    closes: ``("fork",)`` forks a worker (answers ``("forked", pid)`` then passes the pool's
-    end of the worker's socket pair), ``("wait", pid)`` reaps a worker the pool killed or
-    saw die and answers ``("exit", exitcode)`` (negative: the signal, as multiprocessing).
+class ForkJob:
+    """What a zygote holds and what its forked workers do (picklable: it reaches the zygote
+    through the fork server). :meth:`load` runs once, in the zygote; :meth:`serve` in each
+    worker, on the loaded state inherited copy-on-write, until its pipe closes."""
 
-    The zygote reaps only on request, so a worker's pid is never reused while the pool
+    zygote_name = b"zygote"  # process names (/proc/PID/comm, at most 15 bytes)
+    worker_name = b"worker"
+
+    def load(self) -> object:
+        raise NotImplementedError
+
+    def serve(self, conn: Connection, state: object) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _QueryJob(ForkJob):
+    """The query pool's: the dataset in the zygote, queries in the workers."""
+
+    folder: str
+    extra: tuple[tuple[str, bytes], ...] = ()
+    memory_mb: int = 0
+    build_id: str | None = None
+    retire_mb: float | None = None
+    zygote_name = b"query-zygote"
+    worker_name = b"query-worker"
+
+    def load(self) -> EmbeddedStore:
+        return _load(self.folder, self.extra, self.build_id)
+
+    def serve(self, conn: Connection, state: object) -> None:
+        assert isinstance(state, EmbeddedStore)
+        _limit_memory(self.memory_mb)
+        retire_mb = self.retire_mb
+        if retire_mb is None:  # the default: a quarter of what it shares with the zygote
+            retire_mb = max(RETIRE_MIN_MB, _memory_mb("Rss") * RETIRE_SHARE)
+        _serve(conn, state, self.memory_mb, retire_mb)
+
+
+def _zygote_main(conn: Connection, job: ForkJob) -> None:
+    """The zygote: ``job.load()`` once, then serve requests from its owner until the pipe
+    closes: ``("fork",)`` forks a worker (answers ``("forked", pid)`` then passes the
+    owner's end of the worker's socket pair), ``("wait", pid)`` reaps a worker the owner
+    killed or saw die and answers ``("exit", exitcode)`` (negative: the signal, as
+    multiprocessing).
+
+    The zygote reaps only on request, so a worker's pid is never reused while the owner
     may still signal it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
-    _set_name(b"query-zygote")
+    _set_name(job.zygote_name)
     try:
-        store = _load(folder, extra, build_id)
+        state = job.load()
     except PlangraphError as exc:
         conn.send(("error", type(exc), exc.message, _fields(exc)))
         return
     _give_back_memory()  # a compact heap before the workers share it
-    conn.send(("ready", store.build_id))
+    conn.send(("ready",))
     while True:
         try:
             message = conn.recv()
@@ -200,7 +236,7 @@ def _zygote_main(
             try:
                 conn.close()
                 ours.close()
-                _worker_child(Connection(theirs.detach()), store, memory_mb, zygote, retire_mb)
+                _worker_child(Connection(theirs.detach()), job, state, zygote)
             finally:
                 os._exit(0)
         theirs.close()
@@ -209,23 +245,14 @@ def _zygote_main(
         ours.close()
 
 
-def _worker_child(
-    conn: Connection,
-    store: EmbeddedStore,
-    memory_mb: int,
-    zygote: int,
-    retire_mb: float | None = None,
-) -> None:
-    """A forked worker: die with the zygote, cap its address space, answer queries."""
+def _worker_child(conn: Connection, job: ForkJob, state: object, zygote: int) -> None:
+    """A forked worker: die with the zygote, then do the job."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != zygote:  # the zygote died before the call: nobody will signal
         return
-    _set_name(b"query-worker")
-    _limit_memory(memory_mb)
-    if retire_mb is None:  # the default: a quarter of what it shares with the zygote
-        retire_mb = max(RETIRE_MIN_MB, _memory_mb("Rss") * RETIRE_SHARE)
-    _serve(conn, store, memory_mb, retire_mb)
+    _set_name(job.worker_name)
+    job.serve(conn, state)
 
 
 RETIRE_MIN_MB = 32.0
@@ -246,7 +273,7 @@ def _memory_mb(*fields: str) -> float:
 def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int, retire_mb: float = 0.0) -> None:
     """A worker's loop: answer queries until the pipe closes.
 
-    Reading the store writes to its pages (the engine's reference counts), so a worker's
+    Reading the store writes to its pages (likely the engine's reference counts), so a worker's
     copy-on-write share of the zygote's memory turns private as it answers big queries.
     Past ``retire_mb`` of private memory besides the answer (checked before sending an
     answer that took 20 ms or more, or every 50th) the worker retires: its answer says so
@@ -318,24 +345,17 @@ def _fields(exc: PlangraphError) -> dict[str, object]:
     return {k: getattr(exc, k) for k in ("file", "line", "param", "position")}
 
 
-class _Zygote:
-    """The pool's end of its zygote process (thread-safe: one exchange at a time)."""
+class Zygote:
+    """The owner's end of a zygote process (thread-safe: one exchange at a time), started
+    from the fork server; it dies with the fork server, its workers with it."""
 
-    def __init__(
-        self,
-        ctx: multiprocessing.context.ForkServerContext,
-        folder: Path,
-        extra: tuple[tuple[str, bytes], ...] = (),
-        memory_mb: int = 0,
-        build_id: str | None = None,
-        retire_mb: float | None = None,
-    ) -> None:
+    def __init__(self, ctx: multiprocessing.context.ForkServerContext, job: ForkJob) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=_zygote_main,
-            args=(child, str(folder), extra, memory_mb, build_id, retire_mb),
+            args=(child, job),
             daemon=True,
-            name="plangraph-zygote",
+            name=job.zygote_name.decode(),
         )
         self.process.start()
         child.close()
@@ -345,12 +365,12 @@ class _Zygote:
     def wait_ready(self, timeout: float) -> None:
         if not self.conn.poll(timeout):
             self.kill()
-            raise RuntimeError(f"the query zygote did not load the dataset within {timeout} s")
+            raise RuntimeError(f"the zygote did not start within {timeout} s")
         try:
             message = self.conn.recv()
         except (EOFError, OSError):
             self.kill()
-            raise RuntimeError("the query zygote died while loading the dataset") from None
+            raise RuntimeError("the zygote died while starting") from None
         if message[0] == "error":
             self.kill()
             raise message[1](message[2], **message[3])
@@ -359,18 +379,18 @@ class _Zygote:
     def _ask(self, message: tuple, timeout: float = 10.0) -> tuple:
         self.conn.send(message)
         if not self.conn.poll(timeout):
-            raise RuntimeError(f"the query zygote did not answer within {timeout:g} s")
+            raise RuntimeError(f"the zygote did not answer within {timeout:g} s")
         answer: tuple = self.conn.recv()
         return answer
 
-    def fork(self) -> _Worker:
-        """A new worker, forked from the loaded store."""
+    def fork(self) -> ForkedWorker:
+        """A new worker, forked from the loaded state."""
         with self._lock:
             answer = self._ask(("fork",))
             if answer[0] != "forked":
-                raise RuntimeError(f"the query zygote could not fork: {answer[1]}")
+                raise RuntimeError(f"the zygote could not fork: {answer[1]}")
             fd = recv_handle(self.conn)
-        return _Worker(self, answer[1], Connection(fd))
+        return ForkedWorker(self, answer[1], Connection(fd))
 
     def reap(self, pid: int) -> int | None:
         """How the worker ``pid`` ended (it is dead or was killed); None if unknown."""
@@ -387,10 +407,10 @@ class _Zygote:
         self.conn.close()
 
 
-class _Worker:
-    """A forked worker: its pid (a child of the zygote) and the pool's end of its pipe."""
+class ForkedWorker:
+    """A forked worker: its pid (a child of the zygote) and the owner's end of its pipe."""
 
-    def __init__(self, zygote: _Zygote, pid: int, conn: Connection) -> None:
+    def __init__(self, zygote: Zygote, pid: int, conn: Connection) -> None:
         self.zygote = zygote
         self.pid = pid
         self.conn = conn
@@ -414,6 +434,57 @@ class _Worker:
             with contextlib.suppress(OSError, EOFError, RuntimeError):
                 self.exitcode = self.zygote.reap(self.pid)
             self.conn.close()
+
+
+class Forker:
+    """Forks workers of ``job`` from a zygote started on first use (or :meth:`start`) and
+    started again if it died (a new one loads again). Thread-safe."""
+
+    def __init__(
+        self, ctx: multiprocessing.context.ForkServerContext, job: ForkJob, timeout: float = 120
+    ) -> None:
+        self._ctx = ctx
+        self._job = job
+        self._timeout = timeout
+        self._zygote: Zygote | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self.load_seconds: float | None = None  # the last zygote's start and load
+
+    def zygote(self) -> Zygote:
+        with self._lock:
+            z = self._zygote
+            if z is not None and z.alive():
+                return z
+            if z is not None:
+                z.kill()
+            if self._closed:
+                raise RuntimeError("closed")
+            t0 = time.perf_counter()
+            z = self._zygote = Zygote(self._ctx, self._job)
+            z.wait_ready(self._timeout)
+            self.load_seconds = time.perf_counter() - t0
+            return z
+
+    def fork(self) -> ForkedWorker:
+        """A new worker (one restart of a dead zygote is tried)."""
+        z = self.zygote()
+        try:
+            return z.fork()
+        except (EOFError, OSError, RuntimeError):  # the zygote died: one new try
+            z.kill()
+            return self.zygote().fork()
+
+    def close(self) -> None:
+        """Stop the zygote (its workers die with it; kill and reap them before)."""
+        with self._lock:
+            self._closed = True
+            z, self._zygote = self._zygote, None
+        if z is not None:
+            with contextlib.suppress(OSError):
+                z.conn.send(None)
+            z.process.join(1)
+            z.kill()
 
 
 class QueryPool:
@@ -448,21 +519,22 @@ class QueryPool:
         self._ctx.set_forkserver_preload(PRELOAD)
         # last in, first out: at low concurrency one worker answers most queries and its
         # caches stay warm (first in, first out went round all workers: each cold)
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[ForkedWorker] = queue.LifoQueue()
         self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = (
             collections.deque()
         )
-        self._all: set[_Worker] = set()
+        self._all: set[ForkedWorker] = set()
         self._lock = threading.Lock()
         self._closed = False
         self._started = threading.Event()
         self.start_error: BaseException | None = None
         self.respawn_error: str | None = None  # why the last replacement could not start
         self.startup_seconds: list[float] = []  # from start() to each first worker ready
-        self.load_seconds: float | None = None  # the zygote's dataset load
         self.respawn_seconds: list[float] = []  # each replacement: from the kill to ready
-        self._zygote: _Zygote | None = None
-        self._zlock = threading.Lock()
+        self._forker = Forker(
+            self._ctx,
+            _QueryJob(str(folder), self.extra, memory_mb, build_id, retire_mb),
+        )
 
     def start(self, wait: bool = True) -> QueryPool:
         """Start the workers. ``wait=False``: in the background (queries wait for the first
@@ -497,37 +569,17 @@ class QueryPool:
             raise self.start_error
         return self
 
-    def _live_zygote(self) -> _Zygote:
-        """The pool's zygote, started (it loads the dataset) if it is not running: at the
-        start, or after it died (then the dataset is loaded again)."""
-        with self._zlock:
-            z = self._zygote
-            if z is not None and z.alive():
-                return z
-            if z is not None:
-                z.kill()
-            with self._lock:
-                if self._closed:
-                    raise RuntimeError("the query pool is closed")
-            t0 = time.perf_counter()
-            z = self._zygote = _Zygote(
-                self._ctx, self.folder, self.extra, self.memory_mb, self.build_id, self.retire_mb
-            )
-            z.wait_ready(120)
-            self.load_seconds = time.perf_counter() - t0
-            return z
+    @property
+    def load_seconds(self) -> float | None:
+        """The zygote's start and dataset load, in seconds (None before)."""
+        return self._forker.load_seconds
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self) -> ForkedWorker:
         """A new worker, forked from the zygote (one restart of a dead zygote is tried)."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the query pool is closed")
-        z = self._live_zygote()
-        try:
-            w = z.fork()
-        except (EOFError, OSError, RuntimeError):  # the zygote died: one new try
-            z.kill()
-            w = self._live_zygote().fork()
+        w = self._forker.fork()
         with self._lock:
             self._all.add(w)
             closed = self._closed
@@ -536,7 +588,7 @@ class QueryPool:
             raise RuntimeError("the query pool is closed")
         return w
 
-    def _release(self, w: _Worker) -> None:
+    def _release(self, w: ForkedWorker) -> None:
         """Give a free worker to the longest-waiting async request, else make it idle."""
         with self._lock:
             while self._waiters:
@@ -546,20 +598,20 @@ class QueryPool:
                     return
             self._idle.put(w)
 
-    def _deliver(self, fut: asyncio.Future, w: _Worker) -> None:
+    def _deliver(self, fut: asyncio.Future, w: ForkedWorker) -> None:
         if fut.done():  # its request gave up meanwhile: the next one gets the worker
             self._release(w)
         else:
             fut.set_result(w)
 
-    async def _acquire(self, limit: float) -> _Worker:
+    async def _acquire(self, limit: float) -> ForkedWorker:
         """An idle worker, waiting on the event loop (at most ``limit`` seconds)."""
         loop = asyncio.get_running_loop()
         with self._lock:
             try:
                 return self._idle.get_nowait()
             except queue.Empty:
-                fut: asyncio.Future[_Worker] = loop.create_future()
+                fut: asyncio.Future[ForkedWorker] = loop.create_future()
                 self._waiters.append((loop, fut))
         try:
             return await asyncio.wait_for(fut, limit)
@@ -580,7 +632,7 @@ class QueryPool:
             param="query",
         )
 
-    def _replace(self, dead: _Worker, reap: bool = False) -> None:
+    def _replace(self, dead: ForkedWorker, reap: bool = False) -> None:
         """Kill a worker (its CPU is free at once) and start its replacement in the
         background. ``reap``: have the zygote reap it now (its exit status is wanted),
         else in the background with the replacement (not on the caller's event loop)."""
@@ -618,7 +670,7 @@ class QueryPool:
             out["error"] = f"no query worker can start: {error}"
         return out
 
-    def _died(self, w: _Worker) -> QueryError:
+    def _died(self, w: ForkedWorker) -> QueryError:
         """The error for a query whose worker died under it (already replaced): the engine
         aborts when an allocation fails past the memory cap (SIGABRT), a 503 either way."""
         if self.memory_mb and w.exitcode == -signal.SIGABRT:
@@ -673,7 +725,7 @@ class QueryPool:
         self._done(w, message)
         return self._answer(message)
 
-    def _done(self, w: _Worker, message: tuple) -> None:
+    def _done(self, w: ForkedWorker, message: tuple) -> None:
         """After its answer: the worker back to the pool, or replaced if it retires."""
         if message[0] == "ok" and len(message) > 2 and message[2]:
             self._replace(w)
@@ -728,7 +780,7 @@ class QueryPool:
         self._done(w, message)
         return self._answer(message)
 
-    def _drain(self, w: _Worker, deadline: float) -> None:
+    def _drain(self, w: ForkedWorker, deadline: float) -> None:
         """Wait for the answer of an abandoned query, then give the worker back (or stop it
         at the time limit)."""
         try:
@@ -750,13 +802,7 @@ class QueryPool:
             self._all.clear()
         for w in workers:  # they hold nothing to save: SIGKILL, reaped by the zygote
             w.kill()
-        with self._zlock:
-            z, self._zygote = self._zygote, None
-        if z is not None:
-            with contextlib.suppress(OSError):
-                z.conn.send(None)
-            z.process.join(1)
-            z.kill()
+        self._forker.close()
 
 
 class DirectRunner:
