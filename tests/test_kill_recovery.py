@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from plangraph.paths import ProjectPaths
-from tests.server_process import free_port
+from tests.server_process import comm, descendants, free_port, parent, running
 
 Q = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/plangraph/ontology#Activity> }"
 
@@ -106,34 +106,6 @@ def test_kill_9_under_load_then_restart(paths: ProjectPaths) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out: set[int] = set()
-    todo = [pid]
-    while todo and len(out) < 1000:
-        for child in children.get(todo.pop(), []):
-            if child not in out:
-                out.add(child)
-                todo.append(child)
-    return out
-
-
-def running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_kill_9_leaves_no_worker_running(paths: ProjectPaths) -> None:
     """Issue 20, item 13: kill -9 of the server orphaned a worker running a query, which kept
     burning CPU with no limit. Now every query and reconciliation worker dies with it."""
@@ -173,6 +145,13 @@ def test_kill_9_leaves_no_worker_running(paths: ProjectPaths) -> None:
         time.sleep(2)
         tree = descendants(proc.pid)
         assert len(tree) >= 3, tree  # the fork server and the busy workers
+        # the query workers are forks of one zygote (it holds the dataset), itself a child
+        # of the fork server, and the reconciliation worker of another: all in the tree
+        (zygote,) = [p for p in tree if comm(p) == "query-zygote"]
+        workers = [p for p in tree if comm(p) == "query-worker"]
+        assert len(workers) == 2 and all(parent(p) == zygote for p in workers), tree
+        (recon,) = [p for p in tree if comm(p) == "recon-zygote"]  # the batch's, likewise
+        assert any(comm(p) == "recon-worker" and parent(p) == recon for p in tree), tree
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         deadline = time.monotonic() + 10

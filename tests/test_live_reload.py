@@ -27,7 +27,7 @@ from plangraph import network as nw
 from plangraph.paths import MANIFEST, NQUADS, ProjectPaths, cache_folder
 from plangraph.store.embedded import EmbeddedStore
 from tests.conftest import ROOT
-from tests.server_process import PROCESSES, running_server
+from tests.server_process import PROCESSES, comm, descendants, parent, running, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -503,12 +503,14 @@ def test_a_collapsed_or_mismatched_dataset_is_not_loaded(project_copy: ProjectPa
         assert r.content == b"the new build's TriG"
 
 
-def test_health_reports_workers_that_cannot_start(
+def test_workers_respawn_without_the_files_and_health_degrades_without_the_zygote(
     project_copy: ProjectPaths, tmp_path: Path
 ) -> None:
-    """Issue 20, item 2: when the served files are gone (here: the private snapshot is
-    emptied behind the server's back), killed workers cannot respawn and /sparql answered
-    503 for good while /health said ok. /health now says 503 "degraded" and why."""
+    """Issue 21, item 4: workers are forks of a zygote that loaded the dataset once, so with
+    the private snapshot emptied behind the server's back, workers stopped at the time limit
+    are replaced and answer (nothing is reloaded). Issue 20, item 2: when no worker can
+    start (here: the zygote is killed, its workers die with it, and a new zygote cannot load
+    the missing files), /health says 503 "degraded" and why."""
     shutil.copytree(ROOT / "data" / "graph", project_copy.graph)
     env = {
         "PLANGRAPH_RELOAD_INTERVAL": "0",
@@ -527,10 +529,27 @@ def test_health_reports_workers_that_cannot_start(
         # the build is served again once its metrics are computed: then from its snapshot
         assert wait_until(lambda: "metrics" not in c.get("/health").json(), 120)
         assert wait_until(lambda: len(list(tmp_path.glob("plangraph-build-*"))) == 1, 30)
+        before = c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"}).text
         (snap,) = tmp_path.glob("plangraph-build-*")
         (snap / NQUADS).unlink()
-        for _ in range(2):  # both workers stopped at the time limit; respawns fail
+        for _ in range(2):  # both workers stopped at the time limit; forked again
             assert c.get("/sparql", params={"query": cartesian}).status_code == 503
+        counts = [
+            c.get("/sparql", params={"query": COUNT}, headers={"accept": "text/csv"})
+            for _ in range(4)
+        ]
+        assert [r.status_code for r in counts] == [200] * 4, [r.text for r in counts]
+        assert all(r.text == before for r in counts)
+        assert c.get("/health").json()["query_workers"] == 2
+
+        tree = descendants(PROCESSES[url].pid)
+        (zygote,) = [p for p in tree if comm(p) == "query-zygote"]
+        workers = [p for p in tree if comm(p) == "query-worker"]
+        assert len(workers) == 2 and all(parent(p) == zygote for p in workers)
+        os.kill(zygote, signal.SIGKILL)
+        assert wait_until(lambda: not any(running(p) for p in [zygote, *workers]), 10)
+        for _ in range(2):  # each meets a dead worker; a new zygote cannot load the files
+            assert c.get("/sparql", params={"query": COUNT}).status_code == 503
         assert wait_until(lambda: c.get("/health").status_code == 503, 30)
         body = c.get("/health").json()
         assert body["status"] == "degraded" and body["query_workers"] == 0

@@ -1,21 +1,31 @@
 """A small pool of worker processes that run user queries, each with a time limit.
 
 pyoxigraph cannot interrupt a running query from another Python thread, so a query that
-must be stoppable runs in a worker process: each worker opens the dataset once (an
-:class:`~plangraph.store.embedded.EmbeddedStore` of its own), receives a query over a pipe and sends
-back the serialised result. When the time limit passes, the worker is killed (SIGKILL),
-which frees its CPU at once, and a fresh worker is started in the background; the request
-gets :class:`~plangraph.errors.QueryTimeout`. Other requests keep being served by the other
+must be stoppable runs in a worker process: it receives a query over a pipe and sends back
+the serialised result. When the time limit passes, the worker is killed (SIGKILL), which
+frees its CPU at once, and a fresh worker is started in the background; the request gets
+:class:`~plangraph.errors.QueryTimeout`. Other requests keep being served by the other
 workers (and the server's own fixed queries run in-process, not here).
 
-Workers are forked from a fork server that has pyoxigraph and the store imported already,
-so a replacement is ready in tens of milliseconds plus the dataset load. :meth:`QueryPool.start`
-with ``wait=False`` starts them in the background: a query waits for the first ready worker
-instead of the server waiting for all of them.
+One copy of the data: each pool has a *zygote*, a process (from the fork server) that loads
+the dataset once (an :class:`~plangraph.store.embedded.EmbeddedStore`, the build-id check,
+the extra graphs) and then, on request, forks (``os.fork()``) a worker that inherits the loaded
+store copy-on-write and answers queries. Queries only read the store, but the engine writes
+to its pages as it reads (measured, not traced: likely reference counts), so a worker's share
+turns private over big queries: past a limit it retires with its answer and is replaced. A
+replacement worker is a fork, ready in milliseconds, with no reload (:class:`Forker`, which
+the reconciliation runner uses too). The worker's end of a socket pair reaches the pool over
+the zygote's pipe (``SCM_RIGHTS``), with its pid; the pool kills a worker by pid and asks
+the zygote, its parent, to reap it and report how it ended (an abort past the memory cap
+becomes :class:`~plangraph.errors.QueryTooLarge`). Workers
+die with the zygote (``PR_SET_PDEATHSIG``), the zygote with the fork server, the fork server
+with the server. :meth:`QueryPool.start` with ``wait=False`` starts it all in the
+background: a query waits for the first ready worker instead of the server waiting.
 
-A pool serves one build: each worker checks that the dataset it loaded has the pool's
-``build_id`` (a respawned worker must not pick up a newer build written into the folder
-since; a server that reloads gives each build a private snapshot folder, see server/live.py).
+A pool serves one build: the zygote checks that the dataset it loaded has the pool's
+``build_id`` (a zygote restarted after a crash must not pick up a newer build written into
+the folder since; a server that reloads gives each build a private snapshot folder, see
+server/live.py).
 """
 
 from __future__ import annotations
@@ -29,11 +39,13 @@ import os
 import queue
 import resource
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import recv_handle, send_handle
 from pathlib import Path
 
 import anyio.to_thread
@@ -112,31 +124,162 @@ def _limit_memory(megabytes: int) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _worker_main(
-    conn: Connection,
-    folder: str,
-    extra: tuple[tuple[str, bytes], ...] = (),
-    memory_mb: int = 0,
-    build_id: str | None = None,
-) -> None:
-    """A worker: open the dataset (plus ``extra`` named graphs), then answer queries until
-    the pipe closes. ``build_id``: refuse a dataset of another build."""
+def _set_name(name: bytes) -> None:
+    """Name this process for ``ps``/``top`` (``/proc/PID/comm``): the zygote and its workers
+    are otherwise indistinguishable copies of the fork server's command line."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(15, name[:15], 0, 0, 0)  # PR_SET_NAME
+
+
+def _threads() -> int:
+    """How many threads this process has (Linux): forking is only safe with one."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def _load(folder: str, extra: tuple[tuple[str, bytes], ...], build_id: str | None) -> EmbeddedStore:
+    """The dataset in ``folder`` plus the ``extra`` named graphs; refuse another build."""
+    store = EmbeddedStore.from_folder(Path(folder))
+    if build_id is not None and store.build_id != build_id:
+        raise DatasetError(
+            f"the dataset is build {store.build_id}, this pool serves build {build_id}",
+            file=Path(folder),
+        )
+    for name, data in extra:
+        store.add_graph(name, data)
+    return store
+
+
+class ForkJob:
+    """What a zygote holds and what its forked workers do (picklable: it reaches the zygote
+    through the fork server). :meth:`load` runs once, in the zygote; :meth:`serve` in each
+    worker, on the loaded state inherited copy-on-write, until its pipe closes."""
+
+    zygote_name = b"zygote"  # process names (/proc/PID/comm, at most 15 bytes)
+    worker_name = b"worker"
+
+    def load(self) -> object:
+        raise NotImplementedError
+
+    def serve(self, conn: Connection, state: object) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _QueryJob(ForkJob):
+    """The query pool's: the dataset in the zygote, queries in the workers."""
+
+    folder: str
+    extra: tuple[tuple[str, bytes], ...] = ()
+    memory_mb: int = 0
+    build_id: str | None = None
+    retire_mb: float | None = None
+    zygote_name = b"query-zygote"
+    worker_name = b"query-worker"
+
+    def load(self) -> EmbeddedStore:
+        return _load(self.folder, self.extra, self.build_id)
+
+    def serve(self, conn: Connection, state: object) -> None:
+        assert isinstance(state, EmbeddedStore)
+        _limit_memory(self.memory_mb)
+        retire_mb = self.retire_mb
+        if retire_mb is None:  # the default: a quarter of what it shares with the zygote
+            retire_mb = max(RETIRE_MIN_MB, _memory_mb("Rss") * RETIRE_SHARE)
+        _serve(conn, state, self.memory_mb, retire_mb)
+
+
+def _zygote_main(conn: Connection, job: ForkJob) -> None:
+    """The zygote: ``job.load()`` once, then serve requests from its owner until the pipe
+    closes: ``("fork",)`` forks a worker (answers ``("forked", pid)`` then passes the
+    owner's end of the worker's socket pair), ``("wait", pid)`` reaps a worker the owner
+    killed or saw die and answers ``("exit", exitcode)`` (negative: the signal, as
+    multiprocessing).
+
+    The zygote reaps only on request, so a worker's pid is never reused while the owner
+    may still signal it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
-    _limit_memory(memory_mb)
+    _set_name(job.zygote_name)
     try:
-        store = EmbeddedStore.from_folder(Path(folder))
-        if build_id is not None and store.build_id != build_id:
-            raise DatasetError(
-                f"the dataset is build {store.build_id}, this pool serves build {build_id}",
-                file=Path(folder),
-            )
-        for name, data in extra:
-            store.add_graph(name, data)
+        state = job.load()
     except PlangraphError as exc:
         conn.send(("error", type(exc), exc.message, _fields(exc)))
         return
-    conn.send(("ready", store.build_id))
+    _give_back_memory()  # a compact heap before the workers share it
+    conn.send(("ready",))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        if message[0] == "wait":
+            try:
+                _, status = os.waitpid(message[1], 0)
+                code: int | None = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:
+                code = None
+            conn.send(("exit", code))
+            continue
+        threads = _threads()
+        if threads != 1:  # a fork would copy locks held by other threads: refuse
+            conn.send(("crash", f"the zygote has {threads} threads; it forks only with one"))
+            continue
+        ours, theirs = socket.socketpair()
+        zygote = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the worker: it never returns into the zygote's loop
+            try:
+                conn.close()
+                ours.close()
+                _worker_child(Connection(theirs.detach()), job, state, zygote)
+            finally:
+                os._exit(0)
+        theirs.close()
+        conn.send(("forked", pid))
+        send_handle(conn, ours.fileno(), 0)
+        ours.close()
+
+
+def _worker_child(conn: Connection, job: ForkJob, state: object, zygote: int) -> None:
+    """A forked worker: die with the zygote, then do the job."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != zygote:  # the zygote died before the call: nobody will signal
+        return
+    _set_name(job.worker_name)
+    job.serve(conn, state)
+
+
+RETIRE_MIN_MB = 32.0
+RETIRE_SHARE = 0.25
+
+
+def _memory_mb(*fields: str) -> float:
+    """The sum of ``fields`` of /proc/self/smaps_rollup, in MB (0 if unreadable)."""
+    total = 0
+    with contextlib.suppress(OSError), open("/proc/self/smaps_rollup") as f:
+        for line in f:
+            name, _, rest = line.partition(":")
+            if name in fields:
+                total += int(rest.split()[0])
+    return total / 1024
+
+
+def _serve(conn: Connection, store: EmbeddedStore, memory_mb: int, retire_mb: float = 0.0) -> None:
+    """A worker's loop: answer queries until the pipe closes.
+
+    Reading the store writes to its pages (likely the engine's reference counts), so a worker's
+    copy-on-write share of the zygote's memory turns private as it answers big queries.
+    Past ``retire_mb`` of private memory besides the answer (checked before sending an
+    answer that took 20 ms or more, or every 50th) the worker retires: its answer says so
+    (``("ok", out, True)``) and it waits to be killed; the pool forks a fresh one
+    (milliseconds) in its place. 0: never."""
+    served = 0
     while True:
         try:
             req: QueryRequest | None = conn.recv()
@@ -144,6 +287,8 @@ def _worker_main(
             return
         if req is None:
             return
+        began = time.perf_counter()
+        retire = False
         try:
             out = store.query(
                 req.sparql,
@@ -154,20 +299,32 @@ def _worker_main(
                 max_rows=req.max_rows,
                 max_bytes=req.max_bytes,
             )
+            served += 1
+            if retire_mb and (time.perf_counter() - began >= 0.02 or served % 50 == 0):
+                private = _memory_mb("Private_Clean", "Private_Dirty") - len(out.body) / 2**20
+                retire = private > retire_mb
             if len(out.body) > LARGE_RESULT:  # announce it: the server reads it off its loop
                 conn.send(("large", len(out.body)))
-            conn.send(("ok", out))
+            conn.send(("ok", out, retire))
             del out  # sent: free it before giving the memory back
         except PlangraphError as exc:
+            retire = False  # the pool keeps a worker whose answer is an error
             conn.send(("error", type(exc), exc.message, _fields(exc)))
         except MemoryError:  # past the worker's address-space cap: the query's fault
+            retire = False
             message = "the query needed more memory than a query worker may take"
             if memory_mb:
                 message += f" ({memory_mb} MB)"
             conn.send(("error", QueryTooLarge, message, {"param": "query"}))
         except Exception as exc:  # a bug: report it, keep the worker
+            retire = False
             conn.send(("crash", f"{type(exc).__name__}: {exc}"))
         _give_back_memory()
+        if retire:  # the pool kills it on reading the answer
+            with contextlib.suppress(EOFError, OSError):
+                while conn.recv() is not None:
+                    pass
+            return
 
 
 def _give_back_memory() -> None:
@@ -188,33 +345,60 @@ def _fields(exc: PlangraphError) -> dict[str, object]:
     return {k: getattr(exc, k) for k in ("file", "line", "param", "position")}
 
 
-class _Worker:
-    def __init__(
-        self,
-        ctx: multiprocessing.context.ForkServerContext,
-        folder: Path,
-        extra: tuple[tuple[str, bytes], ...] = (),
-        memory_mb: int = 0,
-        build_id: str | None = None,
-    ) -> None:
+class Zygote:
+    """The owner's end of a zygote process (thread-safe: one exchange at a time), started
+    from the fork server; it dies with the fork server, its workers with it."""
+
+    def __init__(self, ctx: multiprocessing.context.ForkServerContext, job: ForkJob) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=_worker_main,
-            args=(child, str(folder), extra, memory_mb, build_id),
+            target=_zygote_main,
+            args=(child, job),
             daemon=True,
-            name="plangraph-query",
+            name=job.zygote_name.decode(),
         )
         self.process.start()
         child.close()
+        self._lock = threading.Lock()
+        self.ready = False
 
     def wait_ready(self, timeout: float) -> None:
         if not self.conn.poll(timeout):
             self.kill()
-            raise RuntimeError(f"query worker did not start within {timeout} s")
-        message = self.conn.recv()
+            raise RuntimeError(f"the zygote did not start within {timeout} s")
+        try:
+            message = self.conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise RuntimeError("the zygote died while starting") from None
         if message[0] == "error":
             self.kill()
             raise message[1](message[2], **message[3])
+        self.ready = True
+
+    def _ask(self, message: tuple, timeout: float = 10.0) -> tuple:
+        self.conn.send(message)
+        if not self.conn.poll(timeout):
+            raise RuntimeError(f"the zygote did not answer within {timeout:g} s")
+        answer: tuple = self.conn.recv()
+        return answer
+
+    def fork(self) -> ForkedWorker:
+        """A new worker, forked from the loaded state."""
+        with self._lock:
+            answer = self._ask(("fork",))
+            if answer[0] != "forked":
+                raise RuntimeError(f"the zygote could not fork: {answer[1]}")
+            fd = recv_handle(self.conn)
+        return ForkedWorker(self, answer[1], Connection(fd))
+
+    def reap(self, pid: int) -> int | None:
+        """How the worker ``pid`` ended (it is dead or was killed); None if unknown."""
+        with self._lock:
+            return self._ask(("wait", pid))[1]
+
+    def alive(self) -> bool:
+        return self.ready and self.process.is_alive()
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -223,10 +407,92 @@ class _Worker:
         self.conn.close()
 
 
+class ForkedWorker:
+    """A forked worker: its pid (a child of the zygote) and the owner's end of its pipe."""
+
+    def __init__(self, zygote: Zygote, pid: int, conn: Connection) -> None:
+        self.zygote = zygote
+        self.pid = pid
+        self.conn = conn
+        self.exitcode: int | None = None
+        self._killed = False
+        self._kill_lock = threading.Lock()  # close() and a respawn thread may both kill it
+
+    def stop(self) -> None:
+        """SIGKILL: its CPU is free at once (unreaped, the pid cannot be reused meanwhile)."""
+        if not self._killed:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL, then have the zygote reap it (its exit status: :attr:`exitcode`)."""
+        with self._kill_lock:
+            if self._killed:
+                return
+            self.stop()
+            self._killed = True
+            with contextlib.suppress(OSError, EOFError, RuntimeError):
+                self.exitcode = self.zygote.reap(self.pid)
+            self.conn.close()
+
+
+class Forker:
+    """Forks workers of ``job`` from a zygote started on first use (or :meth:`start`) and
+    started again if it died (a new one loads again). Thread-safe."""
+
+    def __init__(
+        self, ctx: multiprocessing.context.ForkServerContext, job: ForkJob, timeout: float = 120
+    ) -> None:
+        self._ctx = ctx
+        self._job = job
+        self._timeout = timeout
+        self._zygote: Zygote | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self.load_seconds: float | None = None  # the last zygote's start and load
+
+    def zygote(self) -> Zygote:
+        with self._lock:
+            z = self._zygote
+            if z is not None and z.alive():
+                return z
+            if z is not None:
+                z.kill()
+            if self._closed:
+                raise RuntimeError("closed")
+            t0 = time.perf_counter()
+            z = self._zygote = Zygote(self._ctx, self._job)
+            z.wait_ready(self._timeout)
+            self.load_seconds = time.perf_counter() - t0
+            return z
+
+    def fork(self) -> ForkedWorker:
+        """A new worker (one restart of a dead zygote is tried)."""
+        z = self.zygote()
+        try:
+            return z.fork()
+        except (EOFError, OSError, RuntimeError):  # the zygote died: one new try
+            z.kill()
+            return self.zygote().fork()
+
+    def close(self) -> None:
+        """Stop the zygote (its workers die with it; kill and reap them before)."""
+        with self._lock:
+            self._closed = True
+            z, self._zygote = self._zygote, None
+        if z is not None:
+            with contextlib.suppress(OSError):
+                z.conn.send(None)
+            z.process.join(1)
+            z.kill()
+
+
 class QueryPool:
     """``size`` worker processes over the dataset in ``folder``; thread-safe.
 
-    ``build_id``: the build the workers must load (None: whatever the folder holds)."""
+    ``build_id``: the build the workers must load (None: whatever the folder holds).
+    ``retire_mb``: a worker whose private memory grows past it is replaced by a fresh fork
+    (None: a quarter of the memory it shares with the zygote, at least 32 MB; 0: never)."""
 
     def __init__(
         self,
@@ -238,8 +504,10 @@ class QueryPool:
         memory_mb: int = 0,
         build_id: str | None = None,
         max_bytes: int | None = None,
+        retire_mb: float | None = None,
     ) -> None:
         self.folder = folder
+        self.retire_mb = retire_mb  # a worker's private MB past which it is replaced
         self.max_bytes = max_bytes
         self.memory_mb = memory_mb
         self.build_id = build_id
@@ -251,17 +519,22 @@ class QueryPool:
         self._ctx.set_forkserver_preload(PRELOAD)
         # last in, first out: at low concurrency one worker answers most queries and its
         # caches stay warm (first in, first out went round all workers: each cold)
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[ForkedWorker] = queue.LifoQueue()
         self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = (
             collections.deque()
         )
-        self._all: set[_Worker] = set()
+        self._all: set[ForkedWorker] = set()
         self._lock = threading.Lock()
         self._closed = False
         self._started = threading.Event()
         self.start_error: BaseException | None = None
         self.respawn_error: str | None = None  # why the last replacement could not start
-        self.startup_seconds: list[float] = []
+        self.startup_seconds: list[float] = []  # from start() to each first worker ready
+        self.respawn_seconds: list[float] = []  # each replacement: from the kill to ready
+        self._forker = Forker(
+            self._ctx,
+            _QueryJob(str(folder), self.extra, memory_mb, build_id, retire_mb),
+        )
 
     def start(self, wait: bool = True) -> QueryPool:
         """Start the workers. ``wait=False``: in the background (queries wait for the first
@@ -276,22 +549,14 @@ class QueryPool:
         return self.wait_started()
 
     def _start_all(self) -> None:
-        """One worker first (it has the CPU to itself, so the first query is answered as
-        soon as possible), then the others together."""
+        """The zygote loads the dataset, then the workers are forked from it."""
+        started = time.perf_counter()
         try:
-            for batch in (1, self.size - 1):
-                workers = [self._spawn() for _ in range(batch)]
-                for w, started in workers:
-                    try:
-                        self._ready(w, started)
-                    except Exception as exc:
-                        self.start_error = self.start_error or exc
-                        w.kill()
-                        with self._lock:
-                            self._all.discard(w)
-                if self.start_error is not None:  # e.g. a dataset the workers refuse
-                    break
-        except Exception as exc:  # could not even start a process (closed, no resources)
+            for _ in range(self.size):
+                w = self._spawn()
+                self.startup_seconds.append(time.perf_counter() - started)
+                self._release(w)
+        except Exception as exc:  # e.g. a dataset the zygote refuses, or closed meanwhile
             self.start_error = self.start_error or exc
         finally:
             self._started.set()
@@ -304,26 +569,26 @@ class QueryPool:
             raise self.start_error
         return self
 
-    def _spawn(self) -> tuple[_Worker, float]:
-        started = time.perf_counter()
+    @property
+    def load_seconds(self) -> float | None:
+        """The zygote's start and dataset load, in seconds (None before)."""
+        return self._forker.load_seconds
+
+    def _spawn(self) -> ForkedWorker:
+        """A new worker, forked from the zygote (one restart of a dead zygote is tried)."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the query pool is closed")
-        w = _Worker(self._ctx, self.folder, self.extra, self.memory_mb, self.build_id)
+        w = self._forker.fork()
         with self._lock:
             self._all.add(w)
             closed = self._closed
         if closed:  # closed while this one started: do not leave it behind
             w.kill()
             raise RuntimeError("the query pool is closed")
-        return w, started
+        return w
 
-    def _ready(self, w: _Worker, started: float) -> None:
-        w.wait_ready(60)
-        self.startup_seconds.append(time.perf_counter() - started)
-        self._release(w)
-
-    def _release(self, w: _Worker) -> None:
+    def _release(self, w: ForkedWorker) -> None:
         """Give a free worker to the longest-waiting async request, else make it idle."""
         with self._lock:
             while self._waiters:
@@ -333,20 +598,20 @@ class QueryPool:
                     return
             self._idle.put(w)
 
-    def _deliver(self, fut: asyncio.Future, w: _Worker) -> None:
+    def _deliver(self, fut: asyncio.Future, w: ForkedWorker) -> None:
         if fut.done():  # its request gave up meanwhile: the next one gets the worker
             self._release(w)
         else:
             fut.set_result(w)
 
-    async def _acquire(self, limit: float) -> _Worker:
+    async def _acquire(self, limit: float) -> ForkedWorker:
         """An idle worker, waiting on the event loop (at most ``limit`` seconds)."""
         loop = asyncio.get_running_loop()
         with self._lock:
             try:
                 return self._idle.get_nowait()
             except queue.Empty:
-                fut: asyncio.Future[_Worker] = loop.create_future()
+                fut: asyncio.Future[ForkedWorker] = loop.create_future()
                 self._waiters.append((loop, fut))
         try:
             return await asyncio.wait_for(fut, limit)
@@ -367,27 +632,30 @@ class QueryPool:
             param="query",
         )
 
-    def _replace(self, dead: _Worker) -> None:
-        """Kill a worker and start its replacement in the background."""
-        dead.kill()
+    def _replace(self, dead: ForkedWorker, reap: bool = False) -> None:
+        """Kill a worker (its CPU is free at once) and start its replacement in the
+        background. ``reap``: have the zygote reap it now (its exit status is wanted),
+        else in the background with the replacement (not on the caller's event loop)."""
+        dead.stop()
+        if reap:
+            dead.kill()
         with self._lock:
             self._all.discard(dead)
             if self._closed:
+                dead.kill()
                 return
 
         def start() -> None:
+            t0 = time.perf_counter()
+            dead.kill()
             try:
-                w, started = self._spawn()
-            except Exception as exc:
+                w = self._spawn()
+            except Exception as exc:  # e.g. the zygote died and the dataset is gone
                 self.respawn_error = f"{exc}"
                 return
-            try:
-                self._ready(w, started)
-                self.respawn_error = None
-            except Exception as exc:  # e.g. the dataset can no longer be loaded
-                self.respawn_error = f"{exc}"
-                with self._lock:
-                    self._all.discard(w)
+            self.respawn_error = None
+            self.respawn_seconds.append(time.perf_counter() - t0)
+            self._release(w)
 
         threading.Thread(target=start, name="plangraph-query-respawn", daemon=True).start()
 
@@ -402,10 +670,10 @@ class QueryPool:
             out["error"] = f"no query worker can start: {error}"
         return out
 
-    def _died(self, w: _Worker) -> QueryError:
+    def _died(self, w: ForkedWorker) -> QueryError:
         """The error for a query whose worker died under it (already replaced): the engine
         aborts when an allocation fails past the memory cap (SIGABRT), a 503 either way."""
-        if self.memory_mb and w.process.exitcode == -signal.SIGABRT:
+        if self.memory_mb and w.exitcode == -signal.SIGABRT:
             return QueryTooLarge(
                 "the query needed more memory than a query worker may take "
                 f"({self.memory_mb} MB); it was stopped",
@@ -452,10 +720,17 @@ class QueryPool:
             if message[0] == "large":
                 message = w.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
-            self._replace(w)
+            self._replace(w, reap=True)
             raise self._died(w) from None
-        self._release(w)
+        self._done(w, message)
         return self._answer(message)
+
+    def _done(self, w: ForkedWorker, message: tuple) -> None:
+        """After its answer: the worker back to the pool, or replaced if it retires."""
+        if message[0] == "ok" and len(message) > 2 and message[2]:
+            self._replace(w)
+        else:
+            self._release(w)
 
     async def arun(self, request: QueryRequest, timeout: float | None = None) -> QueryOutput:
         """:meth:`run` from async code, without a thread hop when a worker is idle: the
@@ -492,43 +767,42 @@ class QueryPool:
                 f"query stopped after the time limit of {limit:g} s", param="query"
             ) from None
         except (EOFError, OSError, BrokenPipeError):
-            self._replace(w)
+            self._replace(w, reap=True)
             raise self._died(w) from None
         except asyncio.CancelledError:  # the request went away: finish (or stop) it aside
             if answered:
-                self._release(w)
+                self._done(w, message)
                 raise
             threading.Thread(
                 target=self._drain, args=(w, deadline), name="plangraph-query-drain", daemon=True
             ).start()
             raise
-        self._release(w)
+        self._done(w, message)
         return self._answer(message)
 
-    def _drain(self, w: _Worker, deadline: float) -> None:
+    def _drain(self, w: ForkedWorker, deadline: float) -> None:
         """Wait for the answer of an abandoned query, then give the worker back (or stop it
         at the time limit)."""
         try:
             if not w.conn.poll(max(0.0, deadline - time.monotonic())):
                 self._replace(w)
                 return
-            if w.conn.recv()[0] == "large":
-                w.conn.recv()
+            message = w.conn.recv()
+            if message[0] == "large":
+                message = w.conn.recv()
         except (EOFError, OSError):
             self._replace(w)
             return
-        self._release(w)
+        self._done(w, message)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             workers = list(self._all)
             self._all.clear()
-        for w in workers:
-            with contextlib.suppress(OSError):
-                w.conn.send(None)
-            w.process.join(1)
+        for w in workers:  # they hold nothing to save: SIGKILL, reaped by the zygote
             w.kill()
+        self._forker.close()
 
 
 class DirectRunner:

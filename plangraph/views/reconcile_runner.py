@@ -4,11 +4,13 @@ Matching a name against every agency is pure-Python CPU work: one 500-character 
 take seconds, and a batch of 200 of them (valid per the Entity Reconciliation API) minutes.
 Run in the server's process, a batch holds the event loop (every client waits) or, in a
 thread, the interpreter lock. So each batch runs in a worker process of its own (at most
-``workers`` at once, forked from the fork server the query pool uses): past ``timeout``
-seconds the worker is killed, its CPU is free at once, and the request gets
-:class:`~plangraph.errors.QueryTimeout` (503) naming the limit; a request that finds every
-worker busy for that long gets :class:`~plangraph.errors.QueryBusy`. A worker answers many
-batches; a killed one is replaced when next needed.
+``workers`` at once): past ``timeout`` seconds the worker is killed, its CPU is free at once,
+and the request gets :class:`~plangraph.errors.QueryTimeout` (503) naming the limit; a
+request that finds every worker busy for that long gets :class:`~plangraph.errors.QueryBusy`.
+A worker answers many batches; a killed one is replaced when next needed. The workers are
+forked from a zygote holding the reconciler, the query pool's life cycle
+(:class:`plangraph.store.pool.Forker`): started with the first batch, it dies with the
+server, its workers with it.
 
 The batch is checked before it is sent (:func:`check_batch`): JSON nested deeper than
 :data:`MAX_DEPTH` is refused with 400, so nothing recursive meets it.
@@ -19,15 +21,15 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import queue
-import signal
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 from plangraph.errors import PlangraphError, QueryBusy, QueryError, QueryTimeout
-from plangraph.store.pool import die_with_parent
+from plangraph.store.pool import ForkedWorker, Forker, ForkJob
 from plangraph.views.reconcile import Reconciler
 
 MAX_DEPTH = 16  # a batch is {"q0": {"properties": [{"pid": ..., "v": [...]}]}}: depth 5
@@ -49,8 +51,6 @@ def check_batch(queries: object, max_depth: int = MAX_DEPTH) -> None:
 
 
 def _worker_main(conn: Connection, reconciler: Reconciler) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
     while True:
         try:
             queries = conn.recv()
@@ -66,20 +66,18 @@ def _worker_main(conn: Connection, reconciler: Reconciler) -> None:
             conn.send(("crash", f"{type(exc).__name__}: {exc}"))
 
 
-class _Worker:
-    def __init__(self, ctx: Any, reconciler: Reconciler) -> None:
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(
-            target=_worker_main, args=(child, reconciler), daemon=True, name="plangraph-reconcile"
-        )
-        self.process.start()
-        child.close()
+@dataclass(frozen=True)
+class _ReconcileJob(ForkJob):
+    reconciler: Reconciler
+    zygote_name = b"recon-zygote"
+    worker_name = b"recon-worker"
 
-    def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(5)
-        self.conn.close()
+    def load(self) -> Reconciler:
+        return self.reconciler
+
+    def serve(self, conn: Connection, state: object) -> None:
+        assert isinstance(state, Reconciler)
+        _worker_main(conn, state)
 
 
 class ReconcileRunner:
@@ -91,15 +89,21 @@ class ReconcileRunner:
         self.timeout = timeout
         self._ctx = multiprocessing.get_context("forkserver")
         self._slots = threading.BoundedSemaphore(max(1, workers))
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
-        self._all: set[_Worker] = set()
+        self._idle: queue.LifoQueue[ForkedWorker] = queue.LifoQueue()
+        self._all: set[ForkedWorker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._forker = Forker(self._ctx, _ReconcileJob(reconciler), timeout=60)
 
-    def _worker(self) -> _Worker:
+    def _worker(self) -> ForkedWorker:
         with contextlib.suppress(queue.Empty):
             return self._idle.get_nowait()
-        w = _Worker(self._ctx, self.reconciler)
+        try:
+            w = self._forker.fork()
+        except RuntimeError:
+            if self._closed:
+                raise QueryBusy("the server is shutting down", param="queries") from None
+            raise
         with self._lock:
             self._all.add(w)
             closed = self._closed
@@ -108,7 +112,7 @@ class ReconcileRunner:
             raise QueryBusy("the server is shutting down", param="queries")
         return w
 
-    def _discard(self, w: _Worker) -> None:
+    def _discard(self, w: ForkedWorker) -> None:
         w.kill()
         with self._lock:
             self._all.discard(w)
@@ -154,8 +158,6 @@ class ReconcileRunner:
             self._closed = True
             workers = list(self._all)
             self._all.clear()
-        for w in workers:
-            with contextlib.suppress(OSError):
-                w.conn.send(None)
-            w.process.join(1)
+        for w in workers:  # they hold nothing to save: SIGKILL, reaped by the zygote
             w.kill()
+        self._forker.close()
