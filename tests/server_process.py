@@ -118,13 +118,22 @@ def root_with_graph(root: Path, graph: Path, dest: Path) -> Path:
 
 @contextlib.contextmanager
 def running_server(
-    root: Path, *args: str, env: dict[str, str] | None = None, graph: Path | None = None
+    root: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    graph: Path | None = None,
+    settled: bool = True,
 ) -> Iterator[str]:
-    """``graph``: serve this dataset folder instead of root/data/graph (e.g. a dev build)."""
+    """``graph``: serve this dataset folder instead of root/data/graph (e.g. a dev build).
+    ``settled``: wait until the build is served with its network metrics too (a dataset
+    whose metrics are not cached is served first without them: server/live.py), so a test
+    sees one steady build; False: yield as soon as /health answers."""
     if graph is not None:
         with (
             tempfile.TemporaryDirectory() as tmp,
-            running_server(root_with_graph(root, graph, Path(tmp)), *args, env=env) as url,
+            running_server(
+                root_with_graph(root, graph, Path(tmp)), *args, env=env, settled=settled
+            ) as url,
         ):
             yield url
         return
@@ -156,6 +165,11 @@ def running_server(
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not start within 60 s")
+            time.sleep(0.1)
+        deadline = time.monotonic() + 180
+        while settled and "metrics" in httpx.get(f"{url}/health", timeout=10).json():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server's network metrics were not ready within 180 s")
             time.sleep(0.1)
         yield url
     finally:
