@@ -75,6 +75,19 @@ def test_large_answer_is_read_whole(pool: QueryPool) -> None:
     assert looped.count == threaded.count == len(json.loads(looped.body)["results"]["bindings"])
 
 
+def test_large_answer_is_read_whole_on_uvloop(pool: QueryPool) -> None:
+    """``plangraph serve`` runs on uvloop, whose add_reader leaves the worker's socket
+    non-blocking: the large answer, read in a thread, failed half-way with EAGAIN and was
+    answered 503 "the query worker died" (issue 21)."""
+    import uvloop
+
+    request = QueryRequest(ALL, ("json",))
+    threaded = pool.run(request)
+    for _ in range(3):  # each time on a socket that add_reader has watched
+        looped = uvloop.run(pool.arun(request))
+        assert len(looped.body) > LARGE_RESULT and looped.body == threaded.body
+
+
 def test_rows_format_is_the_plain_catalog_shape(pool: QueryPool) -> None:
     out = run(pool.arun(QueryRequest(COUNT, (ROWS,))))
     doc = json.loads(out.body)

@@ -757,6 +757,9 @@ class QueryPool:
                 await asyncio.wait_for(readable, self._remaining(deadline, limit))
             finally:
                 loop.remove_reader(fd)
+                # uvloop's add_reader leaves the socket non-blocking: a large answer read in
+                # a thread then failed half-way with EAGAIN, taken for a dead worker (503)
+                os.set_blocking(fd, True)
             message = w.conn.recv()
             answered = True
             if message[0] == "large":  # (the thread read is not abandoned on cancellation)
