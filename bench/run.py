@@ -6,7 +6,7 @@ are computed pair by pair within this one run (see bench/README.md). Printed as 
 written with the machine and the versions to bench/results/bench.json (quick mode:
 bench/results/bench-quick.json).
 
-    .venv/bin/python bench/run.py            # the whole suite (make bench), < 15 minutes
+    .venv/bin/python bench/run.py            # the whole suite (make bench), < 20 minutes
     .venv/bin/python bench/run.py --quick    # every section at tiny sizes (make bench-quick)
 
 Quick mode checks that the suite runs; it never fails on a ratio, only on a crash.
@@ -519,6 +519,14 @@ def http_latency(client: httpx.Client, url: str, runs: int, budget: float, heade
     return stats(repeat(get, runs, budget))
 
 
+def recorded(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """``fn(*args)``, or the error it raised (a 503: a query worker died) as the figure."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"[-400:]}
+
+
 def throughput(url: str, seconds: float, connections: int, accept: str | None) -> dict[str, Any]:
     """Requests per second and latency under ``connections`` concurrent keep-alive clients:
     wrk when installed (and not --no-wrk), else a bounded asyncio httpx client."""
@@ -919,20 +927,15 @@ def main() -> int:
                     h["interleaved"] = interleaved(client, url, folder, queries, runs)
                     iri = point_iri(folder)
                     h["sparql"] = {
-                        "point": http_latency(
+                        cls: recorded(
+                            http_latency,
                             client,
-                            sparql_url(url, POINT.format(iri=iri)),
+                            sparql_url(url, text),
                             runs * 2,
                             budget,
                             {"Accept": JSON_RESULTS},
-                        ),
-                        "listing": http_latency(
-                            client,
-                            sparql_url(url, LISTING),
-                            runs * 2,
-                            budget,
-                            {"Accept": JSON_RESULTS},
-                        ),
+                        )
+                        for cls, text in (("point", POINT.format(iri=iri)), ("listing", LISTING))
                     }
                     report["http"][name] = h
                     if name == str(compare):  # throughput and the baselines, same server
@@ -956,7 +959,7 @@ def main() -> int:
                 print(
                     f"\nserver {name}: ready in {up:.2f} s; no-op p50 {h['noop']['median']} ms, "
                     f"/health p50 {h['health']['median']} ms, point p50 "
-                    f"{h['sparql']['point']['median']} ms"
+                    f"{h['sparql']['point'].get('median', _why(h['sparql']['point']))} ms"
                 )
                 table(
                     f"catalog through HTTP, {name} (ms)",
@@ -1159,10 +1162,13 @@ def compare_servers(corpus, name, url, noop_url, client, runs, budget, seconds):
     res: dict[str, Any] = {}
     for cls, text in texts.items():
         u = sparql_url(url, text)
-        res[cls] = {
-            "latency": http_latency(client, u, runs * 2, budget, {"Accept": JSON_RESULTS}),
-            "throughput": throughput(u, seconds, ARGS.connections, JSON_RESULTS),
-        }
+        try:
+            res[cls] = {
+                "latency": http_latency(client, u, runs * 2, budget, {"Accept": JSON_RESULTS}),
+                "throughput": throughput(u, seconds, ARGS.connections, JSON_RESULTS),
+            }
+        except Exception as exc:  # a 503 (a query worker died): recorded, the suite goes on
+            res[cls] = {"error": f"{type(exc).__name__}: {exc}"[-400:]}
     out["servers"]["plangraph"] = res
     try:
         with rdflib_endpoint_server(folder / "plangraph.nq") as (url, up):
@@ -1537,11 +1543,14 @@ def peer_catalog(
             for s in turn:
                 srv = servers[s]
                 u = sparql_url(srv["url"], text, srv["path"])
-                t = time.perf_counter()
-                r = srv["client"].get(u, headers={"Accept": JSON_RESULTS})
-                times[s].append((time.perf_counter() - t) * 1000)
-                if r.status_code != 200:
-                    out[s][q] = {"error": f"{r.status_code} {r.text[:200]}"}
+                try:
+                    t = time.perf_counter()
+                    r = srv["client"].get(u, headers={"Accept": JSON_RESULTS})
+                    times[s].append((time.perf_counter() - t) * 1000)
+                    if r.status_code != 200:
+                        raise RuntimeError(f"{r.status_code} {r.text[:200]}")
+                except Exception as exc:  # recorded, not timed
+                    out[s][q] = {"error": f"round {i}: {type(exc).__name__}: {exc}"[:300]}
                     active.remove(s)
             if i >= 2 and time.perf_counter() - started > budget:
                 break
@@ -1568,6 +1577,14 @@ def peer_ratios(catalog: dict[str, Any], peer: str) -> dict[str, Any]:
         "queries": len(per),
         "not_compared": errors,
     }
+
+
+def point_lookups(client: httpx.Client, url: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """Sequential p50, then requests/s under wrk (a slow server: long enough for every
+    connection to finish a few requests, at most 30 s)."""
+    lat = http_latency(client, url, opts["runs"] * 2, opts["budget"], {"Accept": JSON_RESULTS})
+    span = min(30.0, max(opts["seconds"], 3 * ARGS.connections * lat["median"] / 1000))
+    return {"latency": lat, "throughput": throughput(url, span, ARGS.connections, JSON_RESULTS)}
 
 
 def peers_corpus(corpus: tuple[Path, int], name: str, tmp: Path, queries, opts: dict[str, Any]):
@@ -1671,14 +1688,10 @@ def peers_corpus(corpus: tuple[Path, int], name: str, tmp: Path, queries, opts: 
             out["servers"][srv]["memory"] = tree_memory(s["pid"])  # after the catalog round
         for srv, s in servers.items():
             u = sparql_url(s["url"], point, s["path"])
-            lat = http_latency(
-                s["client"], u, opts["runs"] * 2, opts["budget"], {"Accept": JSON_RESULTS}
-            )
-            span = min(30.0, max(opts["seconds"], 3 * ARGS.connections * lat["median"] / 1000))
-            out["servers"][srv]["point"] = {
-                "latency": lat,
-                "throughput": throughput(u, span, ARGS.connections, JSON_RESULTS),
-            }
+            try:
+                out["servers"][srv]["point"] = point_lookups(s["client"], u, opts)
+            except Exception as exc:  # recorded: the other servers go on
+                out["servers"][srv]["point"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
     for http in ("h11", "httptools"):
         key = "noop-h11" if http == "h11" else "noop-httptools-uvloop"
         try:
@@ -1808,10 +1821,18 @@ def done_when(report: dict[str, Any]) -> list[dict[str, Any]]:
             out[-1]["note"] += f"; not compared (error or rows differ): {r['not_compared']}"
     for label, c in where("25k", "100k", "1M"):
 
-        def rps(name: str, c=c) -> float | None:
-            return srv(c, name).get("point", {}).get("throughput", {}).get("rps")
+        def rps(name: str, c=c) -> float | None:  # non-2xx answers: no figure
+            t = srv(c, name).get("point", {}).get("throughput", {})
+            return None if t.get("errors") else t.get("rps")
 
-        note = why(c, "plangraph", "oxigraph-memory")
+        bad = [
+            f"{n}: {srv(c, n)['point'].get('error') or srv(c, n)['point']['throughput']['errors']}"
+            " errors"
+            for n in ("plangraph", "oxigraph-memory", "noop-httptools-uvloop")
+            if srv(c, n).get("point", {}).get("error")
+            or srv(c, n).get("point", {}).get("throughput", {}).get("errors")
+        ]
+        note = "; ".join([why(c, "plangraph", "oxigraph-memory"), *bad]).strip("; ")
         add(
             f"point lookup req/s plangraph / Oxigraph in memory, {label}",
             ratio(rps("plangraph"), rps("oxigraph-memory")),
