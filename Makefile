@@ -22,7 +22,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 # the whole benchmark: the suite, then the 10-minute load run (wrk is used when installed)
 bench: bench-suite bench-load
 
-# issue 10's suite (< 15 min): bench/results/bench.json
+# issues 10 and 21 (< 20 min): bench/results/bench.json
 bench-suite: $(BENCH_STAMP)
 	$(BIN)/plangraph build --if-stale
 	$(BIN)/python bench/run.py

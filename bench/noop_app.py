@@ -1,7 +1,8 @@
 """The floor: a FastAPI app with one no-op route, served by uvicorn exactly as
 ``plangraph serve`` serves the real app (same server, same log level). Not a test.
 
-    .venv/bin/python bench/noop_app.py --port 8001      # GET /noop -> {}
+    .venv/bin/python bench/noop_app.py --port 8001      # GET /noop -> {}, h11 + asyncio
+    .venv/bin/python bench/noop_app.py --port 8001 --http httptools --loop uvloop
 """
 
 from __future__ import annotations
@@ -24,5 +25,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    # plangraph serve's stack (h11, asyncio) or the faster one (httptools + uvloop)
+    parser.add_argument("--http", choices=("h11", "httptools"), default="h11")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     args = parser.parse_args()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=75)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        http=args.http,
+        loop=args.loop,
+        log_level="warning",
+        timeout_keep_alive=75,
+    )

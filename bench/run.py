@@ -6,7 +6,7 @@ are computed pair by pair within this one run (see bench/README.md). Printed as 
 written with the machine and the versions to bench/results/bench.json (quick mode:
 bench/results/bench-quick.json).
 
-    .venv/bin/python bench/run.py            # the whole suite (make bench), < 15 minutes
+    .venv/bin/python bench/run.py            # the whole suite (make bench), < 20 minutes
     .venv/bin/python bench/run.py --quick    # every section at tiny sizes (make bench-quick)
 
 Quick mode checks that the suite runs; it never fails on a ratio, only on a crash.
@@ -50,6 +50,7 @@ SECTIONS = (
     "formulations",
     "http",
     "throughput",
+    "peers",
     "analysis",
     "targets",
 )
@@ -387,8 +388,14 @@ def server(
 
 def _tree_cpu(root: int) -> float:
     """CPU seconds used so far by process ``root`` and all its descendants."""
-    parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
+    tree = tree_pids(root, cpu)
+    return sum(cpu.get(p, 0.0) for p in tree)
+
+
+def tree_pids(root: int, cpu: dict[int, float] | None = None) -> set[int]:
+    """Process ``root`` and all its descendants (``cpu``: filled with each one's CPU s)."""
+    parents: dict[int, int] = {}
     tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -399,14 +406,28 @@ def _tree_cpu(root: int) -> float:
         except OSError:
             continue
         parents[int(entry)] = int(fields[1])
-        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        if cpu is not None:
+            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
     tree, frontier = {root}, [root]
     while frontier:
         p = frontier.pop()
         kids = [c for c, pp in parents.items() if pp == p and c not in tree]
         tree.update(kids)
         frontier.extend(kids)
-    return sum(cpu.get(p, 0.0) for p in tree)
+    return tree
+
+
+def tree_memory(root: int) -> dict[str, Any]:
+    """RSS (VmRSS) and PSS (smaps_rollup) of process ``root`` and all its descendants, MB:
+    forked workers share pages, which RSS counts once per process and PSS divides."""
+    rss = pss = 0
+    pids = tree_pids(root)
+    for pid in pids:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
+            rss += next((int(x.split()[1]) for x in fh if x.startswith("VmRSS:")), 0)
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/smaps_rollup") as fh:
+            pss += sum(int(x.split()[1]) for x in fh if x.startswith("Pss:"))
+    return {"rss_mb": round(rss / 1024, 1), "pss_mb": round(pss / 1024, 1), "processes": len(pids)}
 
 
 def wait_idle(pid: int, timeout: float, window: float = 0.5, busy: float = 0.05) -> float:
@@ -423,36 +444,59 @@ def wait_idle(pid: int, timeout: float, window: float = 0.5, busy: float = 0.05)
     return time.perf_counter() - started
 
 
-def plangraph_server(folder: Path | None, tmp: Path, triples: int = 0):
-    """``plangraph serve`` on ``folder`` (None: the project's data/graph/); past 200k triples
-    with 2 query workers instead of the default 5 (each loads the corpus: time and memory)."""
+def plangraph_env(folder: Path | None, tmp: Path, workers: int | None = None) -> dict[str, str]:
+    """The environment of ``plangraph serve`` on ``folder`` (None: the project's data/graph/;
+    a corpus gets a root of its own with a private data/cache/), nothing capped."""
     from tests.server_process import root_with_graph
 
     root = ROOT
     if folder is not None:
         root = tmp / f"root-{folder.name}"
-        root.mkdir()
-        root_with_graph(ROOT, folder, root)
+        if not root.exists():
+            root.mkdir()
+            root_with_graph(ROOT, folder, root)
     env = {
         "PLANGRAPH_ROOT": str(root),
         "PLANGRAPH_QUERY_TIMEOUT": "120",
         "PLANGRAPH_MAX_ROWS": "100000000",  # the same rows as in-process: nothing capped
+        "PLANGRAPH_MAX_RESULT_MB": "100000",
         # one client measuring: the per-client rate limits of `plangraph serve` are off
         "PLANGRAPH_RATE_PER_MINUTE": "0",
         "PLANGRAPH_RATE_BURST": "0",
         "PLANGRAPH_RATE_CONCURRENCY": "0",
         "PLANGRAPH_WORKER_MEMORY_MB": "0",  # the 1M corpus is larger than the default cap
     }
-    if triples > 200_000:
-        env["PLANGRAPH_QUERY_WORKERS"] = "2"
-    return server(
-        [sys.executable, "-m", "plangraph.cli", "serve", "--port", "{port}"], "/health", env
-    )
+    if workers:
+        env["PLANGRAPH_QUERY_WORKERS"] = str(workers)
+    return env
 
 
-def noop_server():
+PLANGRAPH_SERVE = [sys.executable, "-m", "plangraph.cli", "serve", "--port", "{port}"]
+
+
+def plangraph_server(folder: Path | None, tmp: Path, triples: int = 0):
+    """``plangraph serve`` on ``folder`` (None: the project's data/graph/); past 200k triples
+    with 2 query workers instead of the default 5 (each loads the corpus: time and memory)."""
+    env = plangraph_env(folder, tmp, 2 if triples > 200_000 else None)
+    return server(PLANGRAPH_SERVE, "/health", env)
+
+
+def noop_server(http: str = "h11"):
+    """The no-op floor: bench/noop_app.py under uvicorn with ``http`` = "h11" (asyncio loop,
+    plangraph serve's stack until now) or "httptools" (with uvloop)."""
+    loop = "uvloop" if http == "httptools" else "asyncio"
     return server(
-        [sys.executable, str(ROOT / "bench" / "noop_app.py"), "--port", "{port}"], "/noop"
+        [
+            sys.executable,
+            str(ROOT / "bench" / "noop_app.py"),
+            "--port",
+            "{port}",
+            "--http",
+            http,
+            "--loop",
+            loop,
+        ],
+        "/noop",
     )
 
 
@@ -473,6 +517,14 @@ def http_latency(client: httpx.Client, url: str, runs: int, budget: float, heade
             raise RuntimeError(f"{url[:120]}: {r.status_code} {r.text[:300]}")
 
     return stats(repeat(get, runs, budget))
+
+
+def recorded(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """``fn(*args)``, or the error it raised (a 503: a query worker died) as the figure."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"[-400:]}
 
 
 def throughput(url: str, seconds: float, connections: int, accept: str | None) -> dict[str, Any]:
@@ -533,7 +585,17 @@ async def _async_throughput(url: str, seconds: float, connections: int, accept: 
 
 def machine() -> dict[str, Any]:
     versions = {}
-    for dist in ("pyoxigraph", "rdflib", "pyshacl", "fastapi", "starlette", "uvicorn"):
+    for dist in (
+        "pyoxigraph",
+        "oxigraph",
+        "rdflib",
+        "pyshacl",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "httptools",
+        "uvloop",
+    ):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[dist] = metadata.version(dist)
     with contextlib.suppress(metadata.PackageNotFoundError):
@@ -698,6 +760,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, help="repetitions per measurement")
     parser.add_argument("--seconds", type=float, help="duration of each throughput run")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--peer-sizes",
+        help="synthetic sizes for the peers section, beside the real data (default: 100k and 1M"
+        " of --sizes, else all; quick: the tiny corpus only)",
+    )
+    parser.add_argument(
+        "--plangraph-startup", type=float, default=900, help="peers: s to wait for plangraph"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-wrk", action="store_true", help="use the async httpx client")
     parser.add_argument("--out", type=Path)
@@ -711,6 +781,12 @@ def main() -> int:
         sizes_of(ARGS.http_sizes) if ARGS.http_sizes else [n for n in sizes if n <= 300_000]
     )
     http_sizes = sorted(set(http_sizes) | {compare})
+    peer_sizes = (
+        sizes_of(ARGS.peer_sizes)
+        if ARGS.peer_sizes
+        else [n for n in sizes if n in (100_000, 1_000_000)] or sizes
+    )
+    peer_names = [str(n) for n in peer_sizes] if quick else ["real", *map(str, peer_sizes)]
     # rdflib's engine takes seconds to minutes per query past the real data: all catalog
     # queries on the real data, three on the quick corpus
     rdflib_max = ARGS.rdflib_max or 30_000
@@ -737,7 +813,7 @@ def main() -> int:
         corpora: dict[str, tuple[Path, int]] = {}
         real = ROOT / "data" / "graph"
         corpora["real"] = (real, json.loads((real / "build.json").read_text())["triples"])
-        for n in sorted(set(sizes) | {compare}):
+        for n in sorted(set(sizes) | {compare} | set(peer_sizes)):
             t = time.perf_counter()
             folder = tmp / f"corpus-{n}"
             count = make_corpus(n, folder)
@@ -851,20 +927,15 @@ def main() -> int:
                     h["interleaved"] = interleaved(client, url, folder, queries, runs)
                     iri = point_iri(folder)
                     h["sparql"] = {
-                        "point": http_latency(
+                        cls: recorded(
+                            http_latency,
                             client,
-                            sparql_url(url, POINT.format(iri=iri)),
+                            sparql_url(url, text),
                             runs * 2,
                             budget,
                             {"Accept": JSON_RESULTS},
-                        ),
-                        "listing": http_latency(
-                            client,
-                            sparql_url(url, LISTING),
-                            runs * 2,
-                            budget,
-                            {"Accept": JSON_RESULTS},
-                        ),
+                        )
+                        for cls, text in (("point", POINT.format(iri=iri)), ("listing", LISTING))
                     }
                     report["http"][name] = h
                     if name == str(compare):  # throughput and the baselines, same server
@@ -888,7 +959,7 @@ def main() -> int:
                 print(
                     f"\nserver {name}: ready in {up:.2f} s; no-op p50 {h['noop']['median']} ms, "
                     f"/health p50 {h['health']['median']} ms, point p50 "
-                    f"{h['sparql']['point']['median']} ms"
+                    f"{h['sparql']['point'].get('median', _why(h['sparql']['point']))} ms"
                 )
                 table(
                     f"catalog through HTTP, {name} (ms)",
@@ -896,10 +967,37 @@ def main() -> int:
                     rows,
                 )
 
+        # -- peers: Oxigraph's own server, rdflib-endpoint, the no-op floors --------------
+        t = time.perf_counter()
+        report["peers"] = peers(
+            corpora,
+            peer_names,
+            tmp,
+            queries,
+            {
+                "runs": runs,
+                "budget": budget,
+                "seconds": seconds,
+                # quick: rdflib-endpoint runs in the throughput section, not here (its
+                # slowest catalog queries take seconds each)
+                "rdflib_max": 0 if quick else rdflib_max,
+                "slow_s": 3.0,
+                "pg_timeout": ARGS.plangraph_startup,
+            },
+        )
+        report["peers"]["elapsed_s"] = round(time.perf_counter() - t, 1)
+
         # -- analysis -----------------------------------------------------------------
         report["analysis"] = analysis(corpora, names, 300 if quick else 420)
 
     report["targets"] = targets(report, aggregates)
+    issue21 = done_when(report)
+    report["targets"] += issue21
+    table(
+        "issue 21, done when (plangraph beside Oxigraph's own server, this run)",
+        ["target", "measured", "op", "limit", "met", "note"],
+        [[o["target"], o["measured"], o["op"], o["limit"], o["met"], o["note"]] for o in issue21],
+    )
     report["elapsed_s"] = round(time.perf_counter() - began, 1)
     missing = [s for s in SECTIONS if s not in report]
     assert not missing, missing
@@ -1064,10 +1162,13 @@ def compare_servers(corpus, name, url, noop_url, client, runs, budget, seconds):
     res: dict[str, Any] = {}
     for cls, text in texts.items():
         u = sparql_url(url, text)
-        res[cls] = {
-            "latency": http_latency(client, u, runs * 2, budget, {"Accept": JSON_RESULTS}),
-            "throughput": throughput(u, seconds, ARGS.connections, JSON_RESULTS),
-        }
+        try:
+            res[cls] = {
+                "latency": http_latency(client, u, runs * 2, budget, {"Accept": JSON_RESULTS}),
+                "throughput": throughput(u, seconds, ARGS.connections, JSON_RESULTS),
+            }
+        except Exception as exc:  # a 503 (a query worker died): recorded, the suite goes on
+            res[cls] = {"error": f"{type(exc).__name__}: {exc}"[-400:]}
     out["servers"]["plangraph"] = res
     try:
         with rdflib_endpoint_server(folder / "plangraph.nq") as (url, up):
@@ -1309,6 +1410,464 @@ def targets(report: dict[str, Any], aggregates: set[str]) -> list[dict[str, Any]
         ["target", "measured", "op", "limit", "met", "note"],
         [[o["target"], o["measured"], o["op"], o["limit"], o["met"], o["note"]] for o in out],
     )
+    return out
+
+
+# -- peers: the same engine behind Oxigraph's own server (issue 21) -------------------------
+
+OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+# the corpora of issue 21's "Done when" lines, by the name this run gives them
+DONE_WHEN_CORPORA = {"25k": "real", "100k": "100000", "1M": "1000000"}
+
+
+@contextlib.contextmanager
+def peer_server(
+    cmd: list[str],
+    first: str,
+    env: dict[str, str] | None = None,
+    ready: str | None = None,
+    prepare: Callable[[str], None] | None = None,
+    timeout: float = 600,
+) -> Iterator[dict[str, Any]]:
+    """Start ``cmd``; the seconds from the process start to the first 200 of ``first`` (a real
+    query; after ``prepare(url)`` once ``ready`` answers 200: the data loaded by HTTP, its
+    time included). Yields {url, pid, startup_s, idle_wait_s}."""
+    port = free_port()
+    cmd = [c.replace("{port}", str(port)) for c in cmd]
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+    )
+    try:
+        waiting = ready if prepare else None
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"{Path(cmd[0]).name} {cmd[1:3]} exited: {log.read()[-1500:]!r}")
+            try:
+                if waiting is not None:
+                    if httpx.get(url + waiting, timeout=5).status_code == 200:
+                        assert prepare is not None
+                        prepare(url)
+                        waiting = None
+                else:
+                    got = httpx.get(url + first, headers={"Accept": JSON_RESULTS}, timeout=30)
+                    if got.status_code == 200:
+                        break
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"{Path(cmd[0]).name} {cmd[1:3]}: no answer within {timeout} s")
+            time.sleep(0.01)
+        up = time.perf_counter() - started
+        idle = wait_idle(proc.pid, 180)  # background start-up over before measuring
+        yield {
+            "url": url,
+            "pid": proc.pid,
+            "startup_s": round(up, 3),
+            "idle_wait_s": round(idle, 1),
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _post_nquads(nq: Path) -> Callable[[str], None]:
+    def post(url: str) -> None:
+        with open(nq, "rb") as fh:
+            r = httpx.post(
+                url + "/store",
+                content=fh.read(),
+                headers={"Content-Type": "application/n-quads"},
+                timeout=1800,
+            )
+        r.raise_for_status()
+
+    return post
+
+
+def result_rows(body: bytes) -> int:
+    """Rows of a SPARQL JSON result (SELECT bindings; ASK: 1)."""
+    data = json.loads(body)
+    if "boolean" in data:
+        return 1
+    return len(data["results"]["bindings"])
+
+
+def peer_catalog(
+    servers: dict[str, dict[str, Any]], queries, runs: int, budget: float, slow_s: float
+) -> dict[str, Any]:
+    """Every catalog query (default parameters bound, the same text everywhere) against every
+    server in interleaved rounds on kept-alive connections; rows checked against plangraph's
+    (else Oxigraph in memory): a mismatch is an error, not a figure. p50 per server and query."""
+    out: dict[str, dict[str, Any]] = {s: {} for s in servers}
+    order = list(servers)
+    for q, text, _ in queries:
+        active: list[str] = []
+        rows: dict[str, int] = {}
+        times: dict[str, list[float]] = {}
+        for s in order:
+            srv = servers[s]
+            u = sparql_url(srv["url"], text, srv["path"])
+            try:
+                t = time.perf_counter()
+                r = srv["client"].get(u, headers={"Accept": JSON_RESULTS})
+                warm = (time.perf_counter() - t) * 1000
+                if r.status_code != 200:
+                    raise RuntimeError(f"{r.status_code} {r.text[:200]}")
+                rows[s] = result_rows(r.content)
+            except Exception as exc:
+                out[s][q] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+                continue
+            if warm / 1000 > slow_s:  # one run only: too slow for rounds
+                out[s][q] = {**stats([warm]), "rows": rows[s], "note": "one run (slow)"}
+            else:
+                active.append(s)
+                times[s] = []
+        ref = rows.get("plangraph", rows.get("oxigraph-memory"))
+        for s in list(rows):
+            if rows[s] != ref:
+                out[s][q] = {"error": f"rows {rows[s]} != {ref} (plangraph's)"}
+                if s in active:
+                    active.remove(s)
+        started = time.perf_counter()
+        for i in range(runs):
+            turn = active[i % len(active) :] + active[: i % len(active)] if active else []
+            for s in turn:
+                srv = servers[s]
+                u = sparql_url(srv["url"], text, srv["path"])
+                try:
+                    t = time.perf_counter()
+                    r = srv["client"].get(u, headers={"Accept": JSON_RESULTS})
+                    times[s].append((time.perf_counter() - t) * 1000)
+                    if r.status_code != 200:
+                        raise RuntimeError(f"{r.status_code} {r.text[:200]}")
+                except Exception as exc:  # recorded, not timed
+                    out[s][q] = {"error": f"round {i}: {type(exc).__name__}: {exc}"[:300]}
+                    active.remove(s)
+            if i >= 2 and time.perf_counter() - started > budget:
+                break
+        for s in active:
+            out[s][q] = {**stats(times[s]), "rows": rows[s]}
+    return out
+
+
+def peer_ratios(catalog: dict[str, Any], peer: str) -> dict[str, Any]:
+    """plangraph p50 / ``peer`` p50 per query, with the median and the worst."""
+    mine, theirs = catalog.get("plangraph", {}), catalog.get(peer, {})
+    per = {}
+    for q, v in mine.items():
+        r = ratio(v.get("median"), theirs.get(q, {}).get("median"))
+        if r is not None:
+            per[q] = r
+    errors = sorted(q for q in set(mine) | set(theirs) if q not in per)
+    worst = max(per, key=per.get) if per else None
+    return {
+        "per_query": per,
+        "median": round(statistics.median(per.values()), 3) if per else None,
+        "worst": per.get(worst) if worst else None,
+        "worst_query": worst,
+        "queries": len(per),
+        "not_compared": errors,
+    }
+
+
+def point_lookups(client: httpx.Client, url: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """Sequential p50, then requests/s under wrk (a slow server: long enough for every
+    connection to finish a few requests, at most 30 s)."""
+    lat = http_latency(client, url, opts["runs"] * 2, opts["budget"], {"Accept": JSON_RESULTS})
+    span = min(30.0, max(opts["seconds"], 3 * ARGS.connections * lat["median"] / 1000))
+    return {"latency": lat, "throughput": throughput(url, span, ARGS.connections, JSON_RESULTS)}
+
+
+def peers_corpus(corpus: tuple[Path, int], name: str, tmp: Path, queries, opts: dict[str, Any]):
+    """One corpus: plangraph, Oxigraph in memory and on disk, rdflib-endpoint (small corpora)
+    and the two no-op floors, all up at once: start-up to first answer, the catalog round,
+    the process tree's memory after it, point lookups under wrk."""
+    folder, count = corpus
+    nq = folder / "plangraph.nq"
+    point = POINT.format(iri=point_iri(folder))
+    out: dict[str, Any] = {"triples": count, "servers": {}}
+    specs: list[tuple[str, Callable[[], Any], str]] = []
+    specs.append(
+        (
+            "oxigraph-memory",
+            lambda: peer_server(
+                [str(OXIGRAPH), "serve", "--bind", "127.0.0.1:{port}", "--union-default-graph"],
+                "/query?query=" + quote(point),
+                ready="/query?query=" + quote("ASK {}"),
+                prepare=_post_nquads(nq),
+            ),
+            "/query",
+        )
+    )
+    disk = tmp / f"oxigraph-{name}"
+
+    def on_disk():
+        if not disk.exists():
+            t = time.perf_counter()
+            done = subprocess.run(
+                [str(OXIGRAPH), "load", "--location", str(disk), "--file", str(nq)],
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
+            if done.returncode:
+                raise RuntimeError(f"oxigraph load: {done.stderr[-800:]}")
+            out["oxigraph_disk_load_s"] = round(time.perf_counter() - t, 2)
+        return peer_server(
+            [
+                str(OXIGRAPH),
+                "serve-read-only",
+                "--location",
+                str(disk),
+                "--bind",
+                "127.0.0.1:{port}",
+                "--union-default-graph",
+            ],
+            "/query?query=" + quote(point),
+        )
+
+    specs.append(("oxigraph-disk", on_disk, "/query"))
+    if count <= opts["rdflib_max"] * 1.05:
+        exe = Path(sys.executable).with_name("rdflib-endpoint")
+        rd = [str(exe)] if exe.exists() else [sys.executable, "-m", "rdflib_endpoint"]
+        specs.append(
+            (
+                "rdflib-endpoint",
+                lambda: peer_server(
+                    [*rd, "serve", str(nq), "--host", "127.0.0.1", "--port", "{port}"],
+                    "/?query=" + quote(point),
+                    timeout=300,
+                ),
+                "/",
+            )
+        )
+    else:
+        out["servers"]["rdflib-endpoint"] = {
+            "skipped": f"{count} triples > --rdflib-max {opts['rdflib_max']} (quick: 0): its"
+            " engine takes seconds to minutes per catalog query"
+        }
+    # as shipped (default query workers), the corpus in a root of its own; its data/cache/
+    # (network metrics per build) is warm when an earlier section served the corpus
+    env = plangraph_env(None if name == "real" else folder, tmp)
+    cache = Path(env["PLANGRAPH_ROOT"]) / "data" / "cache"
+    out["plangraph_cache"] = "warm" if cache.is_dir() and any(cache.iterdir()) else "cold"
+    specs.append(
+        (
+            "plangraph",
+            lambda: peer_server(
+                PLANGRAPH_SERVE, "/sparql?query=" + quote(point), env, timeout=opts["pg_timeout"]
+            ),
+            "/sparql",
+        )
+    )
+    servers: dict[str, dict[str, Any]] = {}
+    with contextlib.ExitStack() as stack:
+        for srv, start, path in specs:  # one at a time: each start-up alone on the machine
+            try:
+                got = stack.enter_context(start())
+            except Exception as exc:
+                out["servers"][srv] = {"skipped": f"did not start: {exc}"[:800]}
+                print(f"peers {name}: {srv} skipped: {str(exc)[:300]}")
+                continue
+            client = stack.enter_context(httpx.Client(timeout=300))
+            servers[srv] = {**got, "path": path, "client": client}
+            out["servers"][srv] = {k: got[k] for k in ("startup_s", "idle_wait_s")}
+            print(f"peers {name}: {srv} answered in {got['startup_s']} s")
+        catalog = peer_catalog(servers, queries, opts["runs"], opts["budget"], opts["slow_s"])
+        for srv, s in servers.items():
+            out["servers"][srv]["catalog"] = catalog[srv]
+            out["servers"][srv]["memory"] = tree_memory(s["pid"])  # after the catalog round
+        for srv, s in servers.items():
+            u = sparql_url(s["url"], point, s["path"])
+            try:
+                out["servers"][srv]["point"] = point_lookups(s["client"], u, opts)
+            except Exception as exc:  # recorded: the other servers go on
+                out["servers"][srv]["point"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    for http in ("h11", "httptools"):
+        key = "noop-h11" if http == "h11" else "noop-httptools-uvloop"
+        try:
+            with noop_server(http) as (url, up), httpx.Client(timeout=60) as client:
+                out["servers"][key] = {
+                    "startup_s": round(up, 3),
+                    "point": {
+                        "latency": http_latency(
+                            client, url + "/noop", opts["runs"] * 4, opts["budget"]
+                        ),
+                        "throughput": throughput(
+                            url + "/noop", opts["seconds"], ARGS.connections, None
+                        ),
+                    },
+                }
+        except Exception as exc:
+            out["servers"][key] = {"skipped": str(exc)[:500]}
+    out["ratios"] = {
+        p: peer_ratios(catalog, p) for p in servers if p != "plangraph" and "plangraph" in servers
+    }
+    return out
+
+
+def peers(corpora, names, tmp: Path, queries, opts: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "how": "the same catalog query texts (default parameters bound) on every server, "
+        "interleaved rounds, kept-alive connections; start-up = process start to the first "
+        "200 of a point lookup (Oxigraph in memory: serve, POST the N-Quads to /store, query); "
+        "memory = the process tree after the catalog round",
+        "connections": ARGS.connections,
+        "corpora": {},
+    }
+    if not OXIGRAPH.exists():
+        out["error"] = f"{OXIGRAPH} missing: install the bench extra"
+        return out
+    for name in names:
+        began = time.perf_counter()
+        out["corpora"][name] = peers_corpus(corpora[name], name, tmp, queries, opts)
+        out["corpora"][name]["elapsed_s"] = round(time.perf_counter() - began, 1)
+        c = out["corpora"][name]
+        srvs = c["servers"]
+        rows = []
+        for srv, v in srvs.items():
+            r = c["ratios"].get(srv, {})
+            rows.append(
+                [
+                    srv,
+                    v.get("startup_s"),
+                    v.get("memory", {}).get("rss_mb"),
+                    v.get("memory", {}).get("pss_mb"),
+                    v.get("point", {}).get("latency", {}).get("median"),
+                    v.get("point", {}).get("throughput", {}).get("rps"),
+                    r.get("median"),
+                    r.get("worst"),
+                    r.get("worst_query"),
+                    (v.get("skipped") or "")[:60],
+                ]
+            )
+        table(
+            f"peers on the {name} corpus ({c['triples']} triples, {ARGS.connections} connections;"
+            f" {c['elapsed_s']} s)",
+            [
+                "server",
+                "start s",
+                "RSS MB",
+                "PSS MB",
+                "point p50",
+                "point req/s",
+                "pg/peer p50 median",
+                "worst",
+                "worst query",
+                "skipped",
+            ],
+            rows,
+        )
+    return out
+
+
+def done_when(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 21's "Done when" lines, each with its measured ratio from this run's peers
+    (quick mode: every line on the tiny corpus, to exercise the code, not to judge)."""
+    corpora = report.get("peers", {}).get("corpora", {})
+    out: list[dict[str, Any]] = []
+
+    def where(*labels: str) -> list[tuple[str, dict[str, Any] | None]]:
+        if report.get("mode") == "quick":
+            return [(f"{k} (quick)", c) for k, c in corpora.items()] or [("quick", None)]
+        return [(label, corpora.get(DONE_WHEN_CORPORA[label])) for label in labels]
+
+    def add(target: str, measured: float | None, limit: float, higher: bool, note: str = ""):
+        met = None if measured is None else (measured >= limit if higher else measured <= limit)
+        out.append(
+            {
+                "target": target,
+                "measured": measured,
+                "limit": limit,
+                "op": ">=" if higher else "<=",
+                "met": met,
+                "note": note,
+                "issue": 21,
+            }
+        )
+
+    def srv(c: dict[str, Any] | None, name: str) -> dict[str, Any]:
+        return (c or {}).get("servers", {}).get(name, {})
+
+    def why(c: dict[str, Any] | None, *names: str) -> str:
+        if c is None:
+            return "corpus not in this run"
+        skipped = [f"{n}: {srv(c, n)['skipped'][:80]}" for n in names if "skipped" in srv(c, n)]
+        return "; ".join(skipped)
+
+    for label, c in where("25k", "100k", "1M"):
+        r = (c or {}).get("ratios", {}).get("oxigraph-memory", {})
+        note = why(c, "plangraph", "oxigraph-memory") or (
+            f"median {r.get('median')}, worst {r.get('worst_query')}"
+        )
+        add(
+            f"catalog p50 plangraph / Oxigraph in memory, every query, {label}",
+            r.get("worst"),
+            1.1,
+            False,
+            note,
+        )
+        if r.get("not_compared"):  # an error or a row mismatch: not "every query"
+            out[-1]["met"] = False
+            out[-1]["note"] += f"; not compared (error or rows differ): {r['not_compared']}"
+    for label, c in where("25k", "100k", "1M"):
+
+        def rps(name: str, c=c) -> float | None:  # non-2xx answers: no figure
+            t = srv(c, name).get("point", {}).get("throughput", {})
+            return None if t.get("errors") else t.get("rps")
+
+        bad = [
+            f"{n}: {srv(c, n)['point'].get('error') or srv(c, n)['point']['throughput']['errors']}"
+            " errors"
+            for n in ("plangraph", "oxigraph-memory", "noop-httptools-uvloop")
+            if srv(c, n).get("point", {}).get("error")
+            or srv(c, n).get("point", {}).get("throughput", {}).get("errors")
+        ]
+        note = "; ".join([why(c, "plangraph", "oxigraph-memory"), *bad]).strip("; ")
+        add(
+            f"point lookup req/s plangraph / Oxigraph in memory, {label}",
+            ratio(rps("plangraph"), rps("oxigraph-memory")),
+            0.5,
+            True,
+            note or f"{rps('plangraph')} / {rps('oxigraph-memory')}",
+        )
+        add(
+            f"point lookup req/s plangraph / no-op floor (httptools + uvloop), {label}",
+            ratio(rps("plangraph"), rps("noop-httptools-uvloop")),
+            1.0,
+            True,
+            note
+            or f"{rps('plangraph')} / {rps('noop-httptools-uvloop')}; h11 floor {rps('noop-h11')}",
+        )
+    for label, c in where("25k", "1M"):
+        pg, ox = srv(c, "plangraph").get("startup_s"), srv(c, "oxigraph-memory").get("startup_s")
+        add(
+            f"start-up to first answer plangraph / Oxigraph in memory (load included), {label}",
+            ratio(pg, ox),
+            2,
+            False,
+            why(c, "plangraph", "oxigraph-memory") or f"{pg} s / {ox} s",
+        )
+    for label, c in where("100k", "1M"):
+        pg, ox = srv(c, "plangraph").get("memory", {}), srv(c, "oxigraph-memory").get("memory", {})
+        add(
+            f"process-tree RSS plangraph / Oxigraph in memory, {label}",
+            ratio(pg.get("rss_mb"), ox.get("rss_mb")),
+            2,
+            False,
+            why(c, "plangraph", "oxigraph-memory")
+            or f"{pg.get('rss_mb')} / {ox.get('rss_mb')} MB;"
+            f" PSS {pg.get('pss_mb')} / {ox.get('pss_mb')} MB",
+        )
     return out
 
 
