@@ -36,6 +36,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))  # after PYTHONPATH: --code decides which plangraph
 
+from tests.server_process import descendants  # noqa: E402 (after the path)
+
 BIG = [  # answers of several MB: pages of the store are read, none written
     "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 200000",
     "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o . ?o ?q ?x } GROUP BY ?p",
@@ -45,21 +47,8 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 def tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = [pid], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
+    """``pid`` and every process below it."""
+    return [pid, *sorted(descendants(pid))]
 
 
 def rollup(pid: int) -> dict[str, int]:

@@ -42,6 +42,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import httpx  # noqa: E402
 
+from tests.server_process import stop  # noqa: E402
+
 SECTIONS = (
     "machine",
     "build",
@@ -379,12 +381,7 @@ def server(
         wait_idle(proc.pid, 180)  # background start-up (query workers) done before measuring
         yield url, up
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
@@ -1489,12 +1486,7 @@ def peer_server(
             "idle_wait_s": round(idle, 1),
         }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
