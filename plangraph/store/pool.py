@@ -186,7 +186,7 @@ class _QueryJob(ForkJob):
         assert isinstance(state, EmbeddedStore)
         _limit_memory(self.memory_mb)
         retire_mb = self.retire_mb
-        if retire_mb is None:  # the default: a quarter of what it shares with the zygote
+        if retire_mb is None:  # the default: what it shares with the zygote (a second copy)
             retire_mb = max(RETIRE_MIN_MB, _memory_mb("Rss") * RETIRE_SHARE)
         _serve(conn, state, self.memory_mb, retire_mb)
 
@@ -256,7 +256,7 @@ def _worker_child(conn: Connection, job: ForkJob, state: object, zygote: int) ->
 
 
 RETIRE_MIN_MB = 32.0
-RETIRE_SHARE = 0.25
+RETIRE_SHARE = 1.0  # private past what it inherited: a second copy, replaced
 
 
 def _memory_mb(*fields: str) -> float:
@@ -492,7 +492,7 @@ class QueryPool:
 
     ``build_id``: the build the workers must load (None: whatever the folder holds).
     ``retire_mb``: a worker whose private memory grows past it is replaced by a fresh fork
-    (None: a quarter of the memory it shares with the zygote, at least 32 MB; 0: never)."""
+    (None: the memory it shares with the zygote, at least 32 MB; 0: never)."""
 
     def __init__(
         self,
