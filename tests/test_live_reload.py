@@ -8,6 +8,7 @@ leaves the last good build serving. (Counts are printed, run with -s.)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -563,8 +564,6 @@ def test_workers_respawn_without_the_files_and_health_degrades_without_the_zygot
 def test_agency_page_says_the_metrics_are_being_computed(project_copy: ProjectPaths) -> None:
     """While a build is served before its metrics are computed, an agency page says so
     (instead of "not in the network's default view"), and /health says "computing"."""
-    from fastapi.testclient import TestClient
-
     from plangraph.settings import Settings
     from server.app import create_app
 
@@ -578,10 +577,29 @@ def test_agency_page_says_the_metrics_are_being_computed(project_copy: ProjectPa
         str(project_copy.queries / "network"),
         str(cache_folder(project_copy.graph)),
     )
-    page = TestClient(pending).get("/id/agency/khm/mosvy").text
+    page = agency_page(pending)
     assert 'id="network-pending"' in page and 'id="network-none"' not in page
     assert 'id="network-metrics"' not in page
     ready = create_app(settings, EmbeddedStore.from_folder(project_copy.graph))
     assert getattr(ready.state, "metrics_job", None) is None  # computed here (not deferred)
-    page = TestClient(ready).get("/id/agency/khm/mosvy").text
+    page = agency_page(ready)
     assert 'id="network-metrics"' in page and 'id="network-pending"' not in page
+
+
+def agency_page(app: object) -> str:
+    """MoSVY's page from ``app`` over ASGI (in a thread of its own: a browser test's event loop
+    may still be running in this one)."""
+    got: list[str] = []
+
+    async def fetch() -> None:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            r = await c.get("/id/agency/khm/mosvy")
+            assert r.status_code == 200, r.text[:300]
+            got.append(r.text)
+
+    thread = threading.Thread(target=asyncio.run, args=(fetch(),))
+    thread.start()
+    thread.join(60)
+    assert got, "no page"
+    return got[0]
